@@ -1,0 +1,113 @@
+# mvm: a microVM runtime. `make` builds the library, the CLI and examples;
+# `make check` runs the unit and CLI tests under ASan+UBSan.
+# Module-specific targets (kernel, rootfs, init, check-vm, bench) live in
+# mk/*.mk so that each part of the tree owns its own build rules.
+
+PREFIX ?= /usr/local
+CC ?= cc
+BUILD ?= build
+
+# Library sources: everything under src/. Adding a file needs no edit here.
+LIB_SRCS := $(sort $(shell find src -name '*.c'))
+CLI_SRCS := $(sort $(wildcard cli/*.c))
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
+UNIT_TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc -pthread
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -DMVM_BUILDING_LIB
+LDLIBS_LIB := -pthread
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+SAN_CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/san/%.o)
+EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+UNIT_TESTS := $(UNIT_TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Extra objects a module adds to the library (e.g. the embedded mvm-init).
+LIB_EXTRA_OBJS ?=
+SAN_LIB_EXTRA_OBJS ?=
+
+.PHONY: all lib cli examples check check-unit check-cli install uninstall clean format
+all: lib cli examples
+
+-include mk/*.mk
+
+lib: $(BUILD)/libmvm.a $(BUILD)/libmvm.so $(BUILD)/mvm.pc
+cli: $(BUILD)/mvm $(BUILD)/mvm-san
+examples: $(EXAMPLES)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(BUILD)/libmvm.a: $(LIB_OBJS) $(LIB_EXTRA_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libmvm-san.a: $(SAN_LIB_OBJS) $(SAN_LIB_EXTRA_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libmvm.so: $(LIB_OBJS) $(LIB_EXTRA_OBJS)
+	$(CC) -shared -Wl,-soname,libmvm.so.0 -Wl,-z,defs -o $@ $^ $(LDLIBS_LIB) $(LDLIBS_EXTRA)
+
+$(BUILD)/mvm.pc: mvm.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/#define MVM_VERSION "\(.*\)"/\1/p' include/mvm.h)|g' \
+	    -e 's|@LIBS_PRIVATE@|$(LDLIBS_LIB) $(LDLIBS_EXTRA)|g' $< > $@
+
+$(BUILD)/mvm: $(CLI_OBJS) $(BUILD)/libmvm.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libmvm.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
+
+# The CLI again, under the sanitizers, for the CLI tests.
+$(BUILD)/mvm-san: $(SAN_CLI_OBJS) $(BUILD)/libmvm-san.a
+	$(CC) $(SAN_FLAGS) -o $@ $(SAN_CLI_OBJS) $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
+
+$(BUILD)/examples/%: $(BUILD)/san/examples/%.o $(BUILD)/libmvm-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
+
+# Unit tests link the sanitized library objects directly, so they can test
+# internal (hidden) functions too.
+$(BUILD)/tests/%: $(BUILD)/san/tests/unit/%.o $(BUILD)/libmvm-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a -lcmocka $(LDLIBS_LIB) $(LDLIBS_EXTRA)
+
+check: check-unit check-cli
+
+check-unit: $(UNIT_TESTS) $(EXAMPLES)
+	@scripts/run-unit-tests $(UNIT_TESTS)
+
+check-cli: $(BUILD)/mvm-san $(EXAMPLES)
+	@MVM=$(BUILD)/mvm-san BUILD=$(BUILD) tests/cli/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/mvm.h $(DESTDIR)$(PREFIX)/include/mvm.h
+	install -m 644 $(BUILD)/libmvm.a $(DESTDIR)$(PREFIX)/lib/libmvm.a
+	install -m 755 $(BUILD)/libmvm.so $(DESTDIR)$(PREFIX)/lib/libmvm.so.0
+	ln -sf libmvm.so.0 $(DESTDIR)$(PREFIX)/lib/libmvm.so
+	install -m 644 $(BUILD)/mvm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/mvm.pc
+	install -m 755 $(BUILD)/mvm $(DESTDIR)$(PREFIX)/bin/mvm
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/mvm.h $(DESTDIR)$(PREFIX)/lib/libmvm.a \
+	      $(DESTDIR)$(PREFIX)/lib/libmvm.so $(DESTDIR)$(PREFIX)/lib/libmvm.so.0 \
+	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/mvm.pc $(DESTDIR)$(PREFIX)/bin/mvm
+
+format:
+	clang-format -i $$(find include src cli guest tests examples -name '*.[ch]')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libmvm: run one program in a Linux microVM under KVM.
+ *
+ * Usage pattern (see examples/):
+ *
+ *   mvm_error *err = NULL;
+ *   mvm_builder *b = mvm_builder_new();
+ *   mvm_builder_root_path(b, "/srv/rootfs", &err);
+ *   mvm_builder_ram_mib(b, 512, &err);
+ *   mvm_vm *vm = mvm_builder_build(b, &err);   // validates everything
+ *   ...
+ *
+ * Conventions:
+ * - Every fallible function takes `mvm_error **err` as its last argument,
+ *   returns a negative value (or NULL) on failure and stores a newly
+ *   allocated error in *err. The caller frees it with mvm_error_free().
+ *   If *err already holds an error, the new problem is appended to it, so
+ *   a caller may run several setters and report everything at the end.
+ * - The library never exits, aborts or prints. Log lines go to the
+ *   callback set with mvm_builder_log_callback(), filtered by log level.
+ * - There is no global mutable state: separate builders and VMs may be
+ *   used from separate threads. One object must not be used from two
+ *   threads at once unless its documentation says so.
+ */
+#ifndef MVM_H
+#define MVM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
+#define MVM_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef enum mvm_error_code {
+	MVM_OK = 0,
+	MVM_ERR_INVALID = 1,     /* a setting or argument breaks a rule */
+	MVM_ERR_NOMEM = 2,       /* allocation failed */
+	MVM_ERR_IO = 3,          /* a host system call failed (see errno) */
+	MVM_ERR_KVM = 4,         /* KVM is missing or cannot run a guest */
+	MVM_ERR_GUEST = 5,       /* the guest misbehaved or crashed */
+	MVM_ERR_STATE = 6,       /* the object is in the wrong state */
+	MVM_ERR_UNSUPPORTED = 7, /* not supported on this host */
+} mvm_error_code;
+
+typedef struct mvm_error mvm_error;
+
+/* Code of the first problem recorded. */
+mvm_error_code mvm_error_get_code(const mvm_error *err);
+/* errno of the first problem, 0 if none was involved. */
+int mvm_error_get_errno(const mvm_error *err);
+/* Message of the first problem. Never NULL for a non-NULL err. */
+const char *mvm_error_get_message(const mvm_error *err);
+/* Number of problems recorded (build() reports all of them at once). */
+size_t mvm_error_count(const mvm_error *err);
+/* Message of problem i, 0 <= i < mvm_error_count(); NULL if out of range. */
+const char *mvm_error_message_at(const mvm_error *err, size_t i);
+mvm_error_code mvm_error_code_at(const mvm_error *err, size_t i);
+void mvm_error_free(mvm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Logging                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef enum mvm_log_level {
+	MVM_LOG_OFF = 0, /* default */
+	MVM_LOG_ERROR = 1,
+	MVM_LOG_WARN = 2,
+	MVM_LOG_INFO = 3,
+	MVM_LOG_DEBUG = 4,
+	MVM_LOG_TRACE = 5,
+} mvm_log_level;
+
+/* Called for every log line at or below the configured level. `msg` has no
+ * trailing newline. May be called from VMM threads. */
+typedef void (*mvm_log_fn)(void *userdata, mvm_log_level level, const char *msg);
+
+/* "off", "error", "warn", "info", "debug", "trace" (case-insensitive). */
+int mvm_log_level_parse(const char *s, mvm_log_level *out, mvm_error **err);
+const char *mvm_log_level_name(mvm_log_level level);
+
+/* ------------------------------------------------------------------ */
+/* Typed forms of the list settings                                     */
+/* ------------------------------------------------------------------ */
+
+typedef struct mvm_path_pair {
+	char *host;  /* as given; made absolute by build() */
+	char *guest; /* absolute guest path */
+} mvm_path_pair;
+
+typedef struct mvm_port_pair {
+	uint16_t host;
+	uint16_t guest;
+} mvm_port_pair;
+
+typedef struct mvm_rlimit {
+	int resource; /* Linux RLIMIT_* id, 0..15 */
+	uint64_t soft;
+	uint64_t hard;
+} mvm_rlimit;
+
+typedef struct mvm_env_pair {
+	char *key;
+	char *value;
+} mvm_env_pair;
+
+/* Parsers with the reference's rules (and mvm's stricter ones). On success
+ * the out-structure owns newly allocated strings; free them with the
+ * matching *_clear function. */
+int mvm_path_pair_parse(const char *s, mvm_path_pair *out, mvm_error **err);
+void mvm_path_pair_clear(mvm_path_pair *p);
+int mvm_port_pair_parse(const char *s, mvm_port_pair *out, mvm_error **err);
+int mvm_env_pair_parse(const char *s, mvm_env_pair *out, mvm_error **err);
+void mvm_env_pair_clear(mvm_env_pair *p);
+int mvm_rlimit_parse(const char *s, mvm_rlimit *out, mvm_error **err);
+/* "RLIMIT_NOFILE" for 7; NULL for an unknown id. */
+const char *mvm_rlimit_name(int resource);
+
+/* ------------------------------------------------------------------ */
+/* Builder                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct mvm_builder mvm_builder;
+typedef struct mvm_vm mvm_vm;
+
+/* NULL only when out of memory. */
+mvm_builder *mvm_builder_new(void);
+void mvm_builder_free(mvm_builder *b);
+
+int mvm_builder_log_level(mvm_builder *b, mvm_log_level level, mvm_error **err);
+/* The callback receives the log lines of build() and of the VM. Without
+ * one, nothing is logged. */
+int mvm_builder_log_callback(mvm_builder *b, mvm_log_fn fn, void *userdata, mvm_error **err);
+
+/* Required. A host directory, shared as the guest's / over virtio-fs. */
+int mvm_builder_root_path(mvm_builder *b, const char *path, mvm_error **err);
+/* Default 1; build() requires 1..255. */
+int mvm_builder_num_vcpus(mvm_builder *b, unsigned int n, mvm_error **err);
+/* Required; build() requires > 0. */
+int mvm_builder_ram_mib(mvm_builder *b, uint32_t mib, mvm_error **err);
+
+/* "host:guest" or "path" (same on both sides). Repeatable. */
+int mvm_builder_mapped_dir(mvm_builder *b, const char *spec, mvm_error **err);
+int mvm_builder_mapped_dir_pair(mvm_builder *b, const char *host, const char *guest, mvm_error **err);
+
+/* "host:guest" or "port". Repeatable. */
+int mvm_builder_port_map(mvm_builder *b, const char *spec, mvm_error **err);
+int mvm_builder_port_pair(mvm_builder *b, uint16_t host, uint16_t guest, mvm_error **err);
+
+/* "RLIMIT_NOFILE=1024:1024" or "7=1024:1024". Repeatable. */
+int mvm_builder_rlimit(mvm_builder *b, const char *spec, mvm_error **err);
+int mvm_builder_rlimit_value(mvm_builder *b, int resource, uint64_t soft, uint64_t hard, mvm_error **err);
+
+int mvm_builder_workdir_path(mvm_builder *b, const char *path, mvm_error **err);
+int mvm_builder_exec_path(mvm_builder *b, const char *path, mvm_error **err);
+/* Appends one argument (argv[1..]); any bytes but NUL. */
+int mvm_builder_arg(mvm_builder *b, const char *arg, mvm_error **err);
+/* Replaces all arguments with argv[0..argc-1]. */
+int mvm_builder_args(mvm_builder *b, const char *const *argv, size_t argc, mvm_error **err);
+
+/* "KEY=VALUE". Repeatable. */
+int mvm_builder_env(mvm_builder *b, const char *spec, mvm_error **err);
+int mvm_builder_env_pair(mvm_builder *b, const char *key, const char *value, mvm_error **err);
+
+int mvm_builder_console_output(mvm_builder *b, const char *path, mvm_error **err);
+/* "A.B.C.D" */
+int mvm_builder_assigned_ip(mvm_builder *b, const char *ipv4, mvm_error **err);
+/* Address in host byte order (0x0a00020f is 10.0.2.15). */
+int mvm_builder_assigned_ipv4(mvm_builder *b, uint32_t addr, mvm_error **err);
+/* Default true. */
+int mvm_builder_local_only(mvm_builder *b, bool local_only, mvm_error **err);
+
+/* Checks every setting and reports ALL problems in one error. The builder
+ * stays usable (and must still be freed). */
+mvm_vm *mvm_builder_build(const mvm_builder *b, mvm_error **err);
+
+/* ------------------------------------------------------------------ */
+/* VM                                                                  */
+/* ------------------------------------------------------------------ */
+
+void mvm_vm_free(mvm_vm *vm);
+
+/* The validated configuration as one JSON object (the CLI's --dry-run).
+ * The caller frees the string with free(). */
+char *mvm_vm_config_json(const mvm_vm *vm, mvm_error **err);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MVM_H */

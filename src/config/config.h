@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The validated settings of one VM. The builder fills a struct mvm_config;
+ * build() checks it and hands a deep copy to the VM. Every other module
+ * (VMM, devices, init blob) reads settings only from here. */
+#ifndef MVM_CONFIG_CONFIG_H
+#define MVM_CONFIG_CONFIG_H
+
+#include "mvm.h"
+#include "util/log.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mvm_config {
+	struct mvm_logger log;
+	char *root_path;   /* absolute, resolved host directory after build() */
+	unsigned num_vcpus; /* 1..255 after build() */
+	uint32_t ram_mib;   /* > 0 after build() */
+	bool ram_set;
+
+	mvm_path_pair *mapped_dirs; /* host absolute, guest normalised */
+	size_t n_mapped_dirs;
+	mvm_port_pair *ports;
+	size_t n_ports;
+	mvm_rlimit *rlimits;
+	size_t n_rlimits;
+
+	char *workdir_path; /* NULL when unset */
+	char *exec_path;    /* NULL when unset */
+	char **args;        /* argv[1..] */
+	size_t n_args;
+	mvm_env_pair *env;
+	size_t n_env;
+
+	char *console_output; /* NULL when unset */
+	bool has_assigned_ip;
+	uint32_t assigned_ip; /* host byte order */
+	bool local_only;      /* default true */
+
+	char *kernel_path; /* NULL: use the search order (see src/vmm/kernel.c) */
+};
+
+void mvm_config_init(struct mvm_config *c);
+void mvm_config_clear(struct mvm_config *c);
+/* Deep copy; returns -1 with err on allocation failure. */
+int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_error **err);
+
+#endif
