@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The contract between the VMM (src/) and mvm-init (guest/init/), the
+ * guest's PID 1. Both sides include this header; nothing else is shared.
+ *
+ * Boot: the VMM packs an initramfs (cpio "newc") that holds
+ *   /init             mvm-init (static)
+ *   /mvm/config       the config blob below
+ * and passes no program settings on the kernel command line, so there are
+ * no quoting, length or count limits.
+ */
+#ifndef MVM_GUEST_PROTOCOL_H
+#define MVM_GUEST_PROTOCOL_H
+
+#include <stdint.h>
+
+/* ---- Config blob ---------------------------------------------------- */
+/* Layout, all integers little-endian:
+ *   header: char magic[8] = MVM_CFG_MAGIC; u32 version; u32 total_len
+ *           (total_len counts the header too)
+ *   then records until total_len: u16 type; u16 flags (0); u32 len;
+ *           u8 payload[len]; zero padding to the next multiple of 4.
+ * Strings are raw bytes without NUL (they may not contain NUL).
+ * The reader must treat the blob as untrusted input: check every length
+ * against total_len with overflow-safe arithmetic and reject unknown
+ * versions. Unknown record types are ignored (forward compatibility). */
+#define MVM_CFG_MAGIC "MVMCFG\0\0"
+#define MVM_CFG_VERSION 1u
+#define MVM_CFG_PATH "/mvm/config"
+
+enum mvm_cfg_record {
+	MVM_CFG_EXEC = 1,    /* string: program path (absolute) */
+	MVM_CFG_ARG = 2,     /* string: one of argv[1..], in order */
+	MVM_CFG_ENV = 3,     /* string: "KEY=VALUE", in order */
+	MVM_CFG_WORKDIR = 4, /* string: absolute guest path */
+	MVM_CFG_RLIMIT = 5,  /* u32 resource; u32 pad; u64 soft; u64 hard (24 bytes) */
+	MVM_CFG_MOUNT = 6,   /* virtio-fs share: tag bytes, NUL, guest path bytes */
+	MVM_CFG_NET = 7,     /* u32 addr; u32 prefix_len; u32 gateway; u32 dns
+			      * (addresses in network byte order) - networking issue */
+	MVM_CFG_LOGLEVEL = 8, /* u32: mvm_log_level; init is verbose at >= debug */
+};
+
+/* The virtio-fs tag of the root filesystem (as in libkrun). Mapped dirs use
+ * tags "mvmfs0", "mvmfs1", ... carried in MVM_CFG_MOUNT records. */
+#define MVM_ROOT_TAG "/dev/root"
+
+/* ---- Consoles ------------------------------------------------------- */
+/* Three virtio-console devices, in this order of their MMIO slots:
+ *   /dev/hvc0  program stdin and stdout
+ *   /dev/hvc1  program stderr; also mvm-init's own messages
+ *   /dev/hvc2  control channel, host -> guest, one byte per command */
+#define MVM_HVC_STDOUT "/dev/hvc0"
+#define MVM_HVC_STDERR "/dev/hvc1"
+#define MVM_HVC_CONTROL "/dev/hvc2"
+#define MVM_CTRL_SIGINT 'I'  /* forward SIGINT to the program */
+#define MVM_CTRL_SIGTERM 'T' /* forward SIGTERM to the program */
+#define MVM_CTRL_SIGKILL 'K' /* forward SIGKILL to the program */
+
+/* ---- Exit status ---------------------------------------------------- */
+/* mvm-init reports the program's exit status with one 32-bit port write
+ * (`outl(status, MVM_EXIT_PORT)` after ioperm()), once all output is
+ * flushed. The VMM stops the VM on that write: one VM exit, no ACPI.
+ *   0..255  the status: the code, 128+signal, 125 set-up failed,
+ *           126 cannot execute, 127 not found. */
+#define MVM_EXIT_PORT 0x0501
+#define MVM_EXIT_SETUP_FAILED 125
+#define MVM_EXIT_CANNOT_EXECUTE 126
+#define MVM_EXIT_NOT_FOUND 127
+
+#endif
