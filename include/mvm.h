@@ -127,6 +127,15 @@ int mvm_rlimit_parse(const char *s, mvm_rlimit *out, mvm_error **err);
 const char *mvm_rlimit_name(int resource);
 
 /* ------------------------------------------------------------------ */
+/* Host check                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Checks that /dev/kvm exists and can really run a Linux guest, by running
+ * a tiny test guest. Returns 0, or -1 with an MVM_ERR_KVM error whose
+ * message says in one sentence what is missing. */
+int mvm_kvm_probe(mvm_error **err);
+
+/* ------------------------------------------------------------------ */
 /* Builder                                                             */
 /* ------------------------------------------------------------------ */
 

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "vmm/kvm.h"
+#include "arch/arch.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MVM_KVM_DEVICE
+#define MVM_KVM_DEVICE "/dev/kvm"
+#endif
+
+static const struct {
+	int cap;
+	const char *name;
+} required_caps[] = {
+	{KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+	{KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
+	{KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
+	{KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+	{KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
+	{KVM_CAP_PIT2, "KVM_CAP_PIT2"},
+	{KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+	{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+};
+
+int kvm_open(struct kvm *k, mvm_error **err)
+{
+	k->dev_fd = k->vm_fd = -1;
+	cleanup_close int dev = open(MVM_KVM_DEVICE, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return mvm_err(err, MVM_ERR_KVM, errno, "open %s", MVM_KVM_DEVICE);
+	int version = ioctl(dev, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION)
+		return mvm_err(err, MVM_ERR_KVM, 0, "%s has API version %d, mvm needs %d",
+			       MVM_KVM_DEVICE, version, KVM_API_VERSION);
+	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++)
+		if (ioctl(dev, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0)
+			return mvm_err(err, MVM_ERR_KVM, 0, "%s lacks %s", MVM_KVM_DEVICE,
+				       required_caps[i].name);
+	int run_size = ioctl(dev, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (run_size < (int)sizeof(struct kvm_run))
+		return mvm_err(err, MVM_ERR_KVM, errno, "KVM_GET_VCPU_MMAP_SIZE");
+	cleanup_close int vm = ioctl(dev, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		return mvm_err(err, MVM_ERR_KVM, errno, "KVM_CREATE_VM");
+	if (arch_vm_init(vm, err) < 0)
+		return mvm_err_wrap(err, "set up the VM");
+	k->run_size = run_size;
+	k->dev_fd = steal_fd(&dev);
+	k->vm_fd = steal_fd(&vm);
+	return 0;
+}
+
+void kvm_close(struct kvm *k)
+{
+	if (k->vm_fd >= 0)
+		close(k->vm_fd);
+	if (k->dev_fd >= 0)
+		close(k->dev_fd);
+	k->vm_fd = k->dev_fd = -1;
+}
+
+int kvm_map_memory(struct kvm *k, struct guest_mem *m, mvm_error **err)
+{
+	for (unsigned i = 0; i < m->n_regions; i++) {
+		struct guest_mem_region *r = &m->regions[i];
+		/* MAP_NORESERVE: the guest touches RAM lazily, so a 2 GiB VM that
+		 * uses 50 MiB costs 50 MiB. */
+		void *p = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return mvm_err_sys(err, "map %llu MiB of guest RAM",
+					   (unsigned long long)(r->size >> 20));
+		r->host = p;
+		/* Guest RAM must never appear in a host core dump. */
+		madvise(p, r->size, MADV_DONTDUMP);
+		struct kvm_userspace_memory_region slot = {
+			.slot = i,
+			.guest_phys_addr = r->gpa,
+			.memory_size = r->size,
+			.userspace_addr = (uint64_t)(uintptr_t)p,
+		};
+		if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+			return mvm_err_sys(err, "KVM_SET_USER_MEMORY_REGION slot %u", i);
+	}
+	return 0;
+}
+
+void kvm_unmap_memory(struct guest_mem *m)
+{
+	for (unsigned i = 0; i < m->n_regions; i++) {
+		if (m->regions[i].host)
+			munmap(m->regions[i].host, m->regions[i].size);
+		m->regions[i].host = NULL;
+	}
+}
+
+int kvm_create_vcpu(struct kvm *k, unsigned index, int *fd, struct kvm_run **run,
+		    mvm_error **err)
+{
+	cleanup_close int vcpu = ioctl(k->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (vcpu < 0)
+		return mvm_err(err, MVM_ERR_KVM, errno, "KVM_CREATE_VCPU %u", index);
+	void *p = mmap(NULL, (size_t)k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (p == MAP_FAILED)
+		return mvm_err_sys(err, "map kvm_run of vCPU %u", index);
+	*run = p;
+	*fd = steal_fd(&vcpu);
+	return 0;
+}
