@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The VM's device set: which virtio devices exist, at which MMIO window
+ * and interrupt line, and how the kernel command line announces them. */
+#ifndef MVM_VMM_DEVICES_H
+#define MVM_VMM_DEVICES_H
+
+#include "vmm/vmm.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err);
+/* Appends " virtio_mmio.device=..." for every device. */
+int devices_cmdline(const struct vmm *v, char *buf, size_t len, mvm_error **err);
+/* Interrupt lines in use, for the MP table. */
+unsigned devices_irqs(const struct vmm *v, unsigned *irqs, unsigned max);
+/* Dispatches an MMIO access; false if no device owns gpa. */
+bool devices_mmio(struct vmm *v, uint64_t gpa, uint8_t *data, uint32_t len, bool is_write);
+/* Sends one control byte to mvm-init (guest/protocol.h MVM_CTRL_*). */
+int devices_control(struct vmm *v, char cmd, mvm_error **err);
+void devices_destroy(struct vmm *v);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The public VM lifecycle: spawn (non-blocking), wait, signal, kill, and
+ * start = spawn + wait. None of it calls exit(): the program's status is
+ * returned, so a host program can run several VMs, one after another or
+ * at once. */
+#include "util/error.h"
+#include "vmm/vm.h"
+#include "vmm/vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+static int open_console_output(const struct mvm_config *cfg, mvm_error **err)
+{
+	/* Append, never truncate: a console log must not lose earlier runs. */
+	int fd = open(cfg->console_output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return mvm_err_sys(err, "open console output `%s`", cfg->console_output);
+	return fd;
+}
+
+int mvm_vm_spawn(mvm_vm *vm, mvm_error **err)
+{
+	if (vm == NULL)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "mvm_vm_spawn: vm is NULL");
+	if (vm->state != VM_STATE_BUILT)
+		return mvm_err(err, MVM_ERR_STATE, 0,
+			       "this VM was already started; build a new one to run again");
+	struct vmm_stdio stdio = {vm->cfg.stdin_fd, vm->cfg.stdout_fd, vm->cfg.stderr_fd};
+	if (vm->cfg.console_output) {
+		vm->console_fd = open_console_output(&vm->cfg, err);
+		if (vm->console_fd < 0)
+			return -1;
+		stdio.out_fd = stdio.err_fd = vm->console_fd;
+	}
+	vm->vmm = vmm_create(&vm->cfg, &stdio, err);
+	if (vm->vmm == NULL)
+		return mvm_err_wrap(err, "start VM");
+	if (vmm_start(vm->vmm, err) < 0) {
+		mvm_err_wrap(err, "start VM");
+		mvm_error *ignored = NULL;
+		vmm_wait(vm->vmm, &ignored);
+		mvm_error_free(ignored);
+		vm->state = VM_STATE_ENDED;
+		return -1;
+	}
+	vm->state = VM_STATE_RUNNING;
+	return 0;
+}
+
+int mvm_vm_wait(mvm_vm *vm, int *exit_status, mvm_error **err)
+{
+	if (vm == NULL || vm->state != VM_STATE_RUNNING)
+		return mvm_err(err, MVM_ERR_STATE, 0, "mvm_vm_wait: the VM is not running");
+	int status = vmm_wait(vm->vmm, err);
+	vm->state = VM_STATE_ENDED;
+	if (status < 0)
+		return -1;
+	if (exit_status)
+		*exit_status = status;
+	return 0;
+}
+
+int mvm_vm_start(mvm_vm *vm, int *exit_status, mvm_error **err)
+{
+	if (mvm_vm_spawn(vm, err) < 0)
+		return -1;
+	return mvm_vm_wait(vm, exit_status, err);
+}
+
+int mvm_vm_wait_fd(const mvm_vm *vm)
+{
+	return vm && vm->vmm ? vm->vmm->done_fd : -1;
+}
+
+int mvm_vm_signal(mvm_vm *vm, int sig, mvm_error **err)
+{
+	if (vm == NULL || vm->state != VM_STATE_RUNNING)
+		return mvm_err(err, MVM_ERR_STATE, 0, "mvm_vm_signal: the VM is not running");
+	return vmm_signal(vm->vmm, sig, err);
+}
+
+int mvm_vm_kill(mvm_vm *vm, mvm_error **err)
+{
+	if (vm == NULL || vm->state != VM_STATE_RUNNING)
+		return mvm_err(err, MVM_ERR_STATE, 0, "mvm_vm_kill: the VM is not running");
+	log_info(&vm->cfg.log, "VM killed by the host");
+	vmm_end(vm->vmm, -1, NULL);
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Numbers for `make bench`: VM exits that reached userspace, and the
+ * VMM's resident memory not counting guest RAM (which is the guest's). */
+#include "vmm/vmm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static uint64_t resident_bytes(const struct guest_mem_region *r)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t pages = (r->size + (uint64_t)page - 1) / (uint64_t)page;
+	unsigned char *vec = malloc(pages);
+	if (vec == NULL || mincore(r->host, r->size, vec) < 0) {
+		free(vec);
+		return 0;
+	}
+	uint64_t n = 0;
+	for (size_t i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	free(vec);
+	return n * (uint64_t)page;
+}
+
+static uint64_t process_rss(void)
+{
+	FILE *f = fopen("/proc/self/statm", "re");
+	unsigned long size = 0, rss = 0;
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &rss) != 2)
+		rss = 0;
+	fclose(f);
+	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+void vmm_log_stats(struct vmm *v)
+{
+	if (!mvm_log_enabled(v->log, MVM_LOG_INFO))
+		return;
+	uint64_t io = 0, mmio = 0;
+	for (unsigned i = 0; i < v->n_vcpus; i++) {
+		io += v->vcpus[i].exits_io;
+		mmio += v->vcpus[i].exits_mmio;
+	}
+	uint64_t guest = 0;
+	for (unsigned i = 0; i < v->mem.n_regions; i++)
+		if (v->mem.regions[i].host)
+			guest += resident_bytes(&v->mem.regions[i]);
+	uint64_t rss = process_rss();
+	log_info(v->log, "stats: exits=%llu (io=%llu mmio=%llu) vmm_rss_kib=%llu guest_rss_kib=%llu",
+		 (unsigned long long)(io + mmio), (unsigned long long)io,
+		 (unsigned long long)mmio,
+		 (unsigned long long)((rss > guest ? rss - guest : 0) >> 10),
+		 (unsigned long long)(guest >> 10));
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Boots real guests through the CLI: output, exit statuses, settings.
+. "$(dirname "$0")/lib.sh"
+
+mvm_run -- /bin/echo hello
+expect_eq "hello output" "hello" "$(cat "$WORK/out")"
+expect_eq "hello status 0" 0 "$RC"
+
+mvm_run -- /bin/sh -c 'exit 42'
+expect_eq "exit code 42" 42 "$RC"
+
+mvm_run -- /bin/sh -c 'kill -9 $$'
+expect_eq "killed by SIGKILL is 137" 137 "$RC"
+
+mvm_run -- /nonexistent/program
+expect_eq "missing program is 127" 127 "$RC"
+expect_contains "missing program message" "$WORK/err" "/nonexistent/program"
+
+printf 'not a program\n' >"$ROOT/notexec"
+chmod 644 "$ROOT/notexec"
+mvm_run -- /notexec
+expect_eq "non-executable program is 126" 126 "$RC"
+
+mvm_run -- /bin/sh -c 'echo to-stderr >&2; echo to-stdout'
+expect_eq "stdout separate from stderr" "to-stdout" "$(cat "$WORK/out")"
+expect_contains "stderr reaches host stderr" "$WORK/err" "to-stderr"
+
+mvm_run -w /nonexistent-dir -- /bin/pwd
+expect_eq "missing workdir is 125" 125 "$RC"
+expect_contains "missing workdir message" "$WORK/err" "/nonexistent-dir"
+
+mkdir -p "$ROOT/work/dir"
+mvm_run -w /work/dir -- /bin/pwd
+expect_eq "workdir" "/work/dir" "$(cat "$WORK/out")"
+
+mvm_run --rlimit RLIMIT_NOFILE=123:456 -- /bin/sh -c 'ulimit -n; ulimit -Hn'
+expect_eq "rlimit nofile soft and hard" "123 456" "$(tr '\n' ' ' <"$WORK/out" | sed 's/ $//')"
+
+MEM=300 mvm_run --cpus 2 -- /bin/sh -c 'grep -c ^processor /proc/cpuinfo; grep MemTotal /proc/meminfo'
+expect_eq "two vCPUs seen" 2 "$(head -1 "$WORK/out")"
+mem_kb=$(awk '/MemTotal/ {print $2}' "$WORK/out")
+# MemTotal is RAM less what the kernel reserves for itself: 80..100%.
+if [ -n "$mem_kb" ] && [ "$mem_kb" -gt $((300 * 1024 * 80 / 100)) ] && [ "$mem_kb" -le $((300 * 1024)) ]; then
+	pass "RAM size seen"
+else
+	fail "RAM size seen" "MemTotal ${mem_kb:-none} kB for 300 MiB"
+fi
+
+mvm_run --console-output "$WORK/console.log" -- /bin/sh -c 'echo into-console; echo err-into-console >&2'
+expect_contains "console output file gets stdout" "$WORK/console.log" "into-console"
+expect_contains "console output file gets stderr" "$WORK/console.log" "err-into-console"
+expect_eq "console output leaves stdout empty" "" "$(cat "$WORK/out")"
+
+printf 'line one\nline two\n' | "$MVM" run --root "$ROOT" --memory 256 -- /bin/sh -c 'cat; echo done' >"$WORK/out" 2>"$WORK/err"
+RC=$?
+expect_eq "stdin piped into the guest" "line one|line two|done|" "$(tr '\n' '|' <"$WORK/out")"
+expect_eq "stdin pipe status" 0 "$RC"
+
+finish
