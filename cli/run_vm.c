@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Runs the built VM in the foreground, as `docker run` does: the guest
+ * program's status becomes mvm's. SIGINT, SIGTERM and SIGHUP are passed on
+ * to the guest program (docker's --sig-proxy); a second one stops the VM
+ * at once, so a hung guest never traps the user. */
+#include "cli.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+static int guest_signal_for(int host_sig)
+{
+	return host_sig == SIGINT ? SIGINT : SIGTERM;
+}
+
+static void relay_signal(mvm_vm *vm, int sfd, unsigned *count)
+{
+	struct signalfd_siginfo si;
+	if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return;
+	mvm_error *err = NULL;
+	if ((*count)++ == 0) {
+		if (mvm_vm_signal(vm, guest_signal_for((int)si.ssi_signo), &err) < 0)
+			mvm_vm_kill(vm, NULL);
+	} else {
+		cli_error("second signal: stopping the VM");
+		mvm_vm_kill(vm, &err);
+	}
+	cli_print_errors(err);
+	mvm_error_free(err);
+}
+
+int run_vm(mvm_vm *vm)
+{
+	sigset_t sigs, old;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	/* Blocked before the VM's threads exist, so they inherit the mask and
+	 * the signals reach only the signalfd below. */
+	pthread_sigmask(SIG_BLOCK, &sigs, &old);
+	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	mvm_error *err = NULL;
+	int status = EXIT_MVM_ERROR;
+	if (sfd < 0) {
+		cli_error("signalfd: %s", strerror(errno));
+		goto out;
+	}
+	if (mvm_vm_spawn(vm, &err) < 0)
+		goto out;
+	unsigned signals = 0;
+	for (;;) {
+		struct pollfd pf[2] = {{mvm_vm_wait_fd(vm), POLLIN, 0}, {sfd, POLLIN, 0}};
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[0].revents)
+			break;
+		if (pf[1].revents)
+			relay_signal(vm, sfd, &signals);
+	}
+	int guest_status;
+	if (mvm_vm_wait(vm, &guest_status, &err) == 0)
+		status = guest_status;
+out:
+	cli_print_errors(err);
+	mvm_error_free(err);
+	if (sfd >= 0)
+		close(sfd);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return status;
+}
