@@ -61,24 +61,20 @@ int mvm_rlimit_parse(const char *s, mvm_rlimit *out, mvm_error **err)
 		return mvm_err(err, MVM_ERR_INVALID, 0,
 			       "invalid rlimit `%s`: hard limit `%s` is not a number in 0..%ju", s,
 			       colon + 1, (uintmax_t)UINT64_MAX);
-	if (rlimit_check(&r, err) < 0)
-		return -1;
+	const char *why = rlimit_problem(&r);
+	if (why != NULL)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "invalid rlimit `%s`: %s", s, why);
 	*out = r;
 	return 0;
 }
 
-int rlimit_check(const mvm_rlimit *r, mvm_error **err)
+const char *rlimit_problem(const mvm_rlimit *r)
 {
-	const char *name = mvm_rlimit_name(r->resource);
-	if (name == NULL)
-		return mvm_err(err, MVM_ERR_INVALID, 0,
-			       "invalid rlimit resource %d: expected a Linux resource id 0..15",
-			       r->resource);
+	if (mvm_rlimit_name(r->resource) == NULL)
+		return "unknown resource (expected a Linux resource id 0..15)";
 	/* setrlimit() in the guest would fail with EINVAL; the reference lets
 	 * it through and the program starts without its limit. */
 	if (r->soft > r->hard)
-		return mvm_err(err, MVM_ERR_INVALID, 0,
-			       "invalid rlimit %s=%ju:%ju: the soft limit exceeds the hard limit",
-			       name, (uintmax_t)r->soft, (uintmax_t)r->hard);
-	return 0;
+		return "the soft limit exceeds the hard limit";
+	return NULL;
 }

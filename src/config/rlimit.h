@@ -7,8 +7,8 @@
 /* Linux has 16 resources, RLIMIT_CPU (0) .. RLIMIT_RTTIME (15). */
 #define MVM_RLIMIT_COUNT 16
 
-/* Known resource and soft <= hard; the rule shared by the parser and by
- * build() for the typed setter. */
-int rlimit_check(const mvm_rlimit *r, mvm_error **err);
+/* NULL if r names a known resource and soft <= hard, else what is wrong.
+ * The rule shared by the parser and by build() for the typed setter. */
+const char *rlimit_problem(const mvm_rlimit *r);
 
 #endif

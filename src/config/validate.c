@@ -132,8 +132,13 @@ static void check_ports(const struct mvm_config *c, mvm_error **err)
 static void check_rlimits(const struct mvm_config *c, mvm_error **err)
 {
 	for (size_t i = 0; i < c->n_rlimits; i++) {
-		if (rlimit_check(&c->rlimits[i], err) < 0)
+		const mvm_rlimit *r = &c->rlimits[i];
+		const char *why = rlimit_problem(r);
+		if (why != NULL) {
+			mvm_err(err, MVM_ERR_INVALID, 0, "invalid rlimit %d=%ju:%ju: %s", r->resource,
+				(uintmax_t)r->soft, (uintmax_t)r->hard, why);
 			continue;
+		}
 		for (size_t j = 0; j < i; j++)
 			if (c->rlimits[j].resource == c->rlimits[i].resource)
 				mvm_err(err, MVM_ERR_INVALID, 0, "duplicate rlimit %s",
@@ -182,7 +187,12 @@ static char *check_console_path(const char *path, mvm_error **err)
 		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot check console output `%s`", path);
 		return NULL;
 	}
-	cleanup_free char *dir = resolve_host_dir(parent, "console output directory", err);
+	cleanup_free char *what = NULL;
+	if (asprintf(&what, "console output `%s`: its directory", path) < 0) {
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot check console output `%s`", path);
+		return NULL;
+	}
+	cleanup_free char *dir = resolve_host_dir(parent, what, err);
 	if (dir == NULL)
 		return NULL;
 	/* The VMM creates the file at start; it needs to write and search the
