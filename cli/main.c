@@ -8,7 +8,6 @@
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage_main(stderr);
 		cli_error("no command given (see `mvm --help`)");
 		return EXIT_MVM_ERROR;
 	}
