@@ -120,25 +120,29 @@ int mvm_builder_ram_mib(mvm_builder *b, uint32_t mib, mvm_error **err)
 	return 0;
 }
 
+/* Appends *p, taking over its strings; on failure p keeps them. */
+static int push_mapped_dir(mvm_builder *b, mvm_path_pair *p, mvm_error **err)
+{
+	mvm_path_pair *slot = append_slot((void **)&b->cfg.mapped_dirs, &b->cfg.n_mapped_dirs,
+					  sizeof(*slot), "a mapped dir", err);
+	if (slot == NULL)
+		return -1;
+	*slot = *p;
+	*p = (mvm_path_pair){0};
+	return 0;
+}
+
 int mvm_builder_mapped_dir_pair(mvm_builder *b, const char *host, const char *guest,
 				mvm_error **err)
 {
 	if (check_args(b, host, "a mapped dir's host path", err) < 0 ||
 	    check_args(b, guest, "a mapped dir's guest path", err) < 0)
 		return -1;
-	cleanup_free char *h = strdup(host);
-	cleanup_free char *g = strdup(guest);
-	mvm_path_pair *slot = NULL;
-	if (h && g)
-		slot = append_slot((void **)&b->cfg.mapped_dirs, &b->cfg.n_mapped_dirs,
-				   sizeof(*slot), "a mapped dir", err);
-	else
-		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add mapped dir `%s`", host);
-	if (slot == NULL)
-		return -1;
-	slot->host = steal_pointer(&h);
-	slot->guest = steal_pointer(&g);
-	return 0;
+	mvm_path_pair p = {strdup(host), strdup(guest)};
+	int r = p.host && p.guest ? push_mapped_dir(b, &p, err)
+				  : mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add mapped dir `%s`", host);
+	mvm_path_pair_clear(&p);
+	return r;
 }
 
 int mvm_builder_mapped_dir(mvm_builder *b, const char *spec, mvm_error **err)
@@ -148,7 +152,7 @@ int mvm_builder_mapped_dir(mvm_builder *b, const char *spec, mvm_error **err)
 	mvm_path_pair p;
 	if (mvm_path_pair_parse(spec, &p, err) < 0)
 		return -1;
-	int r = mvm_builder_mapped_dir_pair(b, p.host, p.guest, err);
+	int r = push_mapped_dir(b, &p, err);
 	mvm_path_pair_clear(&p);
 	return r;
 }
@@ -258,24 +262,28 @@ int mvm_builder_args(mvm_builder *b, const char *const *argv, size_t argc, mvm_e
 	return 0;
 }
 
+/* Appends *p, taking over its strings; on failure p keeps them. */
+static int push_env(mvm_builder *b, mvm_env_pair *p, mvm_error **err)
+{
+	mvm_env_pair *slot = append_slot((void **)&b->cfg.env, &b->cfg.n_env, sizeof(*slot),
+					 "an env variable", err);
+	if (slot == NULL)
+		return -1;
+	*slot = *p;
+	*p = (mvm_env_pair){0};
+	return 0;
+}
+
 int mvm_builder_env_pair(mvm_builder *b, const char *key, const char *value, mvm_error **err)
 {
 	if (check_args(b, key, "an env key", err) < 0 ||
 	    check_args(b, value, "an env value", err) < 0)
 		return -1;
-	cleanup_free char *k = strdup(key);
-	cleanup_free char *v = strdup(value);
-	mvm_env_pair *slot = NULL;
-	if (k && v)
-		slot = append_slot((void **)&b->cfg.env, &b->cfg.n_env, sizeof(*slot),
-				   "an env variable", err);
-	else
-		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add env `%s`", key);
-	if (slot == NULL)
-		return -1;
-	slot->key = steal_pointer(&k);
-	slot->value = steal_pointer(&v);
-	return 0;
+	mvm_env_pair p = {strdup(key), strdup(value)};
+	int r = p.key && p.value ? push_env(b, &p, err)
+				 : mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add env `%s`", key);
+	mvm_env_pair_clear(&p);
+	return r;
 }
 
 int mvm_builder_env(mvm_builder *b, const char *spec, mvm_error **err)
@@ -285,7 +293,7 @@ int mvm_builder_env(mvm_builder *b, const char *spec, mvm_error **err)
 	mvm_env_pair p;
 	if (mvm_env_pair_parse(spec, &p, err) < 0)
 		return -1;
-	int r = mvm_builder_env_pair(b, p.key, p.value, err);
+	int r = push_env(b, &p, err);
 	mvm_env_pair_clear(&p);
 	return r;
 }

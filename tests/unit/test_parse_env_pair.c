@@ -20,12 +20,7 @@ static void expect_bad(const char *spec, const char *why)
 	mvm_env_pair p = {0};
 	assert_int_equal(mvm_env_pair_parse(spec, &p, &err), -1);
 	assert_null(p.key);
-	assert_int_equal(mvm_error_count(err), 1);
-	assert_int_equal(mvm_error_get_code(err), MVM_ERR_INVALID);
-	char quoted[128];
-	snprintf(quoted, sizeof(quoted), "`%s`", spec);
-	assert_error_has(err, quoted, why);
-	mvm_error_free(err);
+	assert_one_problem_quoting(err, spec, why);
 }
 
 static void test_plain(void **state)

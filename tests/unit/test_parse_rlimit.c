@@ -19,12 +19,7 @@ static void expect_bad(const char *spec, const char *why)
 	mvm_rlimit r = {-5, 1, 2};
 	assert_int_equal(mvm_rlimit_parse(spec, &r, &err), -1);
 	assert_int_equal(r.resource, -5);
-	assert_int_equal(mvm_error_count(err), 1);
-	assert_int_equal(mvm_error_get_code(err), MVM_ERR_INVALID);
-	char quoted[128];
-	snprintf(quoted, sizeof(quoted), "`%s`", spec);
-	assert_error_has(err, quoted, why);
-	mvm_error_free(err);
+	assert_one_problem_quoting(err, spec, why);
 }
 
 static void test_by_name(void **state)

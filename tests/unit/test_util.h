@@ -55,6 +55,20 @@ static inline void assert_error_has_impl(const mvm_error *err, ...)
 	fail_msg("no problem mentions all the expected words");
 }
 
+/* err holds exactly one MVM_ERR_INVALID problem, which quotes `value` and
+ * mentions why; err is freed. */
+static inline void assert_one_problem_quoting(mvm_error *err, const char *value, const char *why)
+{
+	char quoted[4200];
+	snprintf(quoted, sizeof(quoted), "`%s`", value);
+	if (mvm_error_count(err) != 1)
+		print_problems(err);
+	assert_int_equal(mvm_error_count(err), 1);
+	assert_int_equal(mvm_error_get_code(err), MVM_ERR_INVALID);
+	assert_error_has(err, quoted, why);
+	mvm_error_free(err);
+}
+
 /* A fresh directory under $TMPDIR (or /tmp); caller frees and removes. */
 static inline char *make_temp_dir(void)
 {
