@@ -19,7 +19,7 @@ int cmd_run(int argc, char **argv);
 struct run_options {
 	bool dry_run;
 	bool show_help;
-	int exec_index; /* argv index of EXEC, or argc when none was given */
+	int exec_index;	   /* argv index of EXEC, or argc when none was given */
 	unsigned n_errors; /* bad options the CLI itself found (already printed) */
 };
 

@@ -20,21 +20,21 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{"root", required_argument, NULL, OPT_ROOT},
-	{"cpus", required_argument, NULL, OPT_CPUS},
-	{"memory", required_argument, NULL, OPT_MEMORY},
-	{"volume", required_argument, NULL, 'v'},
-	{"publish", required_argument, NULL, 'p'},
-	{"rlimit", required_argument, NULL, OPT_RLIMIT},
-	{"workdir", required_argument, NULL, 'w'},
-	{"env", required_argument, NULL, 'e'},
-	{"console-output", required_argument, NULL, OPT_CONSOLE_OUTPUT},
-	{"ip", required_argument, NULL, OPT_IP},
-	{"local-only", required_argument, NULL, OPT_LOCAL_ONLY},
-	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"volume", required_argument, NULL, 'v'},
+    {"publish", required_argument, NULL, 'p'},
+    {"rlimit", required_argument, NULL, OPT_RLIMIT},
+    {"workdir", required_argument, NULL, 'w'},
+    {"env", required_argument, NULL, 'e'},
+    {"console-output", required_argument, NULL, OPT_CONSOLE_OUTPUT},
+    {"ip", required_argument, NULL, OPT_IP},
+    {"local-only", required_argument, NULL, OPT_LOCAL_ONLY},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 /* Problems the CLI finds itself are printed at once and counted; the
@@ -83,8 +83,7 @@ static void set_memory(mvm_builder *b, const char *arg, struct run_options *o, m
 	mvm_builder_ram_mib(b, (uint32_t)n, err);
 }
 
-static void set_local_only(mvm_builder *b, const char *arg, struct run_options *o,
-			   mvm_error **err)
+static void set_local_only(mvm_builder *b, const char *arg, struct run_options *o, mvm_error **err)
 {
 	if (strcmp(arg, "true") == 0)
 		mvm_builder_local_only(b, true, err);
@@ -105,20 +104,48 @@ static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_op
 			 mvm_error **err)
 {
 	switch (opt) {
-	case OPT_ROOT: mvm_builder_root_path(b, arg, err); break;
-	case OPT_CPUS: set_cpus(b, arg, o, err); break;
-	case OPT_MEMORY: set_memory(b, arg, o, err); break;
-	case 'v': mvm_builder_mapped_dir(b, arg, err); break;
-	case 'p': mvm_builder_port_map(b, arg, err); break;
-	case OPT_RLIMIT: mvm_builder_rlimit(b, arg, err); break;
-	case 'w': mvm_builder_workdir_path(b, arg, err); break;
-	case 'e': mvm_builder_env(b, arg, err); break;
-	case OPT_CONSOLE_OUTPUT: mvm_builder_console_output(b, arg, err); break;
-	case OPT_IP: mvm_builder_assigned_ip(b, arg, err); break;
-	case OPT_LOCAL_ONLY: set_local_only(b, arg, o, err); break;
-	case OPT_LOG_LEVEL: set_log_level(b, arg, err); break;
-	case OPT_DRY_RUN: o->dry_run = true; break;
-	case 'h': o->show_help = true; break;
+	case OPT_ROOT:
+		mvm_builder_root_path(b, arg, err);
+		break;
+	case OPT_CPUS:
+		set_cpus(b, arg, o, err);
+		break;
+	case OPT_MEMORY:
+		set_memory(b, arg, o, err);
+		break;
+	case 'v':
+		mvm_builder_mapped_dir(b, arg, err);
+		break;
+	case 'p':
+		mvm_builder_port_map(b, arg, err);
+		break;
+	case OPT_RLIMIT:
+		mvm_builder_rlimit(b, arg, err);
+		break;
+	case 'w':
+		mvm_builder_workdir_path(b, arg, err);
+		break;
+	case 'e':
+		mvm_builder_env(b, arg, err);
+		break;
+	case OPT_CONSOLE_OUTPUT:
+		mvm_builder_console_output(b, arg, err);
+		break;
+	case OPT_IP:
+		mvm_builder_assigned_ip(b, arg, err);
+		break;
+	case OPT_LOCAL_ONLY:
+		set_local_only(b, arg, o, err);
+		break;
+	case OPT_LOG_LEVEL:
+		set_log_level(b, arg, err);
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		break;
+	case 'h':
+		o->show_help = true;
+		break;
 	}
 }
 

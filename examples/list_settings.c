@@ -99,7 +99,7 @@ static int fill_builder(void)
 
 int main(void)
 {
-	int failed = show_mapped_dirs() | show_ports() | show_rlimits() | show_env() |
-		     fill_builder();
+	int failed =
+	    show_mapped_dirs() | show_ports() | show_rlimits() | show_env() | fill_builder();
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

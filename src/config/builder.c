@@ -84,7 +84,8 @@ int mvm_builder_log_level(mvm_builder *b, mvm_log_level level, mvm_error **err)
 		return -1;
 	if (mvm_log_level_name(level) == NULL)
 		return mvm_err(err, MVM_ERR_INVALID, 0,
-			       "invalid log level %d: expected MVM_LOG_OFF..MVM_LOG_TRACE", (int)level);
+			       "invalid log level %d: expected MVM_LOG_OFF..MVM_LOG_TRACE",
+			       (int)level);
 	b->cfg.log.level = level;
 	return 0;
 }
@@ -139,8 +140,9 @@ int mvm_builder_mapped_dir_pair(mvm_builder *b, const char *host, const char *gu
 	    check_args(b, guest, "a mapped dir's guest path", err) < 0)
 		return -1;
 	mvm_path_pair p = {strdup(host), strdup(guest)};
-	int r = p.host && p.guest ? push_mapped_dir(b, &p, err)
-				  : mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add mapped dir `%s`", host);
+	int r = p.host && p.guest
+		    ? push_mapped_dir(b, &p, err)
+		    : mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add mapped dir `%s`", host);
 	mvm_path_pair_clear(&p);
 	return r;
 }
@@ -161,8 +163,8 @@ int mvm_builder_port_pair(mvm_builder *b, uint16_t host, uint16_t guest, mvm_err
 {
 	if (check_builder(b, "a port mapping", err) < 0)
 		return -1;
-	mvm_port_pair *slot = append_slot((void **)&b->cfg.ports, &b->cfg.n_ports,
-					  sizeof(*slot), "a port mapping", err);
+	mvm_port_pair *slot = append_slot((void **)&b->cfg.ports, &b->cfg.n_ports, sizeof(*slot),
+					  "a port mapping", err);
 	if (slot == NULL)
 		return -1;
 	*slot = (mvm_port_pair){host, guest};
@@ -184,8 +186,8 @@ int mvm_builder_rlimit_value(mvm_builder *b, int resource, uint64_t soft, uint64
 {
 	if (check_builder(b, "an rlimit", err) < 0)
 		return -1;
-	mvm_rlimit *slot = append_slot((void **)&b->cfg.rlimits, &b->cfg.n_rlimits,
-				       sizeof(*slot), "an rlimit", err);
+	mvm_rlimit *slot = append_slot((void **)&b->cfg.rlimits, &b->cfg.n_rlimits, sizeof(*slot),
+				       "an rlimit", err);
 	if (slot == NULL)
 		return -1;
 	*slot = (mvm_rlimit){resource, soft, hard};
@@ -265,8 +267,8 @@ int mvm_builder_args(mvm_builder *b, const char *const *argv, size_t argc, mvm_e
 /* Appends *p, taking over its strings; on failure p keeps them. */
 static int push_env(mvm_builder *b, mvm_env_pair *p, mvm_error **err)
 {
-	mvm_env_pair *slot = append_slot((void **)&b->cfg.env, &b->cfg.n_env, sizeof(*slot),
-					 "an env variable", err);
+	mvm_env_pair *slot =
+	    append_slot((void **)&b->cfg.env, &b->cfg.n_env, sizeof(*slot), "an env variable", err);
 	if (slot == NULL)
 		return -1;
 	*slot = *p;

@@ -13,9 +13,9 @@ void mvm_config_init(struct mvm_config *c)
 	/* Defaults of the reference: log off, 1 vCPU, local-only on ("default
 	 * should be true for security"). RAM and root have no default. */
 	*c = (struct mvm_config){
-		.log = {.level = MVM_LOG_OFF},
-		.num_vcpus = 1,
-		.local_only = true,
+	    .log = {.level = MVM_LOG_OFF},
+	    .num_vcpus = 1,
+	    .local_only = true,
 	};
 }
 

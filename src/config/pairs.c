@@ -30,9 +30,10 @@ int mvm_path_pair_parse(const char *s, mvm_path_pair *out, mvm_error **err)
 	const char *host, *guest;
 	size_t host_len, guest_len;
 	if (!split_pair(s, ':', &host, &host_len, &guest, &guest_len))
-		return mvm_err(err, MVM_ERR_INVALID, 0,
-			       "invalid mapped dir `%s`: the %s path is empty (expected HOST:GUEST)",
-			       s, host_len == 0 ? "host" : "guest");
+		return mvm_err(
+		    err, MVM_ERR_INVALID, 0,
+		    "invalid mapped dir `%s`: the %s path is empty (expected HOST:GUEST)", s,
+		    host_len == 0 ? "host" : "guest");
 	cleanup_free char *h = strndup(host, host_len);
 	cleanup_free char *g = strndup(guest, guest_len);
 	if (h == NULL || g == NULL)
@@ -70,18 +71,21 @@ int mvm_port_pair_parse(const char *s, mvm_port_pair *out, mvm_error **err)
 	const char *host, *guest;
 	size_t host_len, guest_len;
 	if (!split_pair(s, ':', &host, &host_len, &guest, &guest_len))
-		return mvm_err(err, MVM_ERR_INVALID, 0,
-			       "invalid port mapping `%s`: the %s port is empty (expected HOST:GUEST)",
-			       s, host_len == 0 ? "host" : "guest");
+		return mvm_err(
+		    err, MVM_ERR_INVALID, 0,
+		    "invalid port mapping `%s`: the %s port is empty (expected HOST:GUEST)", s,
+		    host_len == 0 ? "host" : "guest");
 	mvm_port_pair p;
 	if (!parse_port(host, host_len, &p.host))
-		return mvm_err(err, MVM_ERR_INVALID, 0,
-			       "invalid port mapping `%s`: host port `%.*s` is not a number in 1..65535",
-			       s, (int)host_len, host);
+		return mvm_err(
+		    err, MVM_ERR_INVALID, 0,
+		    "invalid port mapping `%s`: host port `%.*s` is not a number in 1..65535", s,
+		    (int)host_len, host);
 	if (!parse_port(guest, guest_len, &p.guest))
-		return mvm_err(err, MVM_ERR_INVALID, 0,
-			       "invalid port mapping `%s`: guest port `%.*s` is not a number in 1..65535",
-			       s, (int)guest_len, guest);
+		return mvm_err(
+		    err, MVM_ERR_INVALID, 0,
+		    "invalid port mapping `%s`: guest port `%.*s` is not a number in 1..65535", s,
+		    (int)guest_len, guest);
 	*out = p;
 	return 0;
 }

@@ -9,10 +9,10 @@
 /* Linux's numbering (include/uapi/asm-generic/resource.h), which is what the
  * guest kernel uses whatever the host's libc calls them. */
 static const char *const rlimit_names[MVM_RLIMIT_COUNT] = {
-	"RLIMIT_CPU",	  "RLIMIT_FSIZE",      "RLIMIT_DATA",	  "RLIMIT_STACK",
-	"RLIMIT_CORE",	  "RLIMIT_RSS",	       "RLIMIT_NPROC",	  "RLIMIT_NOFILE",
-	"RLIMIT_MEMLOCK", "RLIMIT_AS",	       "RLIMIT_LOCKS",	  "RLIMIT_SIGPENDING",
-	"RLIMIT_MSGQUEUE", "RLIMIT_NICE",      "RLIMIT_RTPRIO",	  "RLIMIT_RTTIME",
+    "RLIMIT_CPU",      "RLIMIT_FSIZE", "RLIMIT_DATA",	"RLIMIT_STACK",
+    "RLIMIT_CORE",     "RLIMIT_RSS",   "RLIMIT_NPROC",	"RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",  "RLIMIT_AS",    "RLIMIT_LOCKS",	"RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
 };
 
 const char *mvm_rlimit_name(int resource)
@@ -55,8 +55,8 @@ int mvm_rlimit_parse(const char *s, mvm_rlimit *out, mvm_error **err)
 			       s, (int)(eq - s), s);
 	if (!parse_decimal(eq + 1, (size_t)(colon - eq - 1), UINT64_MAX, &r.soft))
 		return mvm_err(err, MVM_ERR_INVALID, 0,
-			       "invalid rlimit `%s`: soft limit `%.*s` is not a number in 0..%ju", s,
-			       (int)(colon - eq - 1), eq + 1, (uintmax_t)UINT64_MAX);
+			       "invalid rlimit `%s`: soft limit `%.*s` is not a number in 0..%ju",
+			       s, (int)(colon - eq - 1), eq + 1, (uintmax_t)UINT64_MAX);
 	if (!parse_decimal(colon + 1, strlen(colon + 1), UINT64_MAX, &r.hard))
 		return mvm_err(err, MVM_ERR_INVALID, 0,
 			       "invalid rlimit `%s`: hard limit `%s` is not a number in 0..%ju", s,

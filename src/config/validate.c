@@ -135,8 +135,8 @@ static void check_rlimits(const struct mvm_config *c, mvm_error **err)
 		const mvm_rlimit *r = &c->rlimits[i];
 		const char *why = rlimit_problem(r);
 		if (why != NULL) {
-			mvm_err(err, MVM_ERR_INVALID, 0, "invalid rlimit %d=%ju:%ju: %s", r->resource,
-				(uintmax_t)r->soft, (uintmax_t)r->hard, why);
+			mvm_err(err, MVM_ERR_INVALID, 0, "invalid rlimit %d=%ju:%ju: %s",
+				r->resource, (uintmax_t)r->soft, (uintmax_t)r->hard, why);
 			continue;
 		}
 		for (size_t j = 0; j < i; j++)
@@ -153,8 +153,8 @@ static void check_env(const struct mvm_config *c, mvm_error **err)
 		if (*key == '\0')
 			mvm_err(err, MVM_ERR_INVALID, 0, "invalid env key ``: it is empty");
 		else if (strchr(key, '='))
-			mvm_err(err, MVM_ERR_INVALID, 0,
-				"invalid env key `%s`: it contains `=`", key);
+			mvm_err(err, MVM_ERR_INVALID, 0, "invalid env key `%s`: it contains `=`",
+				key);
 	}
 }
 
@@ -165,10 +165,11 @@ static void check_env(const struct mvm_config *c, mvm_error **err)
 static void check_guest_program(struct mvm_config *c, mvm_error **err)
 {
 	if (c->workdir_path != NULL)
-		fix_in_place(&c->workdir_path, guest_path_normalize(c->workdir_path, "workdir", err));
+		fix_in_place(&c->workdir_path,
+			     guest_path_normalize(c->workdir_path, "workdir", err));
 	if (c->exec_path != NULL && c->exec_path[0] != '/')
-		mvm_err(err, MVM_ERR_INVALID, 0, "invalid exec path `%s`: not an absolute guest path",
-			c->exec_path);
+		mvm_err(err, MVM_ERR_INVALID, 0,
+			"invalid exec path `%s`: not an absolute guest path", c->exec_path);
 }
 
 static char *check_console_path(const char *path, mvm_error **err)
@@ -180,7 +181,7 @@ static char *check_console_path(const char *path, mvm_error **err)
 			path);
 		return NULL;
 	}
-	cleanup_free char *parent = slash == NULL    ? strdup(".")
+	cleanup_free char *parent = slash == NULL   ? strdup(".")
 				    : slash == path ? strdup("/")
 						    : strndup(path, (size_t)(slash - path));
 	if (parent == NULL) {
@@ -223,7 +224,8 @@ static void check_host_io(struct mvm_config *c, mvm_error **err)
 		if (*c->console_output == '\0')
 			mvm_err(err, MVM_ERR_INVALID, 0, "invalid console output ``: it is empty");
 		else
-			fix_in_place(&c->console_output, check_console_path(c->console_output, err));
+			fix_in_place(&c->console_output,
+				     check_console_path(c->console_output, err));
 	}
 	if (c->has_assigned_ip) {
 		const char *why = ipv4_not_unicast_reason(c->assigned_ip);

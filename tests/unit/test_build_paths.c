@@ -400,20 +400,20 @@ static void test_unwritable_console_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_root_required),
-		cmocka_unit_test_setup_teardown(test_root_resolved_to_absolute, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_relative_root_resolved, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_root, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mapped_dir_normalised, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_mapped_dirs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mapped_dir_a_b_c, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_guest_conflicts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_same_host_dir_twice_allowed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_workdir_and_exec, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_workdir_and_exec, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_console_output, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_console_output, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unwritable_console_dir, setup, teardown),
+	    cmocka_unit_test(test_root_required),
+	    cmocka_unit_test_setup_teardown(test_root_resolved_to_absolute, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_relative_root_resolved, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_root, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mapped_dir_normalised, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_mapped_dirs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mapped_dir_a_b_c, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_guest_conflicts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_same_host_dir_twice_allowed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_workdir_and_exec, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_workdir_and_exec, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_console_output, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_console_output, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unwritable_console_dir, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("build_paths", tests, NULL, NULL);
 }

@@ -28,7 +28,7 @@ static void test_defaults(void **state)
 	assert_null(vm->cfg.exec_path);
 	assert_null(vm->cfg.kernel_path);
 	assert_int_equal(vm->cfg.n_args + vm->cfg.n_env + vm->cfg.n_ports + vm->cfg.n_rlimits +
-				 vm->cfg.n_mapped_dirs,
+			     vm->cfg.n_mapped_dirs,
 			 0);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -201,10 +201,10 @@ static void test_assigned_ip(void **state)
 	assert_int_equal(vm->cfg.assigned_ip, 0x0a00020f);
 	mvm_vm_free(vm);
 
-	const char *bad[] = {"0.0.0.0", "255.255.255.255", "224.0.0.1", "239.1.2.3", "127.0.0.1",
-			     "127.1.2.3"};
-	const char *why[] = {"unspecified", "broadcast", "multicast", "multicast", "loopback",
-			     "loopback"};
+	const char *bad[] = {"0.0.0.0",	  "255.255.255.255", "224.0.0.1",
+			     "239.1.2.3", "127.0.0.1",	     "127.1.2.3"};
+	const char *why[] = {"unspecified", "broadcast", "multicast",
+			     "multicast",   "loopback",	 "loopback"};
 	for (size_t i = 0; i < 6; i++) {
 		assert_int_equal(mvm_builder_assigned_ip(b, bad[i], &err), 0);
 		char quoted[32];
@@ -231,17 +231,17 @@ static void test_all_problems_at_once(void **state)
 {
 	mvm_error *err = NULL;
 	mvm_builder *b = mvm_builder_new();
-	mvm_builder_root_path(b, "/nonexistent/root", &err);       /* 1 */
-	mvm_builder_num_vcpus(b, 0, &err);                          /* 2 */
-	mvm_builder_ram_mib(b, 0, &err);                            /* 3 */
+	mvm_builder_root_path(b, "/nonexistent/root", &err);	    /* 1 */
+	mvm_builder_num_vcpus(b, 0, &err);			    /* 2 */
+	mvm_builder_ram_mib(b, 0, &err);			    /* 3 */
 	mvm_builder_mapped_dir(b, "/nonexistent/host:/data", &err); /* 4 */
-	mvm_builder_mapped_dir(b, "/:/data/", &err);                /* 5 duplicate */
+	mvm_builder_mapped_dir(b, "/:/data/", &err);		    /* 5 duplicate */
 	mvm_builder_port_map(b, "80:80", &err);
-	mvm_builder_port_map(b, "80:81", &err);                     /* 6 */
-	mvm_builder_rlimit_value(b, 7, 5, 1, &err);                 /* 7 */
-	mvm_builder_env_pair(b, "", "x", &err);                     /* 8 */
-	mvm_builder_workdir_path(b, "rel", &err);                   /* 9 */
-	mvm_builder_assigned_ip(b, "127.0.0.1", &err);              /* 10 */
+	mvm_builder_port_map(b, "80:81", &err);	       /* 6 */
+	mvm_builder_rlimit_value(b, 7, 5, 1, &err);    /* 7 */
+	mvm_builder_env_pair(b, "", "x", &err);	       /* 8 */
+	mvm_builder_workdir_path(b, "rel", &err);      /* 9 */
+	mvm_builder_assigned_ip(b, "127.0.0.1", &err); /* 10 */
 	assert_null(err);
 	err = build_fails(b);
 	if (mvm_error_count(err) != 10)
@@ -285,15 +285,15 @@ static void test_problems_append_to_caller_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_vcpus),
-		cmocka_unit_test(test_ram),
-		cmocka_unit_test(test_ports),
-		cmocka_unit_test(test_rlimits),
-		cmocka_unit_test(test_env),
-		cmocka_unit_test(test_assigned_ip),
-		cmocka_unit_test(test_all_problems_at_once),
-		cmocka_unit_test(test_problems_append_to_caller_error),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_vcpus),
+	    cmocka_unit_test(test_ram),
+	    cmocka_unit_test(test_ports),
+	    cmocka_unit_test(test_rlimits),
+	    cmocka_unit_test(test_env),
+	    cmocka_unit_test(test_assigned_ip),
+	    cmocka_unit_test(test_all_problems_at_once),
+	    cmocka_unit_test(test_problems_append_to_caller_error),
 	};
 	return cmocka_run_group_tests_name("build_values", tests, NULL, NULL);
 }

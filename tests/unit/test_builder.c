@@ -204,17 +204,16 @@ static void test_json_of_reference_example(void **state)
 	char *json = mvm_vm_config_json(vm, &err);
 	assert_non_null(json);
 	assert_string_equal(
-		json,
-		"{\"log_level\":\"debug\",\"root_path\":\"/\",\"num_vcpus\":2,\"ram_mib\":1024,"
-		"\"mapped_dirs\":[{\"host\":\"/tmp\",\"guest\":\"/guest/mount\"}],"
-		"\"port_map\":[{\"host\":8080,\"guest\":80}],"
-		"\"rlimits\":[{\"resource\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":1024}],"
-		"\"workdir_path\":\"/workdir\",\"exec_path\":\"/bin/example\","
-		"\"args\":[\"arg1\",\"arg2\"],"
-		"\"env\":[{\"key\":\"KEY1\",\"value\":\"VALUE1\"},"
-		"{\"key\":\"KEY2\",\"value\":\"VALUE\\\"2\\u000a\"}],"
-		"\"console_output\":\"/tmp/console.log\",\"assigned_ip\":\"10.0.2.15\","
-		"\"local_only\":false}");
+	    json, "{\"log_level\":\"debug\",\"root_path\":\"/\",\"num_vcpus\":2,\"ram_mib\":1024,"
+		  "\"mapped_dirs\":[{\"host\":\"/tmp\",\"guest\":\"/guest/mount\"}],"
+		  "\"port_map\":[{\"host\":8080,\"guest\":80}],"
+		  "\"rlimits\":[{\"resource\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":1024}],"
+		  "\"workdir_path\":\"/workdir\",\"exec_path\":\"/bin/example\","
+		  "\"args\":[\"arg1\",\"arg2\"],"
+		  "\"env\":[{\"key\":\"KEY1\",\"value\":\"VALUE1\"},"
+		  "{\"key\":\"KEY2\",\"value\":\"VALUE\\\"2\\u000a\"}],"
+		  "\"console_output\":\"/tmp/console.log\",\"assigned_ip\":\"10.0.2.15\","
+		  "\"local_only\":false}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -260,23 +259,23 @@ static void test_config_copy_is_deep(void **state)
 	assert_null(copy.root_path);
 	assert_int_equal(copy.n_env, 0);
 	assert_int_equal(copy.num_vcpus, 1); /* cleared back to defaults */
-	mvm_config_clear(&copy);             /* twice is harmless */
+	mvm_config_clear(&copy);	     /* twice is harmless */
 	mvm_builder_free(b);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_null_builder_and_values),
-		cmocka_unit_test(test_args),
-		cmocka_unit_test(test_many_args_and_env),
-		cmocka_unit_test(test_builder_reusable_after_build),
-		cmocka_unit_test(test_kernel_path),
-		cmocka_unit_test(test_log_level_setter),
-		cmocka_unit_test(test_log_callback),
-		cmocka_unit_test(test_json_of_reference_example),
-		cmocka_unit_test(test_json_of_unset_values),
-		cmocka_unit_test(test_config_copy_is_deep),
+	    cmocka_unit_test(test_null_builder_and_values),
+	    cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_many_args_and_env),
+	    cmocka_unit_test(test_builder_reusable_after_build),
+	    cmocka_unit_test(test_kernel_path),
+	    cmocka_unit_test(test_log_level_setter),
+	    cmocka_unit_test(test_log_callback),
+	    cmocka_unit_test(test_json_of_reference_example),
+	    cmocka_unit_test(test_json_of_unset_values),
+	    cmocka_unit_test(test_config_copy_is_deep),
 	};
 	return cmocka_run_group_tests_name("builder", tests, NULL, NULL);
 }

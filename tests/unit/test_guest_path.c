@@ -84,12 +84,12 @@ static void test_contains(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_already_normal),
-		cmocka_unit_test(test_trailing_and_double_slashes),
-		cmocka_unit_test(test_dot_and_dotdot),
-		cmocka_unit_test(test_above_root_rejected),
-		cmocka_unit_test(test_relative_rejected),
-		cmocka_unit_test(test_contains),
+	    cmocka_unit_test(test_already_normal),
+	    cmocka_unit_test(test_trailing_and_double_slashes),
+	    cmocka_unit_test(test_dot_and_dotdot),
+	    cmocka_unit_test(test_above_root_rejected),
+	    cmocka_unit_test(test_relative_rejected),
+	    cmocka_unit_test(test_contains),
 	};
 	return cmocka_run_group_tests_name("guest_path", tests, NULL, NULL);
 }

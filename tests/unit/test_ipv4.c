@@ -58,11 +58,11 @@ static void test_malformed(void **state)
 
 static void test_unicast_rule(void **state)
 {
-	assert_null(ipv4_not_unicast_reason(0x0a00020f));   /* 10.0.2.15 */
-	assert_null(ipv4_not_unicast_reason(0x01000000));   /* 1.0.0.0 */
-	assert_null(ipv4_not_unicast_reason(0xdfffffff));   /* 223.255.255.255 */
-	assert_null(ipv4_not_unicast_reason(0x7effffff));   /* 126.255.255.255 */
-	assert_null(ipv4_not_unicast_reason(0x80000000));   /* 128.0.0.0 */
+	assert_null(ipv4_not_unicast_reason(0x0a00020f)); /* 10.0.2.15 */
+	assert_null(ipv4_not_unicast_reason(0x01000000)); /* 1.0.0.0 */
+	assert_null(ipv4_not_unicast_reason(0xdfffffff)); /* 223.255.255.255 */
+	assert_null(ipv4_not_unicast_reason(0x7effffff)); /* 126.255.255.255 */
+	assert_null(ipv4_not_unicast_reason(0x80000000)); /* 128.0.0.0 */
 	assert_non_null(strstr(ipv4_not_unicast_reason(0), "unspecified"));
 	assert_non_null(strstr(ipv4_not_unicast_reason(0xffffffff), "broadcast"));
 	assert_non_null(strstr(ipv4_not_unicast_reason(0xe0000001), "multicast"));
@@ -76,9 +76,9 @@ static void test_unicast_rule(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_unicast_rule),
+	    cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_unicast_rule),
 	};
 	return cmocka_run_group_tests_name("ipv4", tests, NULL, NULL);
 }

@@ -38,19 +38,19 @@ static void test_control_bytes(void **state)
 
 static void test_valid_utf8_passes(void **state)
 {
-	expect_escaped("\xc3\xa9", "\"\xc3\xa9\"");                 /* U+00E9 */
-	expect_escaped("\xe2\x82\xac", "\"\xe2\x82\xac\"");         /* U+20AC */
+	expect_escaped("\xc3\xa9", "\"\xc3\xa9\"");		    /* U+00E9 */
+	expect_escaped("\xe2\x82\xac", "\"\xe2\x82\xac\"");	    /* U+20AC */
 	expect_escaped("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""); /* U+1F600 */
-	expect_escaped("\xef\xbf\xbf", "\"\xef\xbf\xbf\"");         /* U+FFFF */
+	expect_escaped("\xef\xbf\xbf", "\"\xef\xbf\xbf\"");	    /* U+FFFF */
 	expect_escaped("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""); /* U+10FFFF */
-	expect_escaped("\xc2\x80", "\"\xc2\x80\"");                 /* U+0080 */
+	expect_escaped("\xc2\x80", "\"\xc2\x80\"");		    /* U+0080 */
 }
 
 static void test_invalid_utf8_replaced_per_byte(void **state)
 {
 	expect_escaped("\xff", "\"\\ufffd\"");
-	expect_escaped("a\x80z", "\"a\\ufffdz\"");                 /* stray continuation */
-	expect_escaped("\xc0\xaf", "\"\\ufffd\\ufffd\"");          /* overlong '/' */
+	expect_escaped("a\x80z", "\"a\\ufffdz\"");		     /* stray continuation */
+	expect_escaped("\xc0\xaf", "\"\\ufffd\\ufffd\"");	     /* overlong '/' */
 	expect_escaped("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""); /* overlong */
 	expect_escaped("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate D800 */
 	expect_escaped("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > 10FFFF */
@@ -84,8 +84,8 @@ static void test_structure(void **state)
 	json_uint(&w, UINT64_MAX);
 	json_end_object(&w);
 	char *got = json_finish(&w);
-	assert_string_equal(got,
-			    "{\"a\":[1,null,false,{},[]],\"k\\\"\":null,\"n\":18446744073709551615}");
+	assert_string_equal(
+	    got, "{\"a\":[1,null,false,{},[]],\"k\\\"\":null,\"n\":18446744073709551615}");
 	free(got);
 }
 
@@ -105,13 +105,13 @@ static void test_long_output_grows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain_ascii),
-		cmocka_unit_test(test_quotes_and_backslashes),
-		cmocka_unit_test(test_control_bytes),
-		cmocka_unit_test(test_valid_utf8_passes),
-		cmocka_unit_test(test_invalid_utf8_replaced_per_byte),
-		cmocka_unit_test(test_structure),
-		cmocka_unit_test(test_long_output_grows),
+	    cmocka_unit_test(test_plain_ascii),
+	    cmocka_unit_test(test_quotes_and_backslashes),
+	    cmocka_unit_test(test_control_bytes),
+	    cmocka_unit_test(test_valid_utf8_passes),
+	    cmocka_unit_test(test_invalid_utf8_replaced_per_byte),
+	    cmocka_unit_test(test_structure),
+	    cmocka_unit_test(test_long_output_grows),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }

@@ -60,11 +60,11 @@ static void test_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain),
-		cmocka_unit_test(test_empty_value_allowed),
-		cmocka_unit_test(test_value_keeps_later_equals),
-		cmocka_unit_test(test_any_bytes_allowed),
-		cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_plain),
+	    cmocka_unit_test(test_empty_value_allowed),
+	    cmocka_unit_test(test_value_keeps_later_equals),
+	    cmocka_unit_test(test_any_bytes_allowed),
+	    cmocka_unit_test(test_bad),
 	};
 	return cmocka_run_group_tests_name("env_pair", tests, NULL, NULL);
 }

@@ -76,12 +76,12 @@ static void test_null_rejected(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_host_and_guest),
-		cmocka_unit_test(test_single_path_is_both_sides),
-		cmocka_unit_test(test_split_at_first_colon),
-		cmocka_unit_test(test_paths_keep_any_bytes),
-		cmocka_unit_test(test_empty_sides_rejected),
-		cmocka_unit_test(test_null_rejected),
+	    cmocka_unit_test(test_host_and_guest),
+	    cmocka_unit_test(test_single_path_is_both_sides),
+	    cmocka_unit_test(test_split_at_first_colon),
+	    cmocka_unit_test(test_paths_keep_any_bytes),
+	    cmocka_unit_test(test_empty_sides_rejected),
+	    cmocka_unit_test(test_null_rejected),
 	};
 	return cmocka_run_group_tests_name("path_pair", tests, NULL, NULL);
 }

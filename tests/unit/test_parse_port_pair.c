@@ -85,14 +85,14 @@ static void test_empty_sides_rejected(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pairs),
-		cmocka_unit_test(test_single_port_is_both_sides),
-		cmocka_unit_test(test_leading_zeros_are_decimal),
-		cmocka_unit_test(test_port_zero_rejected),
-		cmocka_unit_test(test_sign_rejected),
-		cmocka_unit_test(test_not_numbers_rejected),
-		cmocka_unit_test(test_out_of_range_rejected),
-		cmocka_unit_test(test_empty_sides_rejected),
+	    cmocka_unit_test(test_pairs),
+	    cmocka_unit_test(test_single_port_is_both_sides),
+	    cmocka_unit_test(test_leading_zeros_are_decimal),
+	    cmocka_unit_test(test_port_zero_rejected),
+	    cmocka_unit_test(test_sign_rejected),
+	    cmocka_unit_test(test_not_numbers_rejected),
+	    cmocka_unit_test(test_out_of_range_rejected),
+	    cmocka_unit_test(test_empty_sides_rejected),
 	};
 	return cmocka_run_group_tests_name("port_pair", tests, NULL, NULL);
 }

@@ -42,10 +42,10 @@ static void test_by_number(void **state)
 static void test_names_printed_back(void **state)
 {
 	static const char *const names[16] = {
-		"RLIMIT_CPU",	  "RLIMIT_FSIZE", "RLIMIT_DATA",       "RLIMIT_STACK",
-		"RLIMIT_CORE",	  "RLIMIT_RSS",	  "RLIMIT_NPROC",      "RLIMIT_NOFILE",
-		"RLIMIT_MEMLOCK", "RLIMIT_AS",	  "RLIMIT_LOCKS",      "RLIMIT_SIGPENDING",
-		"RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO",     "RLIMIT_RTTIME",
+	    "RLIMIT_CPU",      "RLIMIT_FSIZE", "RLIMIT_DATA",	"RLIMIT_STACK",
+	    "RLIMIT_CORE",     "RLIMIT_RSS",   "RLIMIT_NPROC",	"RLIMIT_NOFILE",
+	    "RLIMIT_MEMLOCK",  "RLIMIT_AS",    "RLIMIT_LOCKS",	"RLIMIT_SIGPENDING",
+	    "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
 	};
 	for (int i = 0; i < 16; i++) {
 		assert_string_equal(mvm_rlimit_name(i), names[i]);
@@ -97,13 +97,13 @@ static void test_bad_shape_rejected(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_by_name),
-		cmocka_unit_test(test_by_number),
-		cmocka_unit_test(test_names_printed_back),
-		cmocka_unit_test(test_soft_above_hard_rejected),
-		cmocka_unit_test(test_unknown_resource_rejected),
-		cmocka_unit_test(test_bad_numbers_rejected),
-		cmocka_unit_test(test_bad_shape_rejected),
+	    cmocka_unit_test(test_by_name),
+	    cmocka_unit_test(test_by_number),
+	    cmocka_unit_test(test_names_printed_back),
+	    cmocka_unit_test(test_soft_above_hard_rejected),
+	    cmocka_unit_test(test_unknown_resource_rejected),
+	    cmocka_unit_test(test_bad_numbers_rejected),
+	    cmocka_unit_test(test_bad_shape_rejected),
 	};
 	return cmocka_run_group_tests_name("rlimit", tests, NULL, NULL);
 }

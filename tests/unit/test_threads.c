@@ -84,7 +84,7 @@ static void test_builders_in_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_builders_in_threads),
+	    cmocka_unit_test(test_builders_in_threads),
 	};
 	return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
 }
