@@ -85,6 +85,10 @@ $(BUILD)/tests/%: $(BUILD)/san/tests/unit/%.o $(BUILD)/libmvm-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a -lcmocka $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 
+# Keep the objects of tests and examples: otherwise make deletes them as
+# intermediates (and rebuilds them next time) after the summary line.
+.SECONDARY: $(UNIT_TEST_SRCS:%.c=$(BUILD)/san/%.o) $(EXAMPLE_SRCS:%.c=$(BUILD)/san/%.o)
+
 check: check-unit check-cli
 	@scripts/test-summary unit cli
 
