@@ -61,9 +61,12 @@ $(BUILD)/libmvm-san.a: $(SAN_LIB_OBJS) $(SAN_LIB_EXTRA_OBJS)
 $(BUILD)/libmvm.so: $(LIB_OBJS) $(LIB_EXTRA_OBJS)
 	$(CC) -shared -Wl,-soname,libmvm.so.0 -Wl,-z,defs -o $@ $^ $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 
+# The .pc file names PREFIX, so install writes it again for the PREFIX it is given.
+MAKE_PC = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/\#define MVM_VERSION "\(.*\)"/\1/p' include/mvm.h)|g' \
+	    -e 's|@LIBS_PRIVATE@|$(LDLIBS_LIB) $(LDLIBS_EXTRA)|g'
+
 $(BUILD)/mvm.pc: mvm.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/#define MVM_VERSION "\(.*\)"/\1/p' include/mvm.h)|g' \
-	    -e 's|@LIBS_PRIVATE@|$(LDLIBS_LIB) $(LDLIBS_EXTRA)|g' $< > $@
+	$(MAKE_PC) $< > $@
 
 $(BUILD)/mvm: $(CLI_OBJS) $(BUILD)/libmvm.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libmvm.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
@@ -82,7 +85,12 @@ $(BUILD)/tests/%: $(BUILD)/san/tests/unit/%.o $(BUILD)/libmvm-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a -lcmocka $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 
+# Keep the objects of tests and examples: otherwise make deletes them as
+# intermediates (and rebuilds them next time) after the summary line.
+.SECONDARY: $(UNIT_TEST_SRCS:%.c=$(BUILD)/san/%.o) $(EXAMPLE_SRCS:%.c=$(BUILD)/san/%.o)
+
 check: check-unit check-cli
+	@scripts/test-summary unit cli
 
 check-unit: $(UNIT_TESTS) $(EXAMPLES)
 	@scripts/run-unit-tests $(UNIT_TESTS)
@@ -96,7 +104,7 @@ install: all
 	install -m 644 $(BUILD)/libmvm.a $(DESTDIR)$(PREFIX)/lib/libmvm.a
 	install -m 755 $(BUILD)/libmvm.so $(DESTDIR)$(PREFIX)/lib/libmvm.so.0
 	ln -sf libmvm.so.0 $(DESTDIR)$(PREFIX)/lib/libmvm.so
-	install -m 644 $(BUILD)/mvm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/mvm.pc
+	$(MAKE_PC) mvm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mvm.pc
 	install -m 755 $(BUILD)/mvm $(DESTDIR)$(PREFIX)/bin/mvm
 
 uninstall:

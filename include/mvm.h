@@ -188,6 +188,9 @@ int mvm_builder_assigned_ip(mvm_builder *b, const char *ipv4, mvm_error **err);
 int mvm_builder_assigned_ipv4(mvm_builder *b, uint32_t addr, mvm_error **err);
 /* Default true. */
 int mvm_builder_local_only(mvm_builder *b, bool local_only, mvm_error **err);
+/* Host path of the guest kernel to boot; must not be empty. Unset: mvm's
+ * search order. */
+int mvm_builder_kernel_path(mvm_builder *b, const char *path, mvm_error **err);
 
 /* Checks every setting and reports ALL problems in one error. The builder
  * stays usable (and must still be freed). */
@@ -200,7 +203,11 @@ mvm_vm *mvm_builder_build(const mvm_builder *b, mvm_error **err);
 void mvm_vm_free(mvm_vm *vm);
 
 /* The validated configuration as one JSON object (the CLI's --dry-run).
- * The caller frees the string with free(). */
+ * The caller frees the string with free(). Strings may hold any byte but
+ * NUL: `"` and `\` are escaped, control bytes become \u00XX, well-formed
+ * UTF-8 passes through, and each byte that does not start a well-formed
+ * UTF-8 sequence becomes \ufffd (U+FFFD), so the output is always valid
+ * JSON in UTF-8. */
 char *mvm_vm_config_json(const mvm_vm *vm, mvm_error **err);
 
 #pragma GCC visibility pop

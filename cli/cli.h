@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The mvm command line: declarations shared by the files in cli/. */
+#ifndef MVM_CLI_H
+#define MVM_CLI_H
+
+#include "mvm.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* As docker run: 125 when mvm itself fails; 126 (cannot execute) and 127
+ * (not found) are kept for the guest program; else the program's status. */
+#define EXIT_MVM_ERROR 125
+
+/* `mvm run ...`; argv[0] is "run". Returns the process exit status. */
+int cmd_run(int argc, char **argv);
+
+/* Options of `mvm run`, applied to a builder as they are read. */
+struct run_options {
+	bool dry_run;
+	bool show_help;
+	int exec_index;	   /* argv index of EXEC, or argc when none was given */
+	unsigned n_errors; /* bad options the CLI itself found (already printed) */
+};
+
+/* Reads the options of `mvm run` into b. The library's problems are appended
+ * to *err, the CLI's own are printed and counted in o->n_errors; reading goes
+ * on either way, so that all problems are reported at once. */
+void run_options_parse(int argc, char **argv, mvm_builder *b, struct run_options *o,
+		       mvm_error **err);
+
+/* Starts the built VM and waits for it; returns the exit status for mvm.
+ * (run_vm.c) */
+int run_vm(mvm_vm *vm);
+
+/* Prints "mvm: error: MSG", one line per problem, to stderr. Control bytes in
+ * messages (they quote user values) are escaped so each stays one line. */
+void cli_print_errors(const mvm_error *err);
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* mvm_log_fn that prints "mvm: LEVEL: MSG" to stderr. */
+void cli_log(void *userdata, mvm_log_level level, const char *msg);
+
+void usage_main(FILE *out);
+void usage_run(FILE *out);
+
+#endif

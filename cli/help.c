@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "cli.h"
+
+void usage_main(FILE *out)
+{
+	fputs("Usage: mvm COMMAND [OPTIONS]\n"
+	      "\n"
+	      "Run one program in a Linux microVM whose root filesystem is a host directory.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  run        build a VM from the options and run a program in it\n"
+	      "\n"
+	      "Options:\n"
+	      "  -h, --help     show this help\n"
+	      "  -V, --version  show the version\n"
+	      "\n"
+	      "See `mvm run --help` for the options of run.\n",
+	      out);
+}
+
+void usage_run(FILE *out)
+{
+	fputs("Usage: mvm run [OPTIONS] [--] [EXEC [ARG...]]\n"
+	      "\n"
+	      "Boots a microVM with DIR as its root filesystem and runs EXEC (default /bin/sh)\n"
+	      "in it with the given arguments.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --root DIR             host directory used as the guest's / (required)\n"
+	      "      --cpus N               number of vCPUs, 1..255 (default 1)\n"
+	      "      --memory MIB           guest RAM in MiB (default 512)\n"
+	      "  -v, --volume HOST:GUEST    share a host directory at GUEST (repeatable)\n"
+	      "  -p, --publish HOST:GUEST   forward host TCP port HOST to GUEST (repeatable)\n"
+	      "      --rlimit RES=SOFT:HARD resource limit, e.g. RLIMIT_NOFILE=1024:1024 "
+	      "(repeatable)\n"
+	      "  -w, --workdir DIR          working directory of EXEC in the guest\n"
+	      "  -e, --env KEY=VALUE        environment variable of EXEC (repeatable)\n"
+	      "      --console-output FILE  write the guest console to FILE\n"
+	      "      --ip A.B.C.D           IPv4 address of the guest\n"
+	      "      --local-only true|false  restrict networking to local connections (default "
+	      "true)\n"
+	      "      --log-level LEVEL      off, error, warn, info, debug or trace (default off)\n"
+	      "      --dry-run              print the configuration as JSON and exit\n"
+	      "  -h, --help                 show this help\n"
+	      "\n"
+	      "Exit status: 125 if mvm fails, 126 if EXEC cannot be executed, 127 if it is\n"
+	      "not found, else the exit status of EXEC.\n",
+	      out);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mvm: run one program in a Linux microVM. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		cli_error("no command given (see `mvm --help`)");
+		return EXIT_MVM_ERROR;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage_main(stdout);
+		return EXIT_SUCCESS;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+		printf("mvm %s\n", MVM_VERSION);
+		return EXIT_SUCCESS;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	cli_error("unknown command `%s` (see `mvm --help`)", cmd);
+	return EXIT_MVM_ERROR;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `mvm run`: options -> builder -> build() -> dry run or start. */
+#include "cli.h"
+
+#include <stdlib.h>
+
+/* EXEC and its arguments; without EXEC the guest runs a shell, as
+ * `docker run IMAGE` does. */
+static void set_program(mvm_builder *b, int argc, char **argv, int exec_index, mvm_error **err)
+{
+	if (exec_index >= argc) {
+		mvm_builder_exec_path(b, "/bin/sh", err);
+		return;
+	}
+	mvm_builder_exec_path(b, argv[exec_index], err);
+	mvm_builder_args(b, (const char *const *)argv + exec_index + 1,
+			 (size_t)(argc - exec_index - 1), err);
+}
+
+static int print_config(const mvm_vm *vm)
+{
+	mvm_error *err = NULL;
+	char *json = mvm_vm_config_json(vm, &err);
+	if (json == NULL) {
+		cli_print_errors(err);
+		mvm_error_free(err);
+		return EXIT_MVM_ERROR;
+	}
+	puts(json);
+	free(json);
+	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = mvm_builder_new();
+	if (b == NULL) {
+		cli_error("out of memory");
+		return EXIT_MVM_ERROR;
+	}
+	mvm_builder_log_callback(b, cli_log, NULL, &err);
+	mvm_builder_ram_mib(b, 512, &err); /* the CLI's default; --memory overrides */
+
+	struct run_options o;
+	run_options_parse(argc, argv, b, &o, &err);
+	if (o.show_help) {
+		usage_run(stdout);
+		mvm_error_free(err);
+		mvm_builder_free(b);
+		return EXIT_SUCCESS;
+	}
+	set_program(b, argc, argv, o.exec_index, &err);
+
+	/* Build even after bad options, so one run lists every problem. */
+	mvm_vm *vm = mvm_builder_build(b, &err);
+	mvm_builder_free(b);
+	int status;
+	if (err != NULL || o.n_errors > 0)
+		status = EXIT_MVM_ERROR;
+	else if (o.dry_run)
+		status = print_config(vm);
+	else
+		status = run_vm(vm);
+	cli_print_errors(err);
+	mvm_error_free(err);
+	mvm_vm_free(vm);
+	return status;
+}

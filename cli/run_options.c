@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The options of `mvm run`. Each option maps onto one builder setter; the
+ * library parses the list forms ("8080:80"), the CLI only the scalars. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <string.h>
+
+enum {
+	OPT_ROOT = 0x100,
+	OPT_CPUS,
+	OPT_MEMORY,
+	OPT_RLIMIT,
+	OPT_CONSOLE_OUTPUT,
+	OPT_IP,
+	OPT_LOCAL_ONLY,
+	OPT_LOG_LEVEL,
+	OPT_DRY_RUN,
+};
+
+static const struct option long_options[] = {
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"volume", required_argument, NULL, 'v'},
+    {"publish", required_argument, NULL, 'p'},
+    {"rlimit", required_argument, NULL, OPT_RLIMIT},
+    {"workdir", required_argument, NULL, 'w'},
+    {"env", required_argument, NULL, 'e'},
+    {"console-output", required_argument, NULL, OPT_CONSOLE_OUTPUT},
+    {"ip", required_argument, NULL, OPT_IP},
+    {"local-only", required_argument, NULL, OPT_LOCAL_ONLY},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Problems the CLI finds itself are printed at once and counted; the
+ * library's problems are printed after build(). */
+#define option_error(o, ...)                                                                       \
+	do {                                                                                       \
+		cli_error(__VA_ARGS__);                                                            \
+		(o)->n_errors++;                                                                   \
+	} while (0)
+
+/* Decimal digits only: "+2", " 2", "0x2" and "2k" are mistakes, not 2. */
+static bool parse_number(const char *s, unsigned long max, unsigned long *out)
+{
+	if (*s == '\0' || strspn(s, "0123456789") != strlen(s))
+		return false;
+	unsigned long v = 0;
+	for (; *s; s++) {
+		unsigned long d = (unsigned long)(*s - '0');
+		if (v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+static void set_cpus(mvm_builder *b, const char *arg, struct run_options *o, mvm_error **err)
+{
+	unsigned long n;
+	/* The range 1..255 is the library's rule; the CLI only needs a number
+	 * that fits, so that "--cpus 0" gets the library's message. */
+	if (!parse_number(arg, UINT_MAX, &n)) {
+		option_error(o, "invalid --cpus value `%s`: expected a number 1..255", arg);
+		return;
+	}
+	mvm_builder_num_vcpus(b, (unsigned)n, err);
+}
+
+static void set_memory(mvm_builder *b, const char *arg, struct run_options *o, mvm_error **err)
+{
+	unsigned long n;
+	if (!parse_number(arg, UINT32_MAX, &n)) {
+		option_error(o, "invalid --memory value `%s`: expected a number of MiB", arg);
+		return;
+	}
+	mvm_builder_ram_mib(b, (uint32_t)n, err);
+}
+
+static void set_local_only(mvm_builder *b, const char *arg, struct run_options *o, mvm_error **err)
+{
+	if (strcmp(arg, "true") == 0)
+		mvm_builder_local_only(b, true, err);
+	else if (strcmp(arg, "false") == 0)
+		mvm_builder_local_only(b, false, err);
+	else
+		option_error(o, "invalid --local-only value `%s`: expected true or false", arg);
+}
+
+static void set_log_level(mvm_builder *b, const char *arg, mvm_error **err)
+{
+	mvm_log_level level;
+	if (mvm_log_level_parse(arg, &level, err) == 0)
+		mvm_builder_log_level(b, level, err);
+}
+
+static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_options *o,
+			 mvm_error **err)
+{
+	switch (opt) {
+	case OPT_ROOT:
+		mvm_builder_root_path(b, arg, err);
+		break;
+	case OPT_CPUS:
+		set_cpus(b, arg, o, err);
+		break;
+	case OPT_MEMORY:
+		set_memory(b, arg, o, err);
+		break;
+	case 'v':
+		mvm_builder_mapped_dir(b, arg, err);
+		break;
+	case 'p':
+		mvm_builder_port_map(b, arg, err);
+		break;
+	case OPT_RLIMIT:
+		mvm_builder_rlimit(b, arg, err);
+		break;
+	case 'w':
+		mvm_builder_workdir_path(b, arg, err);
+		break;
+	case 'e':
+		mvm_builder_env(b, arg, err);
+		break;
+	case OPT_CONSOLE_OUTPUT:
+		mvm_builder_console_output(b, arg, err);
+		break;
+	case OPT_IP:
+		mvm_builder_assigned_ip(b, arg, err);
+		break;
+	case OPT_LOCAL_ONLY:
+		set_local_only(b, arg, o, err);
+		break;
+	case OPT_LOG_LEVEL:
+		set_log_level(b, arg, err);
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		break;
+	case 'h':
+		o->show_help = true;
+		break;
+	}
+}
+
+/* getopt's own messages lack the "mvm: error:" prefix, so it stays quiet
+ * (leading ':' in the option string) and we name the option ourselves. */
+static void bad_option(int opt, char **argv, struct run_options *o)
+{
+	const char *given = argv[optind - 1];
+	if (opt == ':')
+		option_error(o, "option `%s` needs a value (see `mvm run --help`)", given);
+	else if (optopt != 0)
+		option_error(o, "unknown option `-%c` (see `mvm run --help`)", optopt);
+	else
+		option_error(o, "unknown option `%s` (see `mvm run --help`)", given);
+}
+
+void run_options_parse(int argc, char **argv, mvm_builder *b, struct run_options *o,
+		       mvm_error **err)
+{
+	*o = (struct run_options){0};
+	opterr = 0;
+	optind = 1;
+	int opt;
+	/* '+': options end at EXEC, so `mvm run /bin/ls -l` passes -l to ls. */
+	while ((opt = getopt_long(argc, argv, "+:hv:p:w:e:", long_options, NULL)) != -1) {
+		if (opt == '?' || opt == ':')
+			bad_option(opt, argv, o);
+		else
+			apply_option(opt, optarg, b, o, err);
+	}
+	o->exec_index = optind;
+}

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Setters of the public builder. They only store; the rules that span
+ * several settings or touch the host filesystem run in build(), so that
+ * build() can report every problem at once. The string forms are parsed
+ * here, because a string that does not parse has nothing to store. */
+#include "config/builder.h"
+
+#include "config/ipv4.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <string.h>
+
+mvm_builder *mvm_builder_new(void)
+{
+	mvm_builder *b = calloc(1, sizeof(*b));
+	if (b != NULL)
+		mvm_config_init(&b->cfg);
+	return b;
+}
+
+void mvm_builder_free(mvm_builder *b)
+{
+	if (b == NULL)
+		return;
+	mvm_config_clear(&b->cfg);
+	free(b);
+}
+
+/* Every setter starts here: a NULL builder or string is a caller bug, but
+ * still an error, never a crash. */
+static int check_builder(const mvm_builder *b, const char *what, mvm_error **err)
+{
+	if (b == NULL)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "cannot set %s: the builder is NULL", what);
+	return 0;
+}
+
+static int check_args(const mvm_builder *b, const void *value, const char *what, mvm_error **err)
+{
+	if (check_builder(b, what, err) < 0)
+		return -1;
+	if (value == NULL)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "cannot set %s to NULL", what);
+	return 0;
+}
+
+static int replace_string(char **slot, const char *value, const char *what, mvm_error **err)
+{
+	char *copy = strdup(value);
+	if (copy == NULL)
+		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot store %s `%s`", what, value);
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static int set_string(mvm_builder *b, char **slot, const char *value, const char *what,
+		      mvm_error **err)
+{
+	if (check_args(b, value, what, err) < 0)
+		return -1;
+	return replace_string(slot, value, what, err);
+}
+
+/* Grows a list by one element; returns the new (zeroed) slot or NULL. */
+static void *append_slot(void **items, size_t *count, size_t elem, const char *what,
+			 mvm_error **err)
+{
+	char *n = realloc(*items, (*count + 1) * elem);
+	if (n == NULL) {
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add %s", what);
+		return NULL;
+	}
+	*items = n;
+	memset(n + *count * elem, 0, elem);
+	return n + (*count)++ * elem;
+}
+
+int mvm_builder_log_level(mvm_builder *b, mvm_log_level level, mvm_error **err)
+{
+	if (check_builder(b, "the log level", err) < 0)
+		return -1;
+	if (mvm_log_level_name(level) == NULL)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "invalid log level %d: expected MVM_LOG_OFF..MVM_LOG_TRACE",
+			       (int)level);
+	b->cfg.log.level = level;
+	return 0;
+}
+
+int mvm_builder_log_callback(mvm_builder *b, mvm_log_fn fn, void *userdata, mvm_error **err)
+{
+	if (check_builder(b, "the log callback", err) < 0)
+		return -1;
+	b->cfg.log.fn = fn;
+	b->cfg.log.userdata = userdata;
+	return 0;
+}
+
+int mvm_builder_root_path(mvm_builder *b, const char *path, mvm_error **err)
+{
+	return set_string(b, b ? &b->cfg.root_path : NULL, path, "the root path", err);
+}
+
+int mvm_builder_num_vcpus(mvm_builder *b, unsigned int n, mvm_error **err)
+{
+	if (check_builder(b, "the vCPU count", err) < 0)
+		return -1;
+	b->cfg.num_vcpus = n;
+	return 0;
+}
+
+int mvm_builder_ram_mib(mvm_builder *b, uint32_t mib, mvm_error **err)
+{
+	if (check_builder(b, "the RAM size", err) < 0)
+		return -1;
+	b->cfg.ram_mib = mib;
+	b->cfg.ram_set = true;
+	return 0;
+}
+
+/* Appends *p, taking over its strings; on failure p keeps them. */
+static int push_mapped_dir(mvm_builder *b, mvm_path_pair *p, mvm_error **err)
+{
+	mvm_path_pair *slot = append_slot((void **)&b->cfg.mapped_dirs, &b->cfg.n_mapped_dirs,
+					  sizeof(*slot), "a mapped dir", err);
+	if (slot == NULL)
+		return -1;
+	*slot = *p;
+	*p = (mvm_path_pair){0};
+	return 0;
+}
+
+int mvm_builder_mapped_dir_pair(mvm_builder *b, const char *host, const char *guest,
+				mvm_error **err)
+{
+	if (check_args(b, host, "a mapped dir's host path", err) < 0 ||
+	    check_args(b, guest, "a mapped dir's guest path", err) < 0)
+		return -1;
+	mvm_path_pair p = {strdup(host), strdup(guest)};
+	int r = p.host && p.guest
+		    ? push_mapped_dir(b, &p, err)
+		    : mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add mapped dir `%s`", host);
+	mvm_path_pair_clear(&p);
+	return r;
+}
+
+int mvm_builder_mapped_dir(mvm_builder *b, const char *spec, mvm_error **err)
+{
+	if (check_args(b, spec, "a mapped dir", err) < 0)
+		return -1;
+	mvm_path_pair p;
+	if (mvm_path_pair_parse(spec, &p, err) < 0)
+		return -1;
+	int r = push_mapped_dir(b, &p, err);
+	mvm_path_pair_clear(&p);
+	return r;
+}
+
+int mvm_builder_port_pair(mvm_builder *b, uint16_t host, uint16_t guest, mvm_error **err)
+{
+	if (check_builder(b, "a port mapping", err) < 0)
+		return -1;
+	mvm_port_pair *slot = append_slot((void **)&b->cfg.ports, &b->cfg.n_ports, sizeof(*slot),
+					  "a port mapping", err);
+	if (slot == NULL)
+		return -1;
+	*slot = (mvm_port_pair){host, guest};
+	return 0;
+}
+
+int mvm_builder_port_map(mvm_builder *b, const char *spec, mvm_error **err)
+{
+	if (check_args(b, spec, "a port mapping", err) < 0)
+		return -1;
+	mvm_port_pair p;
+	if (mvm_port_pair_parse(spec, &p, err) < 0)
+		return -1;
+	return mvm_builder_port_pair(b, p.host, p.guest, err);
+}
+
+int mvm_builder_rlimit_value(mvm_builder *b, int resource, uint64_t soft, uint64_t hard,
+			     mvm_error **err)
+{
+	if (check_builder(b, "an rlimit", err) < 0)
+		return -1;
+	mvm_rlimit *slot = append_slot((void **)&b->cfg.rlimits, &b->cfg.n_rlimits, sizeof(*slot),
+				       "an rlimit", err);
+	if (slot == NULL)
+		return -1;
+	*slot = (mvm_rlimit){resource, soft, hard};
+	return 0;
+}
+
+int mvm_builder_rlimit(mvm_builder *b, const char *spec, mvm_error **err)
+{
+	if (check_args(b, spec, "an rlimit", err) < 0)
+		return -1;
+	mvm_rlimit r;
+	if (mvm_rlimit_parse(spec, &r, err) < 0)
+		return -1;
+	return mvm_builder_rlimit_value(b, r.resource, r.soft, r.hard, err);
+}
+
+int mvm_builder_workdir_path(mvm_builder *b, const char *path, mvm_error **err)
+{
+	return set_string(b, b ? &b->cfg.workdir_path : NULL, path, "the workdir", err);
+}
+
+int mvm_builder_exec_path(mvm_builder *b, const char *path, mvm_error **err)
+{
+	return set_string(b, b ? &b->cfg.exec_path : NULL, path, "the exec path", err);
+}
+
+int mvm_builder_kernel_path(mvm_builder *b, const char *path, mvm_error **err)
+{
+	if (check_args(b, path, "the kernel path", err) < 0)
+		return -1;
+	if (*path == '\0')
+		return mvm_err(err, MVM_ERR_INVALID, 0, "invalid kernel path ``: it is empty");
+	return replace_string(&b->cfg.kernel_path, path, "the kernel path", err);
+}
+
+int mvm_builder_arg(mvm_builder *b, const char *arg, mvm_error **err)
+{
+	if (check_args(b, arg, "an argument", err) < 0)
+		return -1;
+	cleanup_free char *copy = strdup(arg);
+	char **slot = NULL;
+	if (copy)
+		slot = append_slot((void **)&b->cfg.args, &b->cfg.n_args, sizeof(*slot),
+				   "an argument", err);
+	else
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add argument `%s`", arg);
+	if (slot == NULL)
+		return -1;
+	*slot = steal_pointer(&copy);
+	return 0;
+}
+
+int mvm_builder_args(mvm_builder *b, const char *const *argv, size_t argc, mvm_error **err)
+{
+	if (check_args(b, argc ? (const void *)argv : "", "the arguments", err) < 0)
+		return -1;
+	for (size_t i = 0; i < argc; i++)
+		if (argv[i] == NULL)
+			return mvm_err(err, MVM_ERR_INVALID, 0,
+				       "cannot set the arguments: argument %zu is NULL", i);
+	/* Build the new list aside, so a failure leaves the old one intact. */
+	struct mvm_builder tmp = {.cfg = {.n_args = 0}};
+	for (size_t i = 0; i < argc; i++) {
+		if (mvm_builder_arg(&tmp, argv[i], err) < 0) {
+			mvm_config_clear(&tmp.cfg);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < b->cfg.n_args; i++)
+		free(b->cfg.args[i]);
+	free(b->cfg.args);
+	b->cfg.args = tmp.cfg.args;
+	b->cfg.n_args = tmp.cfg.n_args;
+	return 0;
+}
+
+/* Appends *p, taking over its strings; on failure p keeps them. */
+static int push_env(mvm_builder *b, mvm_env_pair *p, mvm_error **err)
+{
+	mvm_env_pair *slot =
+	    append_slot((void **)&b->cfg.env, &b->cfg.n_env, sizeof(*slot), "an env variable", err);
+	if (slot == NULL)
+		return -1;
+	*slot = *p;
+	*p = (mvm_env_pair){0};
+	return 0;
+}
+
+int mvm_builder_env_pair(mvm_builder *b, const char *key, const char *value, mvm_error **err)
+{
+	if (check_args(b, key, "an env key", err) < 0 ||
+	    check_args(b, value, "an env value", err) < 0)
+		return -1;
+	mvm_env_pair p = {strdup(key), strdup(value)};
+	int r = p.key && p.value ? push_env(b, &p, err)
+				 : mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add env `%s`", key);
+	mvm_env_pair_clear(&p);
+	return r;
+}
+
+int mvm_builder_env(mvm_builder *b, const char *spec, mvm_error **err)
+{
+	if (check_args(b, spec, "an env variable", err) < 0)
+		return -1;
+	mvm_env_pair p;
+	if (mvm_env_pair_parse(spec, &p, err) < 0)
+		return -1;
+	int r = push_env(b, &p, err);
+	mvm_env_pair_clear(&p);
+	return r;
+}
+
+int mvm_builder_console_output(mvm_builder *b, const char *path, mvm_error **err)
+{
+	return set_string(b, b ? &b->cfg.console_output : NULL, path, "the console output", err);
+}
+
+int mvm_builder_assigned_ipv4(mvm_builder *b, uint32_t addr, mvm_error **err)
+{
+	if (check_builder(b, "the assigned IP", err) < 0)
+		return -1;
+	b->cfg.assigned_ip = addr;
+	b->cfg.has_assigned_ip = true;
+	return 0;
+}
+
+int mvm_builder_assigned_ip(mvm_builder *b, const char *ipv4, mvm_error **err)
+{
+	if (check_args(b, ipv4, "the assigned IP", err) < 0)
+		return -1;
+	uint32_t addr;
+	if (ipv4_parse(ipv4, &addr, err) < 0)
+		return -1;
+	return mvm_builder_assigned_ipv4(b, addr, err);
+}
+
+int mvm_builder_local_only(mvm_builder *b, bool local_only, mvm_error **err)
+{
+	if (check_builder(b, "local-only", err) < 0)
+		return -1;
+	b->cfg.local_only = local_only;
+	return 0;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Life cycle of struct mvm_config: defaults, deep copy, release. */
+#include "config/config.h"
+
+#include <errno.h>
+#include "util/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void mvm_config_init(struct mvm_config *c)
+{
+	/* Defaults of the reference: log off, 1 vCPU, local-only on ("default
+	 * should be true for security"). RAM and root have no default. */
+	*c = (struct mvm_config){
+	    .log = {.level = MVM_LOG_OFF},
+	    .num_vcpus = 1,
+	    .local_only = true,
+	};
+}
+
+void mvm_config_clear(struct mvm_config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->root_path);
+	for (size_t i = 0; i < c->n_mapped_dirs; i++)
+		mvm_path_pair_clear(&c->mapped_dirs[i]);
+	free(c->mapped_dirs);
+	free(c->ports);
+	free(c->rlimits);
+	free(c->workdir_path);
+	free(c->exec_path);
+	for (size_t i = 0; i < c->n_args; i++)
+		free(c->args[i]);
+	free(c->args);
+	for (size_t i = 0; i < c->n_env; i++)
+		mvm_env_pair_clear(&c->env[i]);
+	free(c->env);
+	free(c->console_output);
+	free(c->kernel_path);
+	mvm_config_init(c);
+}
+
+/* strdup that keeps NULL as NULL; false only on allocation failure. */
+static bool dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return true;
+	*dst = strdup(src);
+	return *dst != NULL;
+}
+
+/* calloc-backed copy of a plain array; n == 0 yields NULL. */
+static bool dup_array(void **dst, const void *src, size_t n, size_t elem)
+{
+	*dst = NULL;
+	if (n == 0)
+		return true;
+	*dst = calloc(n, elem);
+	if (*dst == NULL)
+		return false;
+	memcpy(*dst, src, n * elem);
+	return true;
+}
+
+static bool copy_strings(struct mvm_config *dst, const struct mvm_config *src)
+{
+	if (!dup_opt(&dst->root_path, src->root_path) ||
+	    !dup_opt(&dst->workdir_path, src->workdir_path) ||
+	    !dup_opt(&dst->exec_path, src->exec_path) ||
+	    !dup_opt(&dst->console_output, src->console_output) ||
+	    !dup_opt(&dst->kernel_path, src->kernel_path))
+		return false;
+	return true;
+}
+
+/* Each list is copied element by element; the count is raised only after an
+ * element is complete, so mvm_config_clear() can release a partial copy. */
+static bool copy_lists(struct mvm_config *dst, const struct mvm_config *src)
+{
+	if (src->n_mapped_dirs) {
+		dst->mapped_dirs = calloc(src->n_mapped_dirs, sizeof(*dst->mapped_dirs));
+		if (dst->mapped_dirs == NULL)
+			return false;
+		for (size_t i = 0; i < src->n_mapped_dirs; i++) {
+			mvm_path_pair *d = &dst->mapped_dirs[i];
+			bool ok = dup_opt(&d->host, src->mapped_dirs[i].host) &&
+				  dup_opt(&d->guest, src->mapped_dirs[i].guest);
+			dst->n_mapped_dirs++;
+			if (!ok)
+				return false;
+		}
+	}
+	if (src->n_args) {
+		dst->args = calloc(src->n_args, sizeof(*dst->args));
+		if (dst->args == NULL)
+			return false;
+		for (size_t i = 0; i < src->n_args; i++) {
+			bool ok = dup_opt(&dst->args[i], src->args[i]);
+			dst->n_args++;
+			if (!ok)
+				return false;
+		}
+	}
+	if (src->n_env) {
+		dst->env = calloc(src->n_env, sizeof(*dst->env));
+		if (dst->env == NULL)
+			return false;
+		for (size_t i = 0; i < src->n_env; i++) {
+			bool ok = dup_opt(&dst->env[i].key, src->env[i].key) &&
+				  dup_opt(&dst->env[i].value, src->env[i].value);
+			dst->n_env++;
+			if (!ok)
+				return false;
+		}
+	}
+	if (!dup_array((void **)&dst->ports, src->ports, src->n_ports, sizeof(*src->ports)))
+		return false;
+	dst->n_ports = src->n_ports;
+	if (!dup_array((void **)&dst->rlimits, src->rlimits, src->n_rlimits, sizeof(*src->rlimits)))
+		return false;
+	dst->n_rlimits = src->n_rlimits;
+	return true;
+}
+
+int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_error **err)
+{
+	mvm_config_init(dst);
+	dst->log = src->log;
+	dst->num_vcpus = src->num_vcpus;
+	dst->ram_mib = src->ram_mib;
+	dst->ram_set = src->ram_set;
+	dst->has_assigned_ip = src->has_assigned_ip;
+	dst->assigned_ip = src->assigned_ip;
+	dst->local_only = src->local_only;
+	if (!copy_strings(dst, src) || !copy_lists(dst, src)) {
+		mvm_config_clear(dst);
+		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot copy the VM configuration");
+	}
+	return 0;
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The rules of build(). Each check appends its problems and goes on, so one
+ * build() reports everything that is wrong (the reference stops at the
+ * first problem). */
+#include "config/validate.h"
+
+#include "config/guest_path.h"
+#include "config/ipv4.h"
+#include "config/rlimit.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MVM_MAX_VCPUS 255
+
+/* Resolves a host directory to its absolute, symlink-free path. The
+ * reference only checks that the path exists, so a plain file passes its
+ * build() and fails later with EIO; mvm wants a directory up front. */
+static char *resolve_host_dir(const char *path, const char *what, mvm_error **err)
+{
+	if (*path == '\0') {
+		mvm_err(err, MVM_ERR_INVALID, 0, "invalid %s ``: the path is empty", what);
+		return NULL;
+	}
+	cleanup_free char *abs = realpath(path, NULL);
+	if (abs == NULL) {
+		mvm_err(err, errno == ENOMEM ? MVM_ERR_NOMEM : MVM_ERR_INVALID, errno,
+			"invalid %s `%s`", what, path);
+		return NULL;
+	}
+	struct stat st;
+	if (stat(abs, &st) < 0) {
+		mvm_err(err, MVM_ERR_INVALID, errno, "invalid %s `%s`", what, path);
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		mvm_err(err, MVM_ERR_INVALID, 0, "invalid %s `%s`: not a directory", what, path);
+		return NULL;
+	}
+	return steal_pointer(&abs);
+}
+
+/* Replaces *slot with fixed(*slot) when that succeeds. */
+static void fix_in_place(char **slot, char *fixed)
+{
+	if (fixed == NULL)
+		return;
+	free(*slot);
+	*slot = fixed;
+}
+
+static void check_root_and_sizes(struct mvm_config *c, mvm_error **err)
+{
+	if (c->root_path == NULL)
+		mvm_err(err, MVM_ERR_INVALID, 0, "the root path is required");
+	else
+		fix_in_place(&c->root_path, resolve_host_dir(c->root_path, "root path", err));
+	if (c->num_vcpus < 1 || c->num_vcpus > MVM_MAX_VCPUS)
+		mvm_err(err, MVM_ERR_INVALID, 0, "invalid vCPU count %u: expected 1..%d",
+			c->num_vcpus, MVM_MAX_VCPUS);
+	if (!c->ram_set)
+		mvm_err(err, MVM_ERR_INVALID, 0, "the RAM size is required");
+	else if (c->ram_mib == 0)
+		mvm_err(err, MVM_ERR_INVALID, 0, "invalid RAM size 0 MiB: expected > 0");
+}
+
+static void check_mapped_dirs(struct mvm_config *c, mvm_error **err)
+{
+	/* Conflicts are only meaningful between guest paths that normalised. */
+	cleanup_free bool *guest_ok = calloc(c->n_mapped_dirs + 1, sizeof(*guest_ok));
+	if (guest_ok == NULL) {
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot check the mapped dirs");
+		return;
+	}
+	for (size_t i = 0; i < c->n_mapped_dirs; i++) {
+		mvm_path_pair *d = &c->mapped_dirs[i];
+		fix_in_place(&d->host, resolve_host_dir(d->host, "mapped dir host path", err));
+		char *g = guest_path_normalize(d->guest, "mapped dir guest path", err);
+		guest_ok[i] = g != NULL && strcmp(g, "/") != 0;
+		if (g != NULL && !guest_ok[i])
+			mvm_err(err, MVM_ERR_INVALID, 0,
+				"invalid mapped dir guest path `%s`: it is the guest's `/`, which "
+				"is the root path",
+				d->guest);
+		fix_in_place(&d->guest, g);
+	}
+	for (size_t i = 0; i < c->n_mapped_dirs; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const char *a = c->mapped_dirs[j].guest, *b = c->mapped_dirs[i].guest;
+			if (!guest_ok[i] || !guest_ok[j])
+				continue;
+			if (strcmp(a, b) == 0)
+				mvm_err(err, MVM_ERR_INVALID, 0,
+					"duplicate mapped dir guest path `%s`", b);
+			else if (guest_path_contains(a, b) || guest_path_contains(b, a))
+				mvm_err(err, MVM_ERR_INVALID, 0,
+					"mapped dir guest paths `%s` and `%s` are nested", a, b);
+		}
+	}
+}
+
+static void check_ports(const struct mvm_config *c, mvm_error **err)
+{
+	for (size_t i = 0; i < c->n_ports; i++) {
+		const mvm_port_pair *p = &c->ports[i];
+		if (p->host == 0 || p->guest == 0) {
+			mvm_err(err, MVM_ERR_INVALID, 0,
+				"invalid port mapping %u:%u: ports must be in 1..65535", p->host,
+				p->guest);
+			continue;
+		}
+		for (size_t j = 0; j < i; j++) {
+			const mvm_port_pair *q = &c->ports[j];
+			if (q->host == p->host)
+				mvm_err(err, MVM_ERR_INVALID, 0,
+					"duplicate host port %u in port mappings %u:%u and %u:%u",
+					p->host, q->host, q->guest, p->host, p->guest);
+			if (q->guest == p->guest)
+				mvm_err(err, MVM_ERR_INVALID, 0,
+					"duplicate guest port %u in port mappings %u:%u and %u:%u",
+					p->guest, q->host, q->guest, p->host, p->guest);
+		}
+	}
+}
+
+static void check_rlimits(const struct mvm_config *c, mvm_error **err)
+{
+	for (size_t i = 0; i < c->n_rlimits; i++) {
+		const mvm_rlimit *r = &c->rlimits[i];
+		const char *why = rlimit_problem(r);
+		if (why != NULL) {
+			mvm_err(err, MVM_ERR_INVALID, 0, "invalid rlimit %d=%ju:%ju: %s",
+				r->resource, (uintmax_t)r->soft, (uintmax_t)r->hard, why);
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (c->rlimits[j].resource == c->rlimits[i].resource)
+				mvm_err(err, MVM_ERR_INVALID, 0, "duplicate rlimit %s",
+					mvm_rlimit_name(c->rlimits[i].resource));
+	}
+}
+
+static void check_env(const struct mvm_config *c, mvm_error **err)
+{
+	for (size_t i = 0; i < c->n_env; i++) {
+		const char *key = c->env[i].key;
+		if (*key == '\0')
+			mvm_err(err, MVM_ERR_INVALID, 0, "invalid env key ``: it is empty");
+		else if (strchr(key, '='))
+			mvm_err(err, MVM_ERR_INVALID, 0, "invalid env key `%s`: it contains `=`",
+				key);
+	}
+}
+
+/* Workdir and exec path name guest files; mvm passes them to its own init
+ * over a config blob, not the kernel command line, so any byte but NUL is
+ * fine. They must be absolute because the guest has no cwd to resolve
+ * against before the workdir is entered. */
+static void check_guest_program(struct mvm_config *c, mvm_error **err)
+{
+	if (c->workdir_path != NULL)
+		fix_in_place(&c->workdir_path,
+			     guest_path_normalize(c->workdir_path, "workdir", err));
+	if (c->exec_path != NULL && c->exec_path[0] != '/')
+		mvm_err(err, MVM_ERR_INVALID, 0,
+			"invalid exec path `%s`: not an absolute guest path", c->exec_path);
+}
+
+static char *check_console_path(const char *path, mvm_error **err)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		mvm_err(err, MVM_ERR_INVALID, 0, "invalid console output `%s`: names a directory",
+			path);
+		return NULL;
+	}
+	cleanup_free char *parent = slash == NULL   ? strdup(".")
+				    : slash == path ? strdup("/")
+						    : strndup(path, (size_t)(slash - path));
+	if (parent == NULL) {
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot check console output `%s`", path);
+		return NULL;
+	}
+	cleanup_free char *what = NULL;
+	if (asprintf(&what, "console output `%s`: its directory", path) < 0) {
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot check console output `%s`", path);
+		return NULL;
+	}
+	cleanup_free char *dir = resolve_host_dir(parent, what, err);
+	if (dir == NULL)
+		return NULL;
+	/* The VMM creates the file at start; it needs to write and search the
+	 * directory as the effective user that will run it. */
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0) {
+		mvm_err(err, MVM_ERR_INVALID, errno,
+			"invalid console output `%s`: directory `%s` is not writable", path, dir);
+		return NULL;
+	}
+	char *full = NULL;
+	if (asprintf(&full, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base) < 0) {
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot check console output `%s`", path);
+		return NULL;
+	}
+	struct stat st;
+	if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+		mvm_err(err, MVM_ERR_INVALID, 0, "invalid console output `%s`: is a directory",
+			path);
+		free(full);
+		return NULL;
+	}
+	return full;
+}
+
+static void check_host_io(struct mvm_config *c, mvm_error **err)
+{
+	if (c->console_output != NULL) {
+		if (*c->console_output == '\0')
+			mvm_err(err, MVM_ERR_INVALID, 0, "invalid console output ``: it is empty");
+		else
+			fix_in_place(&c->console_output,
+				     check_console_path(c->console_output, err));
+	}
+	if (c->has_assigned_ip) {
+		const char *why = ipv4_not_unicast_reason(c->assigned_ip);
+		char ip[IPV4_STR_MAX];
+		ipv4_format(c->assigned_ip, ip);
+		if (why != NULL)
+			mvm_err(err, MVM_ERR_INVALID, 0,
+				"invalid assigned IP `%s`: %s, not a unicast address", ip, why);
+	}
+}
+
+int config_validate(struct mvm_config *c, mvm_error **err)
+{
+	mvm_error *problems = NULL;
+	check_root_and_sizes(c, &problems);
+	check_mapped_dirs(c, &problems);
+	check_ports(c, &problems);
+	check_rlimits(c, &problems);
+	check_env(c, &problems);
+	check_guest_program(c, &problems);
+	check_host_io(c, &problems);
+	if (problems == NULL)
+		return 0;
+	log_debug(&c->log, "build: %zu problem(s) in the VM configuration",
+		  mvm_error_count(problems));
+	mvm_err_merge(err, &problems);
+	return -1;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "vmm/vm.h"
+
+#include "util/error.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+struct mvm_vm *vm_create(struct mvm_config *cfg, mvm_error **err)
+{
+	struct mvm_vm *vm = calloc(1, sizeof(*vm));
+	if (vm == NULL) {
+		mvm_config_clear(cfg);
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot allocate the VM");
+		return NULL;
+	}
+	vm->cfg = *cfg;
+	mvm_config_init(cfg);
+	return vm;
+}
+
+void mvm_vm_free(mvm_vm *vm)
+{
+	if (vm == NULL)
+		return;
+	mvm_config_clear(&vm->cfg);
+	free(vm);
+}

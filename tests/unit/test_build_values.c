@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* build(): the rules on numbers, ports, rlimits, env and the IP, and
+ * reporting every problem at once. */
+#include "test_util.h"
+
+#include "vmm/vm.h"
+
+static void expect_one_problem(mvm_builder *b, const char *needle1, const char *needle2)
+{
+	mvm_error *err = build_fails(b);
+	if (mvm_error_count(err) != 1)
+		print_problems(err);
+	assert_int_equal(mvm_error_count(err), 1);
+	assert_int_equal(mvm_error_get_code(err), MVM_ERR_INVALID);
+	assert_error_has(err, needle1, needle2);
+	mvm_error_free(err);
+}
+
+static void test_defaults(void **state)
+{
+	mvm_builder *b = minimal_builder("/");
+	mvm_vm *vm = build_ok(b);
+	assert_int_equal(vm->cfg.num_vcpus, 1);
+	assert_int_equal(vm->cfg.ram_mib, 64);
+	assert_int_equal(vm->cfg.log.level, MVM_LOG_OFF);
+	assert_true(vm->cfg.local_only);
+	assert_false(vm->cfg.has_assigned_ip);
+	assert_null(vm->cfg.exec_path);
+	assert_null(vm->cfg.kernel_path);
+	assert_int_equal(vm->cfg.n_args + vm->cfg.n_env + vm->cfg.n_ports + vm->cfg.n_rlimits +
+			     vm->cfg.n_mapped_dirs,
+			 0);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+}
+
+static void test_vcpus(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	unsigned good[] = {1, 2, 255};
+	for (size_t i = 0; i < 3; i++) {
+		mvm_builder_num_vcpus(b, good[i], &err);
+		mvm_vm *vm = build_ok(b);
+		assert_int_equal(vm->cfg.num_vcpus, good[i]);
+		mvm_vm_free(vm);
+	}
+	mvm_builder_num_vcpus(b, 0, &err);
+	expect_one_problem(b, "vCPU count 0", "1..255");
+	mvm_builder_num_vcpus(b, 256, &err);
+	expect_one_problem(b, "vCPU count 256", "1..255");
+	mvm_builder_num_vcpus(b, 4000000000u, &err);
+	expect_one_problem(b, "vCPU count 4000000000", "1..255");
+	assert_null(err);
+	mvm_builder_free(b);
+}
+
+static void test_ram(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = mvm_builder_new();
+	mvm_builder_root_path(b, "/", &err);
+	expect_one_problem(b, "RAM size is required", "");
+	mvm_builder_ram_mib(b, 0, &err);
+	expect_one_problem(b, "RAM size 0", "> 0");
+	mvm_builder_ram_mib(b, UINT32_MAX, &err);
+	mvm_vm *vm = build_ok(b);
+	assert_int_equal(vm->cfg.ram_mib, UINT32_MAX);
+	mvm_vm_free(vm);
+	assert_null(err);
+	mvm_builder_free(b);
+}
+
+static void test_ports(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_port_map(b, "8080:80", &err), 0);
+	assert_int_equal(mvm_builder_port_map(b, "3000", &err), 0);
+	assert_int_equal(mvm_builder_port_pair(b, 2222, 22, &err), 0);
+	mvm_vm *vm = build_ok(b);
+	assert_int_equal(vm->cfg.n_ports, 3);
+	assert_int_equal(vm->cfg.ports[1].host, 3000);
+	assert_int_equal(vm->cfg.ports[1].guest, 3000);
+	assert_int_equal(vm->cfg.ports[2].guest, 22);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+
+	b = minimal_builder("/");
+	mvm_builder_port_map(b, "8080:80", &err);
+	mvm_builder_port_map(b, "8080:81", &err);
+	expect_one_problem(b, "duplicate host port 8080", "8080:81");
+	mvm_builder_free(b);
+
+	b = minimal_builder("/");
+	mvm_builder_port_map(b, "8080:80", &err);
+	mvm_builder_port_map(b, "9090:80", &err);
+	expect_one_problem(b, "duplicate guest port 80", "9090:80");
+	mvm_builder_free(b);
+
+	/* "3000" occupies 3000 on both sides. */
+	b = minimal_builder("/");
+	mvm_builder_port_map(b, "3000", &err);
+	mvm_builder_port_map(b, "3000:3001", &err);
+	expect_one_problem(b, "duplicate host port 3000", "");
+	mvm_builder_free(b);
+
+	/* The typed setter cannot slip port 0 past build(). */
+	b = minimal_builder("/");
+	mvm_builder_port_pair(b, 0, 80, &err);
+	expect_one_problem(b, "port mapping 0:80", "1..65535");
+	mvm_builder_free(b);
+	assert_null(err);
+}
+
+static void test_rlimits(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_rlimit(b, "RLIMIT_NOFILE=1024:1024", &err), 0);
+	assert_int_equal(mvm_builder_rlimit(b, "3=8388608:16777216", &err), 0);
+	assert_int_equal(mvm_builder_rlimit_value(b, 4, 0, UINT64_MAX, &err), 0);
+	mvm_vm *vm = build_ok(b);
+	assert_int_equal(vm->cfg.n_rlimits, 3);
+	assert_int_equal(vm->cfg.rlimits[1].resource, 3);
+	assert_true(vm->cfg.rlimits[2].hard == UINT64_MAX);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+
+	/* Same resource by name and by number. */
+	b = minimal_builder("/");
+	mvm_builder_rlimit(b, "RLIMIT_NOFILE=1:1", &err);
+	mvm_builder_rlimit(b, "7=2:2", &err);
+	expect_one_problem(b, "duplicate rlimit RLIMIT_NOFILE", "");
+	mvm_builder_free(b);
+
+	b = minimal_builder("/");
+	mvm_builder_rlimit_value(b, 7, 2, 1, &err);
+	expect_one_problem(b, "rlimit 7=2:1", "soft limit exceeds the hard limit");
+	mvm_builder_free(b);
+
+	b = minimal_builder("/");
+	mvm_builder_rlimit_value(b, 16, 1, 1, &err);
+	expect_one_problem(b, "rlimit 16=1:1", "unknown resource");
+	mvm_builder_free(b);
+
+	b = minimal_builder("/");
+	mvm_builder_rlimit_value(b, -1, 1, 1, &err);
+	expect_one_problem(b, "rlimit -1=1:1", "unknown resource");
+	mvm_builder_free(b);
+	assert_null(err);
+
+	/* A bad string adds nothing to the builder. */
+	b = minimal_builder("/");
+	assert_int_equal(mvm_builder_rlimit(b, "RLIMIT_NOFILE=2:1", &err), -1);
+	assert_error_has(err, "`RLIMIT_NOFILE=2:1`");
+	mvm_error_free(err);
+	vm = build_ok(b);
+	assert_int_equal(vm->cfg.n_rlimits, 0);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+}
+
+static void test_env(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_env(b, "KEY=", &err), 0);
+	assert_int_equal(mvm_builder_env(b, "A=b=c", &err), 0);
+	assert_int_equal(mvm_builder_env_pair(b, "my.var", "x\ny", &err), 0);
+	/* Duplicates are allowed; the guest's environment keeps the last. */
+	assert_int_equal(mvm_builder_env(b, "KEY=again", &err), 0);
+	mvm_vm *vm = build_ok(b);
+	assert_int_equal(vm->cfg.n_env, 4);
+	assert_string_equal(vm->cfg.env[0].value, "");
+	assert_string_equal(vm->cfg.env[1].key, "A");
+	assert_string_equal(vm->cfg.env[1].value, "b=c");
+	assert_string_equal(vm->cfg.env[2].value, "x\ny");
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+
+	b = minimal_builder("/");
+	mvm_builder_env_pair(b, "", "v", &err);
+	expect_one_problem(b, "env key ``", "empty");
+	mvm_builder_free(b);
+
+	b = minimal_builder("/");
+	mvm_builder_env_pair(b, "A=B", "v", &err);
+	expect_one_problem(b, "env key `A=B`", "contains `=`");
+	mvm_builder_free(b);
+	assert_null(err);
+}
+
+static void test_assigned_ip(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_assigned_ip(b, "10.0.2.15", &err), 0);
+	mvm_vm *vm = build_ok(b);
+	assert_true(vm->cfg.has_assigned_ip);
+	assert_int_equal(vm->cfg.assigned_ip, 0x0a00020f);
+	mvm_vm_free(vm);
+
+	const char *bad[] = {"0.0.0.0",	  "255.255.255.255", "224.0.0.1",
+			     "239.1.2.3", "127.0.0.1",	     "127.1.2.3"};
+	const char *why[] = {"unspecified", "broadcast", "multicast",
+			     "multicast",   "loopback",	 "loopback"};
+	for (size_t i = 0; i < 6; i++) {
+		assert_int_equal(mvm_builder_assigned_ip(b, bad[i], &err), 0);
+		char quoted[32];
+		snprintf(quoted, sizeof(quoted), "`%s`", bad[i]);
+		expect_one_problem(b, quoted, why[i]);
+	}
+	assert_int_equal(mvm_builder_assigned_ipv4(b, 0xe0000005, &err), 0);
+	expect_one_problem(b, "`224.0.0.5`", "multicast");
+	assert_null(err);
+
+	/* A malformed address fails in the setter and keeps the old one. */
+	assert_int_equal(mvm_builder_assigned_ip(b, "10.0.2.15", &err), 0);
+	assert_int_equal(mvm_builder_assigned_ip(b, "10.0.2", &err), -1);
+	assert_error_has(err, "`10.0.2`");
+	mvm_error_free(err);
+	vm = build_ok(b);
+	assert_int_equal(vm->cfg.assigned_ip, 0x0a00020f);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+}
+
+/* One builder with ten independent problems: build() names all ten. */
+static void test_all_problems_at_once(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = mvm_builder_new();
+	mvm_builder_root_path(b, "/nonexistent/root", &err);	    /* 1 */
+	mvm_builder_num_vcpus(b, 0, &err);			    /* 2 */
+	mvm_builder_ram_mib(b, 0, &err);			    /* 3 */
+	mvm_builder_mapped_dir(b, "/nonexistent/host:/data", &err); /* 4 */
+	mvm_builder_mapped_dir(b, "/:/data/", &err);		    /* 5 duplicate */
+	mvm_builder_port_map(b, "80:80", &err);
+	mvm_builder_port_map(b, "80:81", &err);	       /* 6 */
+	mvm_builder_rlimit_value(b, 7, 5, 1, &err);    /* 7 */
+	mvm_builder_env_pair(b, "", "x", &err);	       /* 8 */
+	mvm_builder_workdir_path(b, "rel", &err);      /* 9 */
+	mvm_builder_assigned_ip(b, "127.0.0.1", &err); /* 10 */
+	assert_null(err);
+	err = build_fails(b);
+	if (mvm_error_count(err) != 10)
+		print_problems(err);
+	assert_int_equal(mvm_error_count(err), 10);
+	assert_error_has(err, "/nonexistent/root");
+	assert_error_has(err, "vCPU count 0");
+	assert_error_has(err, "RAM size 0");
+	assert_error_has(err, "/nonexistent/host");
+	assert_error_has(err, "duplicate mapped dir guest path `/data`");
+	assert_error_has(err, "duplicate host port 80");
+	assert_error_has(err, "soft limit exceeds");
+	assert_error_has(err, "env key ``");
+	assert_error_has(err, "workdir `rel`");
+	assert_error_has(err, "127.0.0.1");
+	for (size_t i = 0; i < 10; i++)
+		assert_int_equal(mvm_error_code_at(err, i), MVM_ERR_INVALID);
+	mvm_error_free(err);
+	mvm_builder_free(b);
+}
+
+/* Setter problems and build problems collect in the same error. */
+static void test_problems_append_to_caller_error(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = mvm_builder_new();
+	assert_int_equal(mvm_builder_port_map(b, "+80", &err), -1);
+	assert_int_equal(mvm_builder_env(b, "NOEQUALS", &err), -1);
+	assert_null(mvm_builder_build(b, &err));
+	assert_int_equal(mvm_error_count(err), 4);
+	assert_error_has(err, "`+80`");
+	assert_error_has(err, "`NOEQUALS`");
+	assert_error_has(err, "root path is required");
+	assert_error_has(err, "RAM size is required");
+	assert_string_equal(mvm_error_get_message(err), mvm_error_message_at(err, 0));
+	assert_non_null(strstr(mvm_error_get_message(err), "+80"));
+	mvm_error_free(err);
+	mvm_builder_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_vcpus),
+	    cmocka_unit_test(test_ram),
+	    cmocka_unit_test(test_ports),
+	    cmocka_unit_test(test_rlimits),
+	    cmocka_unit_test(test_env),
+	    cmocka_unit_test(test_assigned_ip),
+	    cmocka_unit_test(test_all_problems_at_once),
+	    cmocka_unit_test(test_problems_append_to_caller_error),
+	};
+	return cmocka_run_group_tests_name("build_values", tests, NULL, NULL);
+}

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The builder's setters, its life cycle, logging, and the JSON of a VM. */
+#include "test_util.h"
+
+#include "config/config.h"
+#include "vmm/vm.h"
+
+static void test_null_builder_and_values(void **state)
+{
+	mvm_error *err = NULL;
+	assert_int_equal(mvm_builder_root_path(NULL, "/", &err), -1);
+	assert_int_equal(mvm_builder_num_vcpus(NULL, 1, &err), -1);
+	assert_int_equal(mvm_builder_port_map(NULL, "80", &err), -1);
+	assert_null(mvm_builder_build(NULL, &err));
+	assert_null(mvm_vm_config_json(NULL, &err));
+	assert_int_equal(mvm_error_count(err), 5);
+	assert_error_has(err, "the builder is NULL");
+	assert_error_has(err, "the VM is NULL");
+	mvm_error_free(err);
+	err = NULL;
+
+	mvm_builder *b = mvm_builder_new();
+	assert_int_equal(mvm_builder_root_path(b, NULL, &err), -1);
+	assert_int_equal(mvm_builder_mapped_dir(b, NULL, &err), -1);
+	assert_int_equal(mvm_builder_mapped_dir_pair(b, "/", NULL, &err), -1);
+	assert_int_equal(mvm_builder_env_pair(b, NULL, "v", &err), -1);
+	assert_int_equal(mvm_builder_arg(b, NULL, &err), -1);
+	assert_int_equal(mvm_builder_args(b, NULL, 2, &err), -1);
+	assert_int_equal(mvm_builder_assigned_ip(b, NULL, &err), -1);
+	assert_int_equal(mvm_error_count(err), 7);
+	assert_error_has(err, "to NULL");
+	mvm_error_free(err);
+	/* A NULL err is allowed: the failure is only in the return value. */
+	assert_int_equal(mvm_builder_root_path(b, NULL, NULL), -1);
+	assert_int_equal(mvm_builder_port_map(b, "0", NULL), -1);
+	mvm_builder_free(b);
+	mvm_builder_free(NULL);
+	mvm_vm_free(NULL);
+}
+
+static void test_args(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_arg(b, "one", &err), 0);
+	assert_int_equal(mvm_builder_arg(b, "", &err), 0);
+	const char *const argv[] = {"-m", "http.server", "8080", "a \"quoted\"\narg"};
+	assert_int_equal(mvm_builder_args(b, argv, 4, &err), 0);
+	assert_int_equal(mvm_builder_arg(b, "last", &err), 0);
+	mvm_vm *vm = build_ok(b);
+	assert_int_equal(vm->cfg.n_args, 5);
+	assert_string_equal(vm->cfg.args[0], "-m");
+	assert_string_equal(vm->cfg.args[3], "a \"quoted\"\narg");
+	assert_string_equal(vm->cfg.args[4], "last");
+	mvm_vm_free(vm);
+
+	/* A NULL entry fails without touching the current list. */
+	const char *const bad[] = {"x", NULL};
+	assert_int_equal(mvm_builder_args(b, bad, 2, &err), -1);
+	assert_error_has(err, "argument 1 is NULL");
+	mvm_error_free(err);
+	err = NULL;
+	vm = build_ok(b);
+	assert_int_equal(vm->cfg.n_args, 5);
+	mvm_vm_free(vm);
+
+	/* No arguments at all clears the list. */
+	assert_int_equal(mvm_builder_args(b, NULL, 0, &err), 0);
+	vm = build_ok(b);
+	assert_int_equal(vm->cfg.n_args, 0);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+}
+
+static void test_many_args_and_env(void **state)
+{
+	/* The reference panics the guest beyond 32; mvm has no count limit. */
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	for (int i = 0; i < 1000; i++) {
+		char s[32];
+		snprintf(s, sizeof(s), "V%d=%d", i, i);
+		assert_int_equal(mvm_builder_env(b, s, &err), 0);
+		assert_int_equal(mvm_builder_arg(b, s, &err), 0);
+	}
+	mvm_vm *vm = build_ok(b);
+	assert_int_equal(vm->cfg.n_env, 1000);
+	assert_int_equal(vm->cfg.n_args, 1000);
+	assert_string_equal(vm->cfg.env[999].value, "999");
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+}
+
+static void test_builder_reusable_after_build(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = mvm_builder_new();
+	mvm_builder_root_path(b, "/", &err);
+	mvm_builder_mapped_dir(b, "/tmp:/data/", &err);
+	mvm_error *e1 = build_fails(b); /* no RAM */
+	mvm_error_free(e1);
+	mvm_builder_ram_mib(b, 128, &err);
+	mvm_vm *vm1 = build_ok(b);
+	mvm_vm *vm2 = build_ok(b);
+	/* Each VM owns its copy; the builder keeps the raw setting. */
+	assert_ptr_not_equal(vm1->cfg.mapped_dirs, vm2->cfg.mapped_dirs);
+	assert_string_equal(vm1->cfg.mapped_dirs[0].guest, "/data");
+	mvm_builder_free(b);
+	assert_string_equal(vm2->cfg.mapped_dirs[0].guest, "/data");
+	mvm_vm_free(vm1);
+	mvm_vm_free(vm2);
+	assert_null(err);
+}
+
+static void test_kernel_path(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_kernel_path(b, "", &err), -1);
+	assert_error_has(err, "kernel path", "empty");
+	mvm_error_free(err);
+	err = NULL;
+	assert_int_equal(mvm_builder_kernel_path(b, "/boot/vmlinux", &err), 0);
+	assert_int_equal(mvm_builder_kernel_path(b, "build/vmlinux", &err), 0);
+	mvm_vm *vm = build_ok(b);
+	assert_string_equal(vm->cfg.kernel_path, "build/vmlinux");
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+}
+
+static void test_log_level_setter(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_log_level(b, (mvm_log_level)6, &err), -1);
+	assert_error_has(err, "log level 6");
+	mvm_error_free(err);
+	err = NULL;
+	mvm_log_level lv;
+	assert_int_equal(mvm_log_level_parse("DeBuG", &lv, &err), 0);
+	assert_int_equal(mvm_builder_log_level(b, lv, &err), 0);
+	mvm_vm *vm = build_ok(b);
+	assert_int_equal(vm->cfg.log.level, MVM_LOG_DEBUG);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+}
+
+struct log_capture {
+	int lines;
+	mvm_log_level last_level;
+	char last[256];
+};
+
+static void capture(void *userdata, mvm_log_level level, const char *msg)
+{
+	struct log_capture *c = userdata;
+	c->lines++;
+	c->last_level = level;
+	snprintf(c->last, sizeof(c->last), "%s", msg);
+}
+
+static void test_log_callback(void **state)
+{
+	mvm_error *err = NULL;
+	struct log_capture cap = {0};
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_log_callback(b, capture, &cap, &err), 0);
+	mvm_vm_free(build_ok(b)); /* level off: silent */
+	assert_int_equal(cap.lines, 0);
+	mvm_builder_log_level(b, MVM_LOG_INFO, &err);
+	mvm_vm_free(build_ok(b)); /* build logs at debug: still silent */
+	assert_int_equal(cap.lines, 0);
+	mvm_builder_log_level(b, MVM_LOG_DEBUG, &err);
+	mvm_vm_free(build_ok(b));
+	assert_int_equal(cap.lines, 1);
+	assert_int_equal(cap.last_level, MVM_LOG_DEBUG);
+	assert_non_null(strstr(cap.last, "64 MiB"));
+	assert_null(err);
+	mvm_builder_free(b);
+}
+
+static void test_json_of_reference_example(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = mvm_builder_new();
+	mvm_builder_log_level(b, MVM_LOG_DEBUG, &err);
+	mvm_builder_root_path(b, "/", &err);
+	mvm_builder_num_vcpus(b, 2, &err);
+	mvm_builder_ram_mib(b, 1024, &err);
+	mvm_builder_mapped_dir(b, "/tmp:/guest/mount", &err);
+	mvm_builder_port_map(b, "8080:80", &err);
+	mvm_builder_rlimit(b, "7=1024:1024", &err);
+	mvm_builder_workdir_path(b, "/workdir", &err);
+	mvm_builder_exec_path(b, "/bin/example", &err);
+	const char *const args[] = {"arg1", "arg2"};
+	mvm_builder_args(b, args, 2, &err);
+	mvm_builder_env(b, "KEY1=VALUE1", &err);
+	mvm_builder_env(b, "KEY2=VALUE\"2\n", &err);
+	mvm_builder_console_output(b, "/tmp/console.log", &err);
+	mvm_builder_assigned_ip(b, "10.0.2.15", &err);
+	mvm_builder_local_only(b, false, &err);
+	assert_null(err);
+	mvm_vm *vm = build_ok(b);
+	char *json = mvm_vm_config_json(vm, &err);
+	assert_non_null(json);
+	assert_string_equal(
+	    json, "{\"log_level\":\"debug\",\"root_path\":\"/\",\"num_vcpus\":2,\"ram_mib\":1024,"
+		  "\"mapped_dirs\":[{\"host\":\"/tmp\",\"guest\":\"/guest/mount\"}],"
+		  "\"port_map\":[{\"host\":8080,\"guest\":80}],"
+		  "\"rlimits\":[{\"resource\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":1024}],"
+		  "\"workdir_path\":\"/workdir\",\"exec_path\":\"/bin/example\","
+		  "\"args\":[\"arg1\",\"arg2\"],"
+		  "\"env\":[{\"key\":\"KEY1\",\"value\":\"VALUE1\"},"
+		  "{\"key\":\"KEY2\",\"value\":\"VALUE\\\"2\\u000a\"}],"
+		  "\"console_output\":\"/tmp/console.log\",\"assigned_ip\":\"10.0.2.15\","
+		  "\"local_only\":false}");
+	free(json);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+}
+
+static void test_json_of_unset_values(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	mvm_vm *vm = build_ok(b);
+	char *json = mvm_vm_config_json(vm, &err);
+	assert_string_equal(json, "{\"log_level\":\"off\",\"root_path\":\"/\",\"num_vcpus\":1,"
+				  "\"ram_mib\":64,\"mapped_dirs\":[],\"port_map\":[],"
+				  "\"rlimits\":[],\"workdir_path\":null,\"exec_path\":null,"
+				  "\"args\":[],\"env\":[],\"console_output\":null,"
+				  "\"assigned_ip\":null,\"local_only\":true}");
+	free(json);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+}
+
+static void test_config_copy_is_deep(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	mvm_builder_mapped_dir(b, "/tmp:/a", &err);
+	mvm_builder_env(b, "K=V", &err);
+	mvm_builder_arg(b, "x", &err);
+	mvm_builder_rlimit(b, "1=1:2", &err);
+	mvm_builder_port_map(b, "1:2", &err);
+	mvm_builder_exec_path(b, "/e", &err);
+	mvm_vm *vm = build_ok(b);
+	struct mvm_config copy;
+	assert_int_equal(mvm_config_copy(&copy, &vm->cfg, &err), 0);
+	mvm_vm_free(vm); /* the copy must survive its source */
+	assert_string_equal(copy.mapped_dirs[0].guest, "/a");
+	assert_string_equal(copy.env[0].value, "V");
+	assert_string_equal(copy.args[0], "x");
+	assert_string_equal(copy.exec_path, "/e");
+	assert_true(copy.rlimits[0].hard == 2);
+	assert_int_equal(copy.ports[0].guest, 2);
+	mvm_config_clear(&copy);
+	assert_null(copy.root_path);
+	assert_int_equal(copy.n_env, 0);
+	assert_int_equal(copy.num_vcpus, 1); /* cleared back to defaults */
+	mvm_config_clear(&copy);	     /* twice is harmless */
+	mvm_builder_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_null_builder_and_values),
+	    cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_many_args_and_env),
+	    cmocka_unit_test(test_builder_reusable_after_build),
+	    cmocka_unit_test(test_kernel_path),
+	    cmocka_unit_test(test_log_level_setter),
+	    cmocka_unit_test(test_log_callback),
+	    cmocka_unit_test(test_json_of_reference_example),
+	    cmocka_unit_test(test_json_of_unset_values),
+	    cmocka_unit_test(test_config_copy_is_deep),
+	};
+	return cmocka_run_group_tests_name("builder", tests, NULL, NULL);
+}
