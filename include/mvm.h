@@ -191,6 +191,11 @@ int mvm_builder_local_only(mvm_builder *b, bool local_only, mvm_error **err);
 /* Host path of the guest kernel to boot; must not be empty. Unset: mvm's
  * search order. */
 int mvm_builder_kernel_path(mvm_builder *b, const char *path, mvm_error **err);
+/* Host fds for the guest program's stdin, stdout and stderr; the default is
+ * 0, 1, 2. in_fd -1 gives the program no input (it sees end of file). The
+ * fds stay the caller's and must stay open while the VM runs. A console
+ * output file, when set, replaces out_fd and err_fd. */
+int mvm_builder_stdio(mvm_builder *b, int in_fd, int out_fd, int err_fd, mvm_error **err);
 
 /* Checks every setting and reports ALL problems in one error. The builder
  * stays usable (and must still be freed). */
@@ -200,7 +205,32 @@ mvm_vm *mvm_builder_build(const mvm_builder *b, mvm_error **err);
 /* VM                                                                  */
 /* ------------------------------------------------------------------ */
 
+/* Frees the VM; a running VM is killed and waited for first. */
 void mvm_vm_free(mvm_vm *vm);
+
+/* Boots the VM, runs the program and returns when the VM has ended. On
+ * success *exit_status is the program's status: its exit code, 128+N if
+ * signal N killed it, 125 if mvm-init could not set up the guest, 126 if
+ * the program cannot be executed, 127 if it was not found. Returns -1 with
+ * err when the VM could not start or failed (KVM, kernel, guest crash).
+ * Never exits the process. A VM runs once. */
+int mvm_vm_start(mvm_vm *vm, int *exit_status, mvm_error **err);
+
+/* Non-blocking start: boots the VM on its own threads and returns. Then
+ * wait with mvm_vm_wait() (or poll mvm_vm_wait_fd() first). Several VMs
+ * may run at once in one process. */
+int mvm_vm_spawn(mvm_vm *vm, mvm_error **err);
+/* Blocks until a spawned VM has ended; same results as mvm_vm_start(). */
+int mvm_vm_wait(mvm_vm *vm, int *exit_status, mvm_error **err);
+/* An fd that becomes readable when the VM has ended (for poll/epoll); -1
+ * before spawn. Owned by the VM. */
+int mvm_vm_wait_fd(const mvm_vm *vm);
+/* Delivers SIGINT, SIGTERM or SIGKILL to the guest program (through
+ * mvm-init). The VM ends when the program does. Thread-safe. */
+int mvm_vm_signal(mvm_vm *vm, int sig, mvm_error **err);
+/* Stops the VM at once, as pulling the plug; mvm_vm_wait() then reports
+ * status 137. Thread-safe. */
+int mvm_vm_kill(mvm_vm *vm, mvm_error **err);
 
 /* The validated configuration as one JSON object (the CLI's --dry-run).
  * The caller frees the string with free(). Strings may hold any byte but

@@ -223,6 +223,21 @@ int mvm_builder_kernel_path(mvm_builder *b, const char *path, mvm_error **err)
 	return replace_string(&b->cfg.kernel_path, path, "the kernel path", err);
 }
 
+int mvm_builder_stdio(mvm_builder *b, int in_fd, int out_fd, int err_fd, mvm_error **err)
+{
+	if (b == NULL)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "the builder is NULL");
+	if (in_fd < -1 || out_fd < 0 || err_fd < 0)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "invalid stdio fds %d, %d, %d: stdin must be >= -1, stdout and stderr "
+			       ">= 0",
+			       in_fd, out_fd, err_fd);
+	b->cfg.stdin_fd = in_fd;
+	b->cfg.stdout_fd = out_fd;
+	b->cfg.stderr_fd = err_fd;
+	return 0;
+}
+
 int mvm_builder_arg(mvm_builder *b, const char *arg, mvm_error **err)
 {
 	if (check_args(b, arg, "an argument", err) < 0)

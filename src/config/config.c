@@ -16,6 +16,9 @@ void mvm_config_init(struct mvm_config *c)
 	    .log = {.level = MVM_LOG_OFF},
 	    .num_vcpus = 1,
 	    .local_only = true,
+	    .stdin_fd = 0,
+	    .stdout_fd = 1,
+	    .stderr_fd = 2,
 	};
 }
 
@@ -135,6 +138,9 @@ int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_er
 	dst->has_assigned_ip = src->has_assigned_ip;
 	dst->assigned_ip = src->assigned_ip;
 	dst->local_only = src->local_only;
+	dst->stdin_fd = src->stdin_fd;
+	dst->stdout_fd = src->stdout_fd;
+	dst->stderr_fd = src->stderr_fd;
 	if (!copy_strings(dst, src) || !copy_lists(dst, src)) {
 		mvm_config_clear(dst);
 		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot copy the VM configuration");

@@ -38,6 +38,10 @@ struct mvm_config {
 	uint32_t assigned_ip; /* host byte order */
 	bool local_only;      /* default true */
 
+	/* Host fds for the program's stdin, stdout and stderr (default 0, 1,
+	 * 2; stdin -1 means none). Borrowed from the application. */
+	int stdin_fd, stdout_fd, stderr_fd;
+
 	char *kernel_path; /* NULL: use the search order (see src/vmm/kernel.c) */
 };
 

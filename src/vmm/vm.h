@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The VM object behind the public mvm_vm. For now it holds only the
- * validated configuration; the VMM adds its state (KVM fds, guest memory,
- * vCPUs, devices) here. */
+/* The VM object behind the public mvm_vm: the validated configuration and,
+ * once started, the running VMM (vmm/vmm.h). */
 #ifndef MVM_VMM_VM_H
 #define MVM_VMM_VM_H
 
 #include "config/config.h"
 
+struct vmm;
+
+enum vm_state { VM_STATE_BUILT = 0, VM_STATE_RUNNING, VM_STATE_ENDED };
+
 struct mvm_vm {
 	struct mvm_config cfg; /* validated by build(); read-only afterwards */
+	enum vm_state state;
+	struct vmm *vmm;  /* NULL until started */
+	int console_fd;   /* the console output file, or -1 */
 };
 
 /* Takes ownership of *cfg (which must have passed config_validate()) and
