@@ -128,8 +128,9 @@ void virtq_push(struct virtq *q, const struct virtq_elem *e, uint32_t len);
  * the used_event test of §2.6.7.2; without, the NO_INTERRUPT flag. */
 bool virtq_should_signal(struct virtq *q);
 
-/* 2.6.7.2: true if the driver asked for an event at `event_idx` and it lies
- * in (old, new]. Exposed for tests of the wrap-around arithmetic. */
+/* §2.6.7.2: true if the driver asked for an interrupt once used entry
+ * `event_idx` is done and that entry lies in [old_idx, new_idx), the entries
+ * used since the last decision. Exposed for tests of the wrap-around. */
 static inline bool virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx)
 {
 	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old_idx);
