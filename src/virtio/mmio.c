@@ -643,6 +643,9 @@ void virtio_mmio_free(struct virtio_mmio *m)
 	pthread_mutex_lock(&d->lock);
 	device_reset(d);
 	pthread_mutex_unlock(&d->lock);
+	/* The ops table may live inside priv (virtio-fs): copy what we still
+	 * need before freeing it. */
+	uint16_t num_queues = d->ops->num_queues;
 	if (d->ops->free)
 		d->ops->free(d->priv);
 	if (d->irq_fd >= 0) {
@@ -652,7 +655,7 @@ void virtio_mmio_free(struct virtio_mmio *m)
 		ioctl(d->host->vm_fd, KVM_IRQFD, &irqfd);
 		close(d->irq_fd);
 	}
-	for (uint16_t i = 0; i < d->ops->num_queues; i++)
+	for (uint16_t i = 0; i < num_queues; i++)
 		virtq_destroy(&d->queues[i]);
 	free(d->queues);
 	free(d->mq);
