@@ -291,13 +291,16 @@ static void queue_ready(struct virtio_dev *d, uint32_t v)
 static void device_reset(struct virtio_dev *d)
 {
 	__atomic_store_n(&d->activated, false, __ATOMIC_RELEASE);
-	if (d->ops->reset)
-		d->ops->reset(d);
+	/* Queues first: from here on, work still in flight in the device can
+	 * neither pop nor push, so the guest's rings are not written after it
+	 * asked for the reset. Then the device stops its threads. */
 	for (uint16_t i = 0; i < d->ops->num_queues; i++) {
 		queue_teardown(d, &d->mq[i]);
 		d->mq[i].num = d->ops->queue_max_size;
 		d->mq[i].desc = d->mq[i].driver = d->mq[i].device = 0;
 	}
+	if (d->ops->reset)
+		d->ops->reset(d);
 	d->device_features_sel = d->driver_features_sel = d->queue_sel = 0;
 	__atomic_store_n(&d->driver_features, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&d->isr, 0, __ATOMIC_SEQ_CST);
