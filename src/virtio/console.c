@@ -177,8 +177,9 @@ static bool write_all(struct virtio_dev *d, int fd, struct iovec *iov, unsigned 
 				int pr = poll(&pfd, 1, CONSOLE_WRITE_TIMEOUT_MS);
 				if (pr > 0 || (pr < 0 && errno == EINTR))
 					continue;
-				log_warn(log_of(d), "console: fd %d not writable for %d ms; output "
-						    "dropped",
+				log_warn(log_of(d),
+					 "console: fd %d not writable for %d ms; output "
+					 "dropped",
 					 fd, CONSOLE_WRITE_TIMEOUT_MS);
 			} else {
 				got_epipe = errno == EPIPE;
@@ -287,17 +288,17 @@ static void console_free(void *priv)
 }
 
 const struct virtio_dev_ops virtio_console_ops = {
-	.name = "virtio-console",
-	.device_id = VIRTIO_ID_CONSOLE,
-	.features = 0,
-	.num_queues = 2,
-	.queue_max_size = 256,
-	.config_size = CONSOLE_CONFIG_SIZE,
-	.read_config = console_read_config,
-	.activate = console_activate,
-	.notify = console_notify,
-	.reset = console_reset,
-	.free = console_free,
+    .name = "virtio-console",
+    .device_id = VIRTIO_ID_CONSOLE,
+    .features = 0,
+    .num_queues = 2,
+    .queue_max_size = 256,
+    .config_size = CONSOLE_CONFIG_SIZE,
+    .read_config = console_read_config,
+    .activate = console_activate,
+    .notify = console_notify,
+    .reset = console_reset,
+    .free = console_free,
 };
 
 struct virtio_console *virtio_console_new(const struct virtio_console_params *p, mvm_error **err)

@@ -32,7 +32,7 @@ struct virtio_fs {
 	bool active;
 	bool stopping;
 	uint32_t pending; /* bit q: queue q may have chains */
-	unsigned busy;    /* workers between taking a queue and finishing */
+	unsigned busy;	  /* workers between taking a queue and finishing */
 	unsigned n_workers;
 	struct fs_worker *workers;
 };
@@ -54,7 +54,9 @@ static void serve(struct fs_worker *w, struct virtio_dev *d, uint16_t q)
 
 	ssize_t n = fs->handle(fs->ctx, virtq_elem_read_iov(e), (int)e->n_read,
 			       virtq_elem_write_iov(e), (int)e->n_write);
-	uint32_t len = n < 0 ? 0 : (uint64_t)n > e->write_len ? (uint32_t)e->write_len : (uint32_t)n;
+	uint32_t len = n < 0			    ? 0
+		       : (uint64_t)n > e->write_len ? (uint32_t)e->write_len
+						    : (uint32_t)n;
 	virtio_dev_push(d, q, e, len);
 	virtio_dev_signal_used(d, q);
 }
@@ -179,19 +181,19 @@ struct virtio_fs *virtio_fs_new(const struct virtio_fs_params *p, mvm_error **er
 		return NULL;
 	}
 	fs->ops = (struct virtio_dev_ops){
-		.name = "virtio-fs",
-		.device_id = VIRTIO_ID_FS,
-		.features = 0,
-		.num_queues = (uint16_t)(1 + nreq),
-		/* A 1 MiB FUSE read or write needs ~260 descriptors without
-		 * indirect tables. */
-		.queue_max_size = 1024,
-		.config_size = FS_CONFIG_SIZE,
-		.read_config = fs_read_config,
-		.activate = fs_activate,
-		.notify = fs_notify,
-		.reset = fs_reset,
-		.free = fs_free,
+	    .name = "virtio-fs",
+	    .device_id = VIRTIO_ID_FS,
+	    .features = 0,
+	    .num_queues = (uint16_t)(1 + nreq),
+	    /* A 1 MiB FUSE read or write needs ~260 descriptors without
+	     * indirect tables. */
+	    .queue_max_size = 1024,
+	    .config_size = FS_CONFIG_SIZE,
+	    .read_config = fs_read_config,
+	    .activate = fs_activate,
+	    .notify = fs_notify,
+	    .reset = fs_reset,
+	    .free = fs_free,
 	};
 	memcpy(fs->config, p->tag, tag_len);
 	memcpy(fs->config + VIRTIO_FS_TAG_MAX, &nreq, 4); /* little-endian host */

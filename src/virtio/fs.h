@@ -30,9 +30,9 @@ typedef ssize_t (*virtio_fs_handler)(void *ctx, const struct iovec *in, int n_in
 				     const struct iovec *out, int n_out);
 
 struct virtio_fs_params {
-	const char *tag;             /* 1..36 bytes, e.g. MVM_ROOT_TAG */
+	const char *tag;	     /* 1..36 bytes, e.g. MVM_ROOT_TAG */
 	uint32_t num_request_queues; /* 0 means 1; at most VIRTIO_FS_MAX_REQUEST_QUEUES */
-	unsigned num_workers;        /* 0 means 2; at most VIRTIO_FS_MAX_WORKERS */
+	unsigned num_workers;	     /* 0 means 2; at most VIRTIO_FS_MAX_WORKERS */
 	virtio_fs_handler handle;
 	void *ctx;
 };

@@ -20,7 +20,7 @@
 
 /* Features every device gets from the transport and the split ring. */
 #define TRANSPORT_FEATURES                                                                         \
-	(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |                     \
+	(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |                    \
 	 VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC))
 
 struct virtio_dev;
@@ -186,11 +186,11 @@ static int register_kick(struct virtio_dev *d, struct mmio_queue *mq, mvm_error 
 	if (fd < 0)
 		return mvm_err_sys(err, "%s: eventfd for queue %u", d->ops->name, mq->index);
 	struct kvm_ioeventfd io = {
-		.datamatch = mq->index,
-		.addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
-		.len = 4,
-		.fd = fd,
-		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	    .datamatch = mq->index,
+	    .addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
+	    .len = 4,
+	    .fd = fd,
+	    .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
 	};
 	if (ioctl(d->host->vm_fd, KVM_IOEVENTFD, &io) < 0) {
 		int e = errno;
@@ -217,11 +217,11 @@ static void unregister_kick(struct virtio_dev *d, struct mmio_queue *mq)
 	 * after this. */
 	event_loop_del(d->host->loop, mq->kick_fd);
 	struct kvm_ioeventfd io = {
-		.datamatch = mq->index,
-		.addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
-		.len = 4,
-		.fd = mq->kick_fd,
-		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH | KVM_IOEVENTFD_FLAG_DEASSIGN,
+	    .datamatch = mq->index,
+	    .addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
+	    .len = 4,
+	    .fd = mq->kick_fd,
+	    .flags = KVM_IOEVENTFD_FLAG_DATAMATCH | KVM_IOEVENTFD_FLAG_DEASSIGN,
 	};
 	ioctl(d->host->vm_fd, KVM_IOEVENTFD, &io);
 	close(mq->kick_fd);
@@ -312,8 +312,9 @@ static bool features_acceptable(struct virtio_dev *d)
 {
 	uint64_t drv = d->driver_features;
 	if (!(drv & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
-		log_warn(d->host->log, "%s: driver did not accept VIRTIO_F_VERSION_1 (legacy "
-				       "drivers are not supported)",
+		log_warn(d->host->log,
+			 "%s: driver did not accept VIRTIO_F_VERSION_1 (legacy "
+			 "drivers are not supported)",
 			 d->ops->name);
 		return false;
 	}
@@ -611,8 +612,8 @@ struct virtio_mmio *virtio_mmio_new(const struct virtio_dev_ops *ops, void *priv
 	}
 	for (uint16_t i = 0; i < ops->num_queues; i++) {
 		virtq_init(&d->queues[i]);
-		d->mq[i] = (struct mmio_queue){.dev = d, .index = i, .num = ops->queue_max_size,
-					       .kick_fd = -1};
+		d->mq[i] = (struct mmio_queue){
+		    .dev = d, .index = i, .num = ops->queue_max_size, .kick_fd = -1};
 	}
 	if (host->vm_fd >= 0) {
 		d->irq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -652,9 +653,8 @@ void virtio_mmio_free(struct virtio_mmio *m)
 	if (d->ops->free)
 		d->ops->free(d->priv);
 	if (d->irq_fd >= 0) {
-		struct kvm_irqfd irqfd = {.fd = (uint32_t)d->irq_fd,
-					  .gsi = d->gsi,
-					  .flags = KVM_IRQFD_FLAG_DEASSIGN};
+		struct kvm_irqfd irqfd = {
+		    .fd = (uint32_t)d->irq_fd, .gsi = d->gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN};
 		ioctl(d->host->vm_fd, KVM_IRQFD, &irqfd);
 		close(d->irq_fd);
 	}

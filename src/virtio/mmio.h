@@ -57,7 +57,7 @@
 #define VIRTIO_MMIO_CONFIG_GENERATION 0x0fc
 #define VIRTIO_MMIO_CONFIG 0x100
 
-#define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
+#define VIRTIO_MMIO_MAGIC 0x74726976u  /* "virt" */
 #define VIRTIO_MMIO_VENDOR 0x004d564du /* "MVM" */
 
 struct virtio_mmio;

@@ -68,14 +68,14 @@ static void rng_free(void *priv)
 }
 
 const struct virtio_dev_ops virtio_rng_ops = {
-	.name = "virtio-rng",
-	.device_id = VIRTIO_ID_RNG,
-	.features = 0,
-	.num_queues = 1,
-	.queue_max_size = 256,
-	.config_size = 0,
-	.notify = rng_notify,
-	.free = rng_free,
+    .name = "virtio-rng",
+    .device_id = VIRTIO_ID_RNG,
+    .features = 0,
+    .num_queues = 1,
+    .queue_max_size = 256,
+    .config_size = 0,
+    .notify = rng_notify,
+    .free = rng_free,
 };
 
 struct virtio_rng *virtio_rng_new(mvm_error **err)

@@ -69,7 +69,7 @@ void virtio_dev_signal_used(struct virtio_dev *d, uint16_t q);
 /* The guest broke the rules: log why, set DEVICE_NEEDS_RESET, stop all
  * queues and send a configuration change interrupt (§2.1.2). Any thread. */
 void virtio_dev_set_broken(struct virtio_dev *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Config space changed: bump ConfigGeneration, config interrupt. */
 void virtio_dev_config_changed(struct virtio_dev *d);
 

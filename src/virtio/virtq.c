@@ -99,8 +99,9 @@ static void *ring_slice(const struct guest_mem *mem, uint64_t gpa, uint64_t len,
 			const char *what, mvm_error **err)
 {
 	if (gpa % align != 0) {
-		mvm_err(err, MVM_ERR_GUEST, 0, "virtqueue %s ring at 0x%llx is not %llu-byte aligned",
-			what, (unsigned long long)gpa, (unsigned long long)align);
+		mvm_err(err, MVM_ERR_GUEST, 0,
+			"virtqueue %s ring at 0x%llx is not %llu-byte aligned", what,
+			(unsigned long long)gpa, (unsigned long long)align);
 		return NULL;
 	}
 	void *p = gpa_slice(mem, gpa, len);
@@ -143,7 +144,7 @@ int virtq_setup(struct virtq *q, const struct guest_mem *mem, uint16_t size, uin
 }
 
 static int malformed(struct virtq *q, mvm_error **err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int malformed(struct virtq *q, mvm_error **err, const char *fmt, ...)
 {
@@ -172,33 +173,39 @@ static int walk_chain(struct virtq *q, uint16_t head, struct virtq_elem *e, mvm_
 
 	for (;;) {
 		if (idx >= table_len)
-			return malformed(q, err, "descriptor index %u is outside the %s table of %u",
-					 idx, in_indirect ? "indirect" : "queue", table_len);
+			return malformed(q, err,
+					 "descriptor index %u is outside the %s table of %u", idx,
+					 in_indirect ? "indirect" : "queue", table_len);
 		if (steps_left-- == 0)
-			return malformed(q, err, "descriptor chain from head %u is longer than %u "
-						 "(a loop?)",
+			return malformed(q, err,
+					 "descriptor chain from head %u is longer than %u "
+					 "(a loop?)",
 					 head, in_indirect ? table_len : q->size);
 		struct virtq_desc d;
 		copy_from_guest(&d, table + 16u * idx, sizeof(d));
 
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
 			if (!q->indirect)
-				return malformed(q, err, "indirect descriptor without "
-							 "VIRTIO_RING_F_INDIRECT_DESC");
+				return malformed(q, err,
+						 "indirect descriptor without "
+						 "VIRTIO_RING_F_INDIRECT_DESC");
 			if (in_indirect)
-				return malformed(q, err, "indirect descriptor inside an indirect "
-							 "table");
+				return malformed(q, err,
+						 "indirect descriptor inside an indirect "
+						 "table");
 			if (d.flags & VIRTQ_DESC_F_NEXT)
 				return malformed(q, err, "indirect descriptor %u also has NEXT set",
 						 idx);
 			if (d.len == 0 || d.len % 16 != 0 || d.len / 16 > VIRTQ_MAX_CHAIN)
-				return malformed(q, err, "indirect table length %u is not a "
-							 "multiple of 16 in 16..%u",
+				return malformed(q, err,
+						 "indirect table length %u is not a "
+						 "multiple of 16 in 16..%u",
 						 d.len, 16 * VIRTQ_MAX_CHAIN);
 			const uint8_t *t = gpa_slice(q->mem, d.addr, d.len);
 			if (t == NULL)
-				return malformed(q, err, "indirect table [0x%llx, +%u) is not inside "
-							 "guest RAM",
+				return malformed(q, err,
+						 "indirect table [0x%llx, +%u) is not inside "
+						 "guest RAM",
 						 (unsigned long long)d.addr, d.len);
 			table = t;
 			table_len = d.len / 16;
@@ -215,7 +222,8 @@ static int walk_chain(struct virtq *q, uint16_t head, struct virtq_elem *e, mvm_
 		if (d.flags & VIRTQ_DESC_F_WRITE) {
 			seen_write = true;
 		} else if (seen_write) {
-			return malformed(q, err, "readable descriptor %u after a writable one", idx);
+			return malformed(q, err, "readable descriptor %u after a writable one",
+					 idx);
 		}
 		/* Zero-length buffers carry nothing; they use no iovec. */
 		if (d.len != 0) {

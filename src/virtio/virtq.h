@@ -57,7 +57,7 @@ struct virtq_used_elem {
 /* One popped chain. Device-readable buffers come first in iov[], then the
  * device-writable ones (the spec requires that order in a chain). */
 struct virtq_elem {
-	uint16_t head;       /* chain head index, returned in the used ring */
+	uint16_t head;	     /* chain head index, returned in the used ring */
 	uint32_t generation; /* queue generation at pop; stale after a reset */
 	unsigned n_read;     /* iov[0 .. n_read) are device-readable */
 	unsigned n_write;    /* iov[n_read .. n_read + n_write) device-writable */
@@ -90,15 +90,15 @@ struct virtq {
 	bool ready;
 	bool broken;
 	bool event_idx; /* VIRTIO_RING_F_EVENT_IDX negotiated */
-	bool indirect;  /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	bool indirect;	/* VIRTIO_RING_F_INDIRECT_DESC negotiated */
 	uint16_t size;
 	uint32_t generation;
 	/* Host views of the three rings, resolved once by virtq_setup(). */
 	uint8_t *desc;
 	uint8_t *avail;
 	uint8_t *used;
-	uint16_t last_avail;     /* next avail ring slot we will consume */
-	uint16_t used_idx;       /* our copy of used->idx */
+	uint16_t last_avail;	 /* next avail ring slot we will consume */
+	uint16_t used_idx;	 /* our copy of used->idx */
 	uint16_t signalled_used; /* used_idx when we last decided about an interrupt */
 	bool signalled_valid;
 };

@@ -103,11 +103,10 @@ int event_loop_add(struct event_loop *l, int fd, uint32_t events, event_cb cb, v
 	if (find_fd(l, fd)) {
 		pthread_mutex_unlock(&l->lock);
 		free(e);
-		return mvm_err(err, MVM_ERR_INVALID, 0, "event loop: fd %d is already watched",
-			       fd);
+		return mvm_err(err, MVM_ERR_INVALID, 0, "event loop: fd %d is already watched", fd);
 	}
-	*e = (struct loop_entry){.next = l->entries, .id = l->next_id++, .fd = fd, .cb = cb,
-				 .opaque = opaque};
+	*e = (struct loop_entry){
+	    .next = l->entries, .id = l->next_id++, .fd = fd, .cb = cb, .opaque = opaque};
 	struct epoll_event ev = {.events = events, .data.u64 = e->id};
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int saved = errno;

@@ -164,8 +164,8 @@ static inline void mmio_setup_queue(struct virtio_mmio *m, uint16_t q, const str
 
 /* The Linux probe sequence: ACK, DRIVER, features, FEATURES_OK, queues,
  * DRIVER_OK. Queue i's rings at 0x200000 + i * 0x40000. Returns status. */
-static inline uint32_t mmio_bring_up(struct virtio_mmio *m, uint64_t features,
-				     struct fake_vq *vqs, uint16_t nq, uint16_t qsize)
+static inline uint32_t mmio_bring_up(struct virtio_mmio *m, uint64_t features, struct fake_vq *vqs,
+				     uint16_t nq, uint16_t qsize)
 {
 	mmio_wr(m, VIRTIO_MMIO_STATUS, 0);
 	mmio_wr(m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
@@ -178,13 +178,13 @@ static inline uint32_t mmio_bring_up(struct virtio_mmio *m, uint64_t features,
 		mmio_setup_queue(m, i, &vqs[i]);
 	}
 	mmio_wr(m, VIRTIO_MMIO_STATUS,
-		VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-			VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+		VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
+		    VIRTIO_CONFIG_S_DRIVER_OK);
 	return mmio_rd(m, VIRTIO_MMIO_STATUS);
 }
 
 #define FG_ALL_RING_FEATURES                                                                       \
-	(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |                     \
+	(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |                    \
 	 VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC))
 
 #endif

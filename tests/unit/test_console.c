@@ -78,8 +78,8 @@ static int setup(void **state)
 
 static void start_console(struct fixture *f, int in_fd, int out_fd)
 {
-	struct virtio_console_params p = {.in_fd = in_fd, .out_fd = out_fd,
-					  .on_input_eof = on_eof, .eof_ctx = f};
+	struct virtio_console_params p = {
+	    .in_fd = in_fd, .out_fd = out_fd, .on_input_eof = on_eof, .eof_ctx = f};
 	struct virtio_console *c = virtio_console_new(&p, NULL);
 	assert_non_null(c);
 	f->m = virtio_mmio_new(&virtio_console_ops, c, &f->host, 0xd0000000, 5, NULL);
@@ -336,15 +336,15 @@ static void reset_stops_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(guest_output_reaches_out_fd),
-		T(host_input_reaches_guest),
-		T(input_waits_for_guest_buffers),
-		T(input_eof_is_reported_once),
-		T(plain_file_input),
-		T(inject_control_bytes),
-		T(closed_reader_does_not_kill_process),
-		T(full_nonblocking_out_fd_gets_everything),
-		T(reset_stops_input),
+	    T(guest_output_reaches_out_fd),
+	    T(host_input_reaches_guest),
+	    T(input_waits_for_guest_buffers),
+	    T(input_eof_is_reported_once),
+	    T(plain_file_input),
+	    T(inject_control_bytes),
+	    T(closed_reader_does_not_kill_process),
+	    T(full_nonblocking_out_fd_gets_everything),
+	    T(reset_stops_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

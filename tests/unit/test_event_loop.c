@@ -250,13 +250,13 @@ static void free_with_entries_left(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(dispatches_readable_fd),
-		cmocka_unit_test(duplicate_add_and_bad_fd_fail),
-		cmocka_unit_test(mod_disables_and_enables),
-		cmocka_unit_test(del_waits_for_running_callback),
-		cmocka_unit_test(del_from_own_callback),
-		cmocka_unit_test(stop_before_run_returns_at_once),
-		cmocka_unit_test(free_with_entries_left),
+	    cmocka_unit_test(dispatches_readable_fd),
+	    cmocka_unit_test(duplicate_add_and_bad_fd_fail),
+	    cmocka_unit_test(mod_disables_and_enables),
+	    cmocka_unit_test(del_waits_for_running_callback),
+	    cmocka_unit_test(del_from_own_callback),
+	    cmocka_unit_test(stop_before_run_returns_at_once),
+	    cmocka_unit_test(free_with_entries_left),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,7 +46,7 @@ static void kvm_registration_and_reset(void **state)
 	struct virtio_host host = {.mem = &g.mem, .vm_fd = vm, .loop = loop};
 	mvm_error *err = NULL;
 	struct virtio_mmio *m =
-		virtio_mmio_new(&virtio_rng_ops, virtio_rng_new(NULL), &host, 0xd0000000, 5, &err);
+	    virtio_mmio_new(&virtio_rng_ops, virtio_rng_new(NULL), &host, 0xd0000000, 5, &err);
 	if (m == NULL)
 		fail_msg("%s", mvm_error_get_message(err));
 	struct fake_vq vq;
@@ -79,8 +79,8 @@ static void kvm_mode_needs_event_loop(void **state)
 	(void)state;
 	struct virtio_host host = {.vm_fd = 0, .loop = NULL};
 	mvm_error *err = NULL;
-	assert_null(virtio_mmio_new(&virtio_rng_ops, virtio_rng_new(NULL), &host, 0xd0000000, 5,
-				    &err));
+	assert_null(
+	    virtio_mmio_new(&virtio_rng_ops, virtio_rng_new(NULL), &host, 0xd0000000, 5, &err));
 	assert_non_null(err);
 	mvm_error_free(err);
 }
@@ -88,8 +88,8 @@ static void kvm_mode_needs_event_loop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(kvm_registration_and_reset),
-		cmocka_unit_test(kvm_mode_needs_event_loop),
+	    cmocka_unit_test(kvm_registration_and_reset),
+	    cmocka_unit_test(kvm_mode_needs_event_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

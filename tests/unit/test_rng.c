@@ -24,7 +24,8 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	fg_init(&f->g);
 	f->host = (struct virtio_host){.mem = &f->g.mem, .vm_fd = -1};
-	f->m = virtio_mmio_new(&virtio_rng_ops, virtio_rng_new(NULL), &f->host, 0xd0000000, 6, NULL);
+	f->m =
+	    virtio_mmio_new(&virtio_rng_ops, virtio_rng_new(NULL), &f->host, 0xd0000000, 6, NULL);
 	assert_non_null(f->m);
 	assert_int_equal(mmio_rd(f->m, VIRTIO_MMIO_DEVICE_ID), 4);
 	assert_int_equal(mmio_bring_up(f->m, FG_ALL_RING_FEATURES, &f->vq, 1, 8), 0xf);
@@ -107,10 +108,10 @@ static void hostile_buffer_breaks_device(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(fills_buffers),
-		T(large_request_is_bounded),
-		T(readable_only_request_gets_nothing),
-		T(hostile_buffer_breaks_device),
+	    T(fills_buffers),
+	    T(large_request_is_bounded),
+	    T(readable_only_request_gets_nothing),
+	    T(hostile_buffer_breaks_device),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

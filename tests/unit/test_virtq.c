@@ -13,7 +13,7 @@
 
 #define QSIZE 8
 #define RINGS 0x200000ull
-#define BUF 0x300000ull  /* data buffers */
+#define BUF 0x300000ull	 /* data buffers */
 #define ITAB 0x380000ull /* indirect tables */
 
 struct fixture {
@@ -31,8 +31,8 @@ static int setup_features(void **state, uint64_t features)
 	virtq_init(&f->q);
 	f->e = calloc(1, sizeof(*f->e));
 	mvm_error *err = NULL;
-	int rc = virtq_setup(&f->q, &f->g.mem, QSIZE, f->vq.desc, f->vq.avail, f->vq.used,
-			     features, &err);
+	int rc = virtq_setup(&f->q, &f->g.mem, QSIZE, f->vq.desc, f->vq.avail, f->vq.used, features,
+			     &err);
 	assert_int_equal(rc, 0);
 	assert_null(err);
 	*state = f;
@@ -207,7 +207,7 @@ static void need_event_math(void **state)
 	assert_true(virtq_need_event(1, 2, 0));
 	assert_false(virtq_need_event(5, 4, 2));
 	assert_true(virtq_need_event(3, 4, 2));
-	assert_true(virtq_need_event(2, 4, 2));  /* entry 2 was just used */
+	assert_true(virtq_need_event(2, 4, 2));	 /* entry 2 was just used */
 	assert_false(virtq_need_event(1, 4, 2)); /* entry 1 was signalled before */
 	/* wrap-around */
 	assert_true(virtq_need_event(0xffff, 1, 0xfffe));
@@ -413,8 +413,7 @@ static void buffer_len_wraps_address_space(void **state)
 static void buffer_crosses_ram_end(void **state)
 {
 	struct fixture *f = *state;
-	fvq_desc(&f->g, &f->vq, 0, FG_RAM_GPA + FG_RAM_SIZE - 8, 0xffffffff, VIRTQ_DESC_F_WRITE,
-		 0);
+	fvq_desc(&f->g, &f->vq, 0, FG_RAM_GPA + FG_RAM_SIZE - 8, 0xffffffff, VIRTQ_DESC_F_WRITE, 0);
 	fvq_publish(&f->g, &f->vq, 0);
 	expect_malformed(f, "not inside guest RAM");
 }
@@ -446,21 +445,21 @@ static void setup_rejects_bad_rings(void **state)
 		uint64_t desc, avail, used;
 		const char *why;
 	} bad[] = {
-		{0, RINGS, RINGS + 0x1000, RINGS + 0x2000, "power of two"},
-		{6, RINGS, RINGS + 0x1000, RINGS + 0x2000, "power of two"},
-		{2048, RINGS, RINGS + 0x10000, RINGS + 0x20000, "power of two"},
-		{8, RINGS + 8, RINGS + 0x1000, RINGS + 0x2000, "aligned"},
-		{8, RINGS, RINGS + 0x1001, RINGS + 0x2000, "aligned"},
-		{8, RINGS, RINGS + 0x1000, RINGS + 0x2002, "aligned"},
-		{8, 0, RINGS + 0x1000, RINGS + 0x2000, "not inside guest RAM"},
-		{8, RINGS, RINGS + 0x1000, FG_RAM_GPA + FG_RAM_SIZE - 32, "not inside guest RAM"},
-		{8, 0xfffffffffffffff0ull, RINGS + 0x1000, RINGS + 0x2000, "not inside guest RAM"},
+	    {0, RINGS, RINGS + 0x1000, RINGS + 0x2000, "power of two"},
+	    {6, RINGS, RINGS + 0x1000, RINGS + 0x2000, "power of two"},
+	    {2048, RINGS, RINGS + 0x10000, RINGS + 0x20000, "power of two"},
+	    {8, RINGS + 8, RINGS + 0x1000, RINGS + 0x2000, "aligned"},
+	    {8, RINGS, RINGS + 0x1001, RINGS + 0x2000, "aligned"},
+	    {8, RINGS, RINGS + 0x1000, RINGS + 0x2002, "aligned"},
+	    {8, 0, RINGS + 0x1000, RINGS + 0x2000, "not inside guest RAM"},
+	    {8, RINGS, RINGS + 0x1000, FG_RAM_GPA + FG_RAM_SIZE - 32, "not inside guest RAM"},
+	    {8, 0xfffffffffffffff0ull, RINGS + 0x1000, RINGS + 0x2000, "not inside guest RAM"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		mvm_error *err = NULL;
-		assert_int_equal(
-			virtq_setup(&q, m, bad[i].size, bad[i].desc, bad[i].avail, bad[i].used, 0, &err),
-			-1);
+		assert_int_equal(virtq_setup(&q, m, bad[i].size, bad[i].desc, bad[i].avail,
+					     bad[i].used, 0, &err),
+				 -1);
 		assert_non_null(err);
 		if (!strstr(mvm_error_get_message(err), bad[i].why))
 			fail_msg("case %zu: '%s' lacks '%s'", i, mvm_error_get_message(err),
@@ -489,38 +488,38 @@ static void pop_on_unready_queue_is_empty(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(direct_chain_pop_push),
-		T(push_clamps_len_to_writable),
-		T(indirect_chain),
-		T(direct_then_indirect),
-		T(zero_length_buffer_is_skipped),
-		T(index_wraps_past_65535),
-		T(unpop_gives_element_back),
-		T(stale_element_after_reset_is_dropped),
-		cmocka_unit_test(need_event_math),
-		T(event_idx_suppresses_interrupts),
-		T(event_idx_publishes_avail_event_when_idle),
-		TP(no_interrupt_flag_without_event_idx),
-		TP(indirect_rejected_without_feature),
-		T(loop_in_chain),
-		T(self_loop_in_indirect_table),
-		T(head_index_out_of_range),
-		T(next_index_out_of_range),
-		T(indirect_next_out_of_table),
-		T(indirect_inside_indirect),
-		T(indirect_with_next),
-		T(indirect_len_not_multiple_of_16),
-		T(indirect_len_zero),
-		T(indirect_table_too_long),
-		T(indirect_table_outside_ram),
-		T(buffer_outside_ram),
-		T(buffer_below_ram),
-		T(buffer_len_wraps_address_space),
-		T(buffer_crosses_ram_end),
-		T(readable_after_writable),
-		T(avail_idx_jumps_too_far),
-		T(setup_rejects_bad_rings),
-		cmocka_unit_test(pop_on_unready_queue_is_empty),
+	    T(direct_chain_pop_push),
+	    T(push_clamps_len_to_writable),
+	    T(indirect_chain),
+	    T(direct_then_indirect),
+	    T(zero_length_buffer_is_skipped),
+	    T(index_wraps_past_65535),
+	    T(unpop_gives_element_back),
+	    T(stale_element_after_reset_is_dropped),
+	    cmocka_unit_test(need_event_math),
+	    T(event_idx_suppresses_interrupts),
+	    T(event_idx_publishes_avail_event_when_idle),
+	    TP(no_interrupt_flag_without_event_idx),
+	    TP(indirect_rejected_without_feature),
+	    T(loop_in_chain),
+	    T(self_loop_in_indirect_table),
+	    T(head_index_out_of_range),
+	    T(next_index_out_of_range),
+	    T(indirect_next_out_of_table),
+	    T(indirect_inside_indirect),
+	    T(indirect_with_next),
+	    T(indirect_len_not_multiple_of_16),
+	    T(indirect_len_zero),
+	    T(indirect_table_too_long),
+	    T(indirect_table_outside_ram),
+	    T(buffer_outside_ram),
+	    T(buffer_below_ram),
+	    T(buffer_len_wraps_address_space),
+	    T(buffer_crosses_ram_end),
+	    T(readable_after_writable),
+	    T(avail_idx_jumps_too_far),
+	    T(setup_rejects_bad_rings),
+	    cmocka_unit_test(pop_on_unready_queue_is_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,8 +77,8 @@ static int setup(void **state)
 	fg_init(&f->g);
 	pthread_mutex_init(&f->srv.lock, NULL);
 	f->host = (struct virtio_host){.mem = &f->g.mem, .vm_fd = -1};
-	struct virtio_fs_params p = {.tag = "/dev/root", .num_workers = 4, .handle = fake_handle,
-				     .ctx = &f->srv};
+	struct virtio_fs_params p = {
+	    .tag = "/dev/root", .num_workers = 4, .handle = fake_handle, .ctx = &f->srv};
 	struct virtio_fs *fs = virtio_fs_new(&p, NULL);
 	assert_non_null(fs);
 	f->m = virtio_mmio_new(virtio_fs_ops(fs), fs, &f->host, 0xd0001000, 7, NULL);
@@ -213,12 +213,12 @@ static void bad_params_are_refused(void **state)
 	(void)state;
 	const char *long_tag = "0123456789012345678901234567890123456";
 	struct virtio_fs_params cases[] = {
-		{.tag = long_tag, .handle = fake_handle},
-		{.tag = "", .handle = fake_handle},
-		{.tag = NULL, .handle = fake_handle},
-		{.tag = "t", .handle = NULL},
-		{.tag = "t", .handle = fake_handle, .num_workers = 1000},
-		{.tag = "t", .handle = fake_handle, .num_request_queues = 100},
+	    {.tag = long_tag, .handle = fake_handle},
+	    {.tag = "", .handle = fake_handle},
+	    {.tag = NULL, .handle = fake_handle},
+	    {.tag = "t", .handle = NULL},
+	    {.tag = "t", .handle = fake_handle, .num_workers = 1000},
+	    {.tag = "t", .handle = fake_handle, .num_request_queues = 100},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		mvm_error *err = NULL;
@@ -239,12 +239,12 @@ static void bad_params_are_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(config_space),
-		T(requests_run_concurrently),
-		T(unanswerable_request_returns_zero_bytes),
-		T(requests_before_driver_ok_are_served_on_activation),
-		T(reset_waits_for_requests_in_flight),
-		cmocka_unit_test(bad_params_are_refused),
+	    T(config_space),
+	    T(requests_run_concurrently),
+	    T(unanswerable_request_returns_zero_bytes),
+	    T(requests_before_driver_ok_are_served_on_activation),
+	    T(reset_waits_for_requests_in_flight),
+	    cmocka_unit_test(bad_params_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
