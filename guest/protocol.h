@@ -55,6 +55,14 @@ enum mvm_cfg_record {
 #define MVM_CTRL_SIGINT 'I'  /* forward SIGINT to the program */
 #define MVM_CTRL_SIGTERM 'T' /* forward SIGTERM to the program */
 #define MVM_CTRL_SIGKILL 'K' /* forward SIGKILL to the program */
+/* Host stdin reached EOF. The one command with a payload: 'E', the number of
+ * stdin bytes the host delivered on hvc0 in ASCII decimal, '\n' (e.g.
+ * "E12\n"). A console cannot signal EOF itself, and hvc0 and hvc2 are
+ * separate devices whose input may arrive in any order, so mvm-init closes
+ * the write end of the program's stdin pipe only once it has forwarded
+ * that many bytes from hvc0. Both consoles must be in raw mode in the
+ * guest (no echo, no line editing) for the count to match. */
+#define MVM_CTRL_STDIN_EOF 'E'
 
 /* ---- Exit status ---------------------------------------------------- */
 /* mvm-init reports the program's exit status with one 32-bit port write

@@ -40,9 +40,37 @@ struct virtio_dev_ops {
 	int (*activate)(struct virtio_dev *d, mvm_error **err);
 	/* The guest kicked queue q. Called on the event loop thread. */
 	void (*notify)(struct virtio_dev *d, uint16_t q);
-	/* Driver wrote 0 to Status: stop all work, forget queue state. */
+	/* Driver wrote 0 to Status: stop all work, forget queue state. When it
+	 * returns, no device thread touches the queues any more. */
 	void (*reset)(struct virtio_dev *d);
-	void (*free)(struct virtio_dev *d);
+	/* Frees the device's private state (the `priv` given to the transport).
+	 * Takes priv, not the device, so that a transport that fails to start
+	 * can still release it. */
+	void (*free)(void *priv);
 };
+
+/* ---- What the transport (virtio/mmio.c) gives devices -------------- */
+struct virtq_elem;
+
+void *virtio_dev_priv(struct virtio_dev *d);
+const struct virtio_host *virtio_dev_host(struct virtio_dev *d);
+/* NULL when q >= num_queues. */
+struct virtq *virtio_dev_queue(struct virtio_dev *d, uint16_t q);
+/* Features the driver accepted (valid once activate() ran). */
+uint64_t virtio_dev_features(struct virtio_dev *d);
+/* virtq_pop() on queue q; a malformed chain marks the device broken.
+ * Returns 1 (element), 0 (empty), -1 (broken). Any thread. */
+int virtio_dev_pop(struct virtio_dev *d, uint16_t q, struct virtq_elem *e);
+/* virtq_push() of e with len bytes written. Any thread. */
+void virtio_dev_push(struct virtio_dev *d, uint16_t q, const struct virtq_elem *e, uint32_t len);
+/* After one or more pushes: sets InterruptStatus bit 0 and raises the
+ * interrupt unless the driver suppressed it (EVENT_IDX). Any thread. */
+void virtio_dev_signal_used(struct virtio_dev *d, uint16_t q);
+/* The guest broke the rules: log why, set DEVICE_NEEDS_RESET, stop all
+ * queues and send a configuration change interrupt (§2.1.2). Any thread. */
+void virtio_dev_set_broken(struct virtio_dev *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Config space changed: bump ConfigGeneration, config interrupt. */
+void virtio_dev_config_changed(struct virtio_dev *d);
 
 #endif

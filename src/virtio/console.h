@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-console (virtio 1.1 §5.3), one port, no MULTIPORT: one device per
+ * stream (hvc0 stdin/stdout, hvc1 stderr, hvc2 control; guest/protocol.h).
+ *
+ *   receiveq (0): host -> guest. Bytes come from in_fd (polled on the event
+ *                 loop only while the guest has rx buffers) and from
+ *                 virtio_console_inject().
+ *   transmitq (1): guest -> host. Written fully to out_fd.
+ *
+ * Stdin EOF: a console has no way to say "end of file", so when in_fd
+ * reaches EOF the device stops polling it and calls on_input_eof with the
+ * number of bytes it delivered. The VMM answers by sending
+ * MVM_CTRL_STDIN_EOF on the control console (virtio_console_send_stdin_eof);
+ * mvm-init then closes the program's stdin pipe once it has forwarded that
+ * many bytes from hvc0 (see guest/protocol.h).
+ *
+ * out_fd: partial writes are resumed; on a non-blocking fd that stays full
+ * for CONSOLE_WRITE_TIMEOUT_MS the rest of the buffer is dropped (logged)
+ * so the event loop never hangs. A blocking out_fd (a pipe nobody reads)
+ * can block the event loop thread: that is the caller's choice.
+ * EPIPE (reader gone) drops output without raising SIGPIPE in the process.
+ */
+#ifndef MVM_VIRTIO_CONSOLE_H
+#define MVM_VIRTIO_CONSOLE_H
+
+#include "virtio/virtio_dev.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONSOLE_WRITE_TIMEOUT_MS 10000
+/* Bytes virtio_console_inject() may hold while the guest has no rx buffer. */
+#define CONSOLE_INJECT_MAX 4096
+
+struct virtio_console;
+
+struct virtio_console_params {
+	int in_fd;  /* host fd whose bytes the guest reads, or -1; not owned */
+	int out_fd; /* host fd the guest's output goes to, or -1 (dropped); not owned */
+	/* Called once, on the event loop thread, when in_fd hit EOF (or a read
+	 * error) after `delivered` bytes reached the guest. May be NULL. */
+	void (*on_input_eof)(void *ctx, uint64_t delivered);
+	void *eof_ctx;
+};
+
+extern const struct virtio_dev_ops virtio_console_ops;
+
+struct virtio_console *virtio_console_new(const struct virtio_console_params *p, mvm_error **err);
+
+/* Queues len bytes for the guest (control commands). Any thread. Fails if
+ * more than CONSOLE_INJECT_MAX bytes would be waiting. */
+int virtio_console_inject(struct virtio_dev *d, const void *buf, size_t len, mvm_error **err);
+/* Injects "E<delivered>\n" (MVM_CTRL_STDIN_EOF) into the control console d. */
+int virtio_console_send_stdin_eof(struct virtio_dev *d, uint64_t delivered, mvm_error **err);
+
+/* Bytes of in_fd delivered to the guest so far. */
+uint64_t virtio_console_delivered(struct virtio_dev *d);
+
+#endif

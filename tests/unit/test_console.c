@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* virtio-console: bytes both ways through pipes, flow control, EOF,
+ * injected control bytes, and hostile host fds (full, closed, plain file). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "../../guest/protocol.h"
+#include "fake_guest.h"
+#include "util/error.h"
+#include "virtio/console.h"
+#include "vmm/event_loop.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define QS 16
+#define RXBUF 0x400000ull
+#define TXBUF 0x440000ull
+#define RXQ 0
+#define TXQ 1
+
+struct fixture {
+	struct fake_guest g;
+	struct event_loop *loop;
+	pthread_t loop_thread;
+	struct virtio_host host;
+	struct virtio_mmio *m;
+	struct fake_vq vq[2];
+	int in_r, in_w, out_r, out_w;
+	int eof_calls;
+	uint64_t eof_delivered;
+	uint16_t rx_next; /* next rx descriptor */
+};
+
+static void *loop_main(void *arg)
+{
+	event_loop_run(arg, NULL);
+	return NULL;
+}
+
+static void on_eof(void *ctx, uint64_t delivered)
+{
+	struct fixture *f = ctx;
+	__atomic_store_n(&f->eof_delivered, delivered, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&f->eof_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	fg_init(&f->g);
+	f->loop = event_loop_new(NULL);
+	assert_non_null(f->loop);
+	pthread_create(&f->loop_thread, NULL, loop_main, f->loop);
+	f->host = (struct virtio_host){.mem = &f->g.mem, .vm_fd = -1, .loop = f->loop};
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	f->in_r = p[0];
+	f->in_w = p[1];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	f->out_r = p[0];
+	f->out_w = p[1];
+	*state = f;
+	return 0;
+}
+
+static void start_console(struct fixture *f, int in_fd, int out_fd)
+{
+	struct virtio_console_params p = {
+	    .in_fd = in_fd, .out_fd = out_fd, .on_input_eof = on_eof, .eof_ctx = f};
+	struct virtio_console *c = virtio_console_new(&p, NULL);
+	assert_non_null(c);
+	f->m = virtio_mmio_new(&virtio_console_ops, c, &f->host, 0xd0000000, 5, NULL);
+	assert_non_null(f->m);
+}
+
+static void bring_up(struct fixture *f)
+{
+	uint32_t st = mmio_bring_up(f->m, FG_ALL_RING_FEATURES, f->vq, 2, QS);
+	assert_int_equal(st, 0xf);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	virtio_mmio_free(f->m);
+	event_loop_stop(f->loop);
+	pthread_join(f->loop_thread, NULL);
+	event_loop_free(f->loop);
+	int fds[] = {f->in_r, f->in_w, f->out_r, f->out_w};
+	for (int i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	fg_fini(&f->g);
+	free(f);
+	return 0;
+}
+
+/* Gives the device one rx buffer of len bytes; returns its descriptor. */
+static uint16_t add_rx(struct fixture *f, uint32_t len, bool kick)
+{
+	uint16_t d = f->rx_next++;
+	fvq_desc(&f->g, &f->vq[RXQ], d, RXBUF + 0x1000ull * d, len, VIRTQ_DESC_F_WRITE, 0);
+	fvq_publish(&f->g, &f->vq[RXQ], d);
+	if (kick)
+		mmio_wr(f->m, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
+	return d;
+}
+
+static bool wait_used(struct fixture *f, int q, uint16_t n)
+{
+	for (int i = 0; i < 3000; i++) {
+		if ((uint16_t)(fvq_used_idx(&f->g, &f->vq[q]) - n) < 0x8000)
+			return true;
+		sleep_ms(1);
+	}
+	return false;
+}
+
+static void guest_output_reaches_out_fd(void **state)
+{
+	struct fixture *f = *state;
+	start_console(f, -1, f->out_w);
+	bring_up(f);
+	memcpy(fg_ptr(&f->g, TXBUF), "hello, ", 7);
+	memcpy(fg_ptr(&f->g, TXBUF + 0x100), "host\n", 5);
+	fvq_desc(&f->g, &f->vq[TXQ], 0, TXBUF, 7, VIRTQ_DESC_F_NEXT, 1);
+	fvq_desc(&f->g, &f->vq[TXQ], 1, TXBUF + 0x100, 5, 0, 0);
+	fvq_publish(&f->g, &f->vq[TXQ], 0);
+	mmio_wr(f->m, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+	char buf[32] = {0};
+	assert_int_equal(read(f->out_r, buf, sizeof(buf)), 12);
+	assert_string_equal(buf, "hello, host\n");
+	assert_int_equal(fvq_used_idx(&f->g, &f->vq[TXQ]), 1);
+	assert_int_equal(fvq_used_elem(&f->g, &f->vq[TXQ], 0).len, 0);
+	assert_true(virtio_mmio_irq_count(f->m) >= 1);
+}
+
+static void host_input_reaches_guest(void **state)
+{
+	struct fixture *f = *state;
+	start_console(f, f->in_r, -1);
+	bring_up(f);
+	uint16_t d = add_rx(f, 64, true);
+	assert_int_equal(write(f->in_w, "abc", 3), 3);
+	assert_true(wait_used(f, RXQ, 1));
+	struct virtq_used_elem u = fvq_used_elem(&f->g, &f->vq[RXQ], 0);
+	assert_int_equal(u.id, d);
+	assert_int_equal(u.len, 3);
+	assert_memory_equal(fg_ptr(&f->g, RXBUF + 0x1000ull * d), "abc", 3);
+	assert_int_equal(virtio_console_delivered(virtio_mmio_dev(f->m)), 3);
+}
+
+static void input_waits_for_guest_buffers(void **state)
+{
+	struct fixture *f = *state;
+	start_console(f, f->in_r, -1);
+	bring_up(f);
+	/* No rx buffer: the device must neither read nor lose the bytes. */
+	assert_int_equal(write(f->in_w, "wait", 4), 4);
+	sleep_ms(50);
+	assert_int_equal(fvq_used_idx(&f->g, &f->vq[RXQ]), 0);
+	assert_int_equal(virtio_console_delivered(virtio_mmio_dev(f->m)), 0);
+	/* With EVENT_IDX the device asked for a kick on the next buffer. */
+	assert_int_equal(fvq_avail_event(&f->g, &f->vq[RXQ]), 0);
+	uint16_t d = add_rx(f, 2, true); /* small: the rest stays in the pipe */
+	assert_true(wait_used(f, RXQ, 1));
+	assert_memory_equal(fg_ptr(&f->g, RXBUF + 0x1000ull * d), "wa", 2);
+	d = add_rx(f, 64, true);
+	assert_true(wait_used(f, RXQ, 2));
+	assert_int_equal(fvq_used_elem(&f->g, &f->vq[RXQ], 1).len, 2);
+	assert_memory_equal(fg_ptr(&f->g, RXBUF + 0x1000ull * d), "it", 2);
+}
+
+static void input_eof_is_reported_once(void **state)
+{
+	struct fixture *f = *state;
+	start_console(f, f->in_r, -1);
+	bring_up(f);
+	add_rx(f, 64, true);
+	add_rx(f, 64, true);
+	assert_int_equal(write(f->in_w, "12345", 5), 5);
+	assert_true(wait_used(f, RXQ, 1));
+	close(f->in_w);
+	f->in_w = -1;
+	for (int i = 0; i < 3000 && !__atomic_load_n(&f->eof_calls, __ATOMIC_SEQ_CST); i++)
+		sleep_ms(1);
+	sleep_ms(20);
+	assert_int_equal(f->eof_calls, 1);
+	assert_int_equal(f->eof_delivered, 5);
+	/* The unused rx buffer was given back, not consumed. */
+	assert_int_equal(fvq_used_idx(&f->g, &f->vq[RXQ]), 1);
+}
+
+static void plain_file_input(void **state)
+{
+	struct fixture *f = *state;
+	char path[] = "/tmp/mvm-console-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(write(fd, "file data!", 10), 10);
+	lseek(fd, 0, SEEK_SET);
+	start_console(f, fd, -1); /* epoll refuses regular files */
+	bring_up(f);
+	add_rx(f, 4, false);
+	add_rx(f, 4, false);
+	add_rx(f, 4, false);
+	add_rx(f, 4, true);
+	assert_true(wait_used(f, RXQ, 3));
+	assert_memory_equal(fg_ptr(&f->g, RXBUF), "file", 4);
+	assert_memory_equal(fg_ptr(&f->g, RXBUF + 0x1000), " dat", 4);
+	assert_memory_equal(fg_ptr(&f->g, RXBUF + 0x2000), "a!", 2);
+	assert_int_equal(f->eof_calls, 1);
+	assert_int_equal(f->eof_delivered, 10);
+	virtio_mmio_free(f->m);
+	f->m = NULL;
+	close(fd);
+}
+
+static void inject_control_bytes(void **state)
+{
+	struct fixture *f = *state;
+	start_console(f, -1, -1);
+	struct virtio_dev *d = virtio_mmio_dev(f->m);
+	/* Before the driver is up: held back. */
+	assert_int_equal(virtio_console_inject(d, "I", 1, NULL), 0);
+	bring_up(f);
+	assert_int_equal(virtio_console_send_stdin_eof(d, 12, NULL), 0);
+	assert_int_equal(fvq_used_idx(&f->g, &f->vq[RXQ]), 0);
+	add_rx(f, 64, true);
+	assert_true(wait_used(f, RXQ, 1));
+	assert_int_equal(fvq_used_elem(&f->g, &f->vq[RXQ], 0).len, 5);
+	assert_memory_equal(fg_ptr(&f->g, RXBUF), "IE12\n", 5);
+	/* Too much waiting for the guest is refused, not grown without bound. */
+	static char big[CONSOLE_INJECT_MAX + 1];
+	mvm_error *err = NULL;
+	assert_int_equal(virtio_console_inject(d, big, sizeof(big), &err), -1);
+	assert_non_null(err);
+	mvm_error_free(err);
+	assert_int_equal(virtio_console_inject(d, big, CONSOLE_INJECT_MAX, NULL), 0);
+	err = NULL;
+	assert_int_equal(virtio_console_inject(d, "x", 1, &err), -1);
+	mvm_error_free(err);
+}
+
+static void closed_reader_does_not_kill_process(void **state)
+{
+	struct fixture *f = *state;
+	start_console(f, -1, f->out_w);
+	bring_up(f);
+	close(f->out_r);
+	f->out_r = -1;
+	memcpy(fg_ptr(&f->g, TXBUF), "lost", 4);
+	fvq_desc(&f->g, &f->vq[TXQ], 0, TXBUF, 4, 0, 0);
+	fvq_publish(&f->g, &f->vq[TXQ], 0);
+	mmio_wr(f->m, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ); /* EPIPE, no SIGPIPE death */
+	assert_int_equal(fvq_used_idx(&f->g, &f->vq[TXQ]), 1);
+}
+
+struct drain {
+	int fd;
+	size_t got;
+	uint8_t buf[200000];
+};
+
+static void *slow_reader(void *arg)
+{
+	struct drain *d = arg;
+	for (;;) {
+		sleep_ms(2);
+		ssize_t n = read(d->fd, d->buf + d->got, 1000);
+		if (n <= 0)
+			break;
+		d->got += (size_t)n;
+	}
+	return NULL;
+}
+
+static void full_nonblocking_out_fd_gets_everything(void **state)
+{
+	struct fixture *f = *state;
+	fcntl(f->out_w, F_SETPIPE_SZ, 4096);
+	fcntl(f->out_w, F_SETFL, O_NONBLOCK);
+	start_console(f, -1, f->out_w);
+	bring_up(f);
+	/* 8 descriptors x 16 KiB = 128 KiB through a 4 KiB pipe. */
+	uint8_t *src = fg_ptr(&f->g, TXBUF);
+	for (size_t i = 0; i < 8 * 16384; i++)
+		src[i] = (uint8_t)(i * 7 + i / 251);
+	for (uint16_t i = 0; i < 8; i++)
+		fvq_desc(&f->g, &f->vq[TXQ], i, TXBUF + 16384ull * i, 16384,
+			 i < 7 ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
+	fvq_publish(&f->g, &f->vq[TXQ], 0);
+	struct drain *dr = calloc(1, sizeof(*dr));
+	dr->fd = f->out_r;
+	pthread_t t;
+	pthread_create(&t, NULL, slow_reader, dr);
+	mmio_wr(f->m, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+	close(f->out_w);
+	f->out_w = -1;
+	virtio_mmio_free(f->m); /* nothing holds the write end any more */
+	f->m = NULL;
+	pthread_join(t, NULL);
+	assert_int_equal(dr->got, 8 * 16384);
+	assert_memory_equal(dr->buf, src, 8 * 16384);
+	free(dr);
+}
+
+static void reset_stops_input(void **state)
+{
+	struct fixture *f = *state;
+	start_console(f, f->in_r, -1);
+	bring_up(f);
+	mmio_wr(f->m, VIRTIO_MMIO_STATUS, 0);
+	add_rx(f, 64, false);
+	assert_int_equal(write(f->in_w, "zz", 2), 2);
+	sleep_ms(50);
+	assert_int_equal(virtio_console_delivered(virtio_mmio_dev(f->m)), 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(guest_output_reaches_out_fd),
+	    T(host_input_reaches_guest),
+	    T(input_waits_for_guest_buffers),
+	    T(input_eof_is_reported_once),
+	    T(plain_file_input),
+	    T(inject_control_bytes),
+	    T(closed_reader_does_not_kill_process),
+	    T(full_nonblocking_out_fd_gets_everything),
+	    T(reset_stops_input),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
