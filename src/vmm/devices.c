@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The device set of a VM, in MMIO slot order:
+ *   0 console  hvc0: program stdin/stdout
+ *   1 console  hvc1: program stderr and mvm-init's messages
+ *   2 console  hvc2: control channel (signals, stdin EOF)
+ *   3 rng
+ *   4 fs       the root, tag MVM_ROOT_TAG
+ *   5.. fs     one per mapped dir, tags from guest_mount_tag()
+ * The order fixes the hvc numbering, which guest/protocol.h promises. */
+#include "vmm/devices.h"
+#include "../guest/protocol.h"
+#include "arch/x86_64/layout.h"
+#include "fuse/fuse_server.h"
+#include "util/error.h"
+#include "virtio/console.h"
+#include "virtio/fs.h"
+#include "virtio/mmio.h"
+#include "virtio/rng.h"
+#include "vmm/guest_config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Worker threads per virtio-fs device: the FUSE server serves requests in
+ * parallel, and the guest keeps several in flight during a boot. */
+#define FS_WORKERS 2
+
+struct devices {
+	struct virtio_host host;
+	struct virtio_mmio *mmio[LAYOUT_VIRTIO_MAX_DEVICES];
+	unsigned n;
+	struct virtio_mmio *control;
+	struct fuse_server *fs[LAYOUT_VIRTIO_MAX_DEVICES];
+	unsigned n_fs;
+};
+
+static int add_device(struct devices *d, const struct virtio_dev_ops *ops, void *priv,
+		      mvm_error **err)
+{
+	if (priv == NULL)
+		return -1; /* the constructor already reported why */
+	if (d->n >= LAYOUT_VIRTIO_MAX_DEVICES) {
+		ops->free(priv);
+		return mvm_err(err, MVM_ERR_INVALID, 0, "too many devices: at most %d",
+			       LAYOUT_VIRTIO_MAX_DEVICES);
+	}
+	uint64_t base = LAYOUT_VIRTIO_MMIO_BASE + d->n * LAYOUT_VIRTIO_MMIO_SIZE;
+	uint32_t gsi = LAYOUT_VIRTIO_IRQ_BASE + d->n;
+	struct virtio_mmio *m = virtio_mmio_new(ops, priv, &d->host, base, gsi, err);
+	if (m == NULL)
+		return mvm_err_wrap(err, "virtio device %s", ops->name);
+	d->mmio[d->n++] = m;
+	return 0;
+}
+
+/* hvc0's input ended: tell mvm-init how many bytes to pass on before it
+ * closes the program's stdin. */
+static void stdin_eof(void *ctx, uint64_t delivered)
+{
+	struct vmm *v = ctx;
+	mvm_error *e = NULL;
+	if (virtio_console_send_stdin_eof(virtio_mmio_dev(v->devices->control), delivered, &e) < 0)
+		log_warn(v->log, "cannot signal stdin EOF to the guest: %s", mvm_error_get_message(e));
+	mvm_error_free(e);
+}
+
+static int add_console(struct devices *d, int in_fd, int out_fd, struct vmm *eof_vmm,
+		       mvm_error **err)
+{
+	struct virtio_console_params p = {
+		.in_fd = in_fd,
+		.out_fd = out_fd,
+		.on_input_eof = eof_vmm ? stdin_eof : NULL,
+		.eof_ctx = eof_vmm,
+	};
+	return add_device(d, &virtio_console_ops, virtio_console_new(&p, err), err);
+}
+
+static ssize_t fs_handle(void *ctx, const struct iovec *in, int n_in, const struct iovec *out,
+			 int n_out)
+{
+	return fuse_server_handle(ctx, in, n_in, out, n_out);
+}
+
+static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir, const char *tag,
+		  mvm_error **err)
+{
+	struct fuse_server_opts o = {.root_dir = host_dir, .log = v->log};
+	struct fuse_server *s = fuse_server_new(&o, err);
+	if (s == NULL)
+		return mvm_err_wrap(err, "share `%s`", host_dir);
+	d->fs[d->n_fs++] = s;
+	struct virtio_fs_params p = {
+		.tag = tag,
+		.num_request_queues = 1,
+		.num_workers = FS_WORKERS,
+		.handle = fs_handle,
+		.ctx = s,
+	};
+	struct virtio_fs *fs = virtio_fs_new(&p, err);
+	if (fs == NULL)
+		return -1;
+	return add_device(d, virtio_fs_ops(fs), fs, err);
+}
+
+int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err)
+{
+	struct devices *d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "allocate devices");
+	v->devices = d;
+	d->host = (struct virtio_host){
+		.mem = &v->mem, .vm_fd = v->kvm.vm_fd, .loop = v->loop, .log = v->log};
+	if (add_console(d, stdio->in_fd, stdio->out_fd, stdio->in_fd >= 0 ? v : NULL, err) < 0 ||
+	    add_console(d, -1, stdio->err_fd, NULL, err) < 0 || add_console(d, -1, -1, NULL, err) < 0)
+		return -1;
+	d->control = d->mmio[2];
+	if (add_device(d, &virtio_rng_ops, virtio_rng_new(err), err) < 0)
+		return -1;
+	if (add_fs(d, v, v->cfg->root_path, MVM_ROOT_TAG, err) < 0)
+		return -1;
+	for (size_t i = 0; i < v->cfg->n_mapped_dirs; i++) {
+		char tag[GUEST_MOUNT_TAG_MAX + 1];
+		guest_mount_tag(i, tag);
+		if (add_fs(d, v, v->cfg->mapped_dirs[i].host, tag, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int devices_cmdline(const struct vmm *v, char *buf, size_t len, mvm_error **err)
+{
+	const struct devices *d = v->devices;
+	size_t used = strlen(buf);
+	for (unsigned i = 0; i < d->n; i++) {
+		if (used + 1 >= len)
+			return mvm_err(err, MVM_ERR_INVALID, 0, "kernel command line too long");
+		buf[used++] = ' ';
+		buf[used] = '\0';
+		int n = virtio_mmio_cmdline(d->mmio[i], buf + used, len - used);
+		if (n < 0 || (size_t)n >= len - used)
+			return mvm_err(err, MVM_ERR_INVALID, 0, "kernel command line too long");
+		used += (size_t)n;
+	}
+	return 0;
+}
+
+unsigned devices_irqs(const struct vmm *v, unsigned *irqs, unsigned max)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < v->devices->n && n < max; i++)
+		irqs[n++] = virtio_mmio_gsi(v->devices->mmio[i]);
+	return n;
+}
+
+bool devices_mmio(struct vmm *v, uint64_t gpa, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct devices *d = v->devices;
+	if (gpa < LAYOUT_VIRTIO_MMIO_BASE)
+		return false;
+	uint64_t slot = (gpa - LAYOUT_VIRTIO_MMIO_BASE) / LAYOUT_VIRTIO_MMIO_SIZE;
+	if (slot >= d->n)
+		return false;
+	uint64_t off = gpa - virtio_mmio_base(d->mmio[slot]);
+	virtio_mmio_access(d->mmio[slot], off, data, len, is_write);
+	return true;
+}
+
+int devices_control(struct vmm *v, char cmd, mvm_error **err)
+{
+	return virtio_console_inject(virtio_mmio_dev(v->devices->control), &cmd, 1, err);
+}
+
+void devices_destroy(struct vmm *v)
+{
+	struct devices *d = v->devices;
+	if (d == NULL)
+		return;
+	/* Devices first: their worker threads may still be inside the FUSE
+	 * servers until virtio_mmio_free() has stopped them. */
+	for (unsigned i = d->n; i-- > 0;)
+		virtio_mmio_free(d->mmio[i]);
+	for (unsigned i = 0; i < d->n_fs; i++)
+		fuse_server_free(d->fs[i]);
+	free(d);
+	v->devices = NULL;
+}
