@@ -26,8 +26,10 @@ int fuse_reply(struct fuse_op *op, const void *src, size_t len)
 int fuse_read_name(struct fuse_op *op, char name[NAME_MAX + 1], bool allow_dots)
 {
 	long len = fuse_read_string(op->in, name, NAME_MAX);
+	if (len == FUSE_STR_TOO_LONG)
+		return -ENAMETOOLONG;
 	if (len <= 0)
-		return len == 0 ? -EINVAL : -ENAMETOOLONG;
+		return -EINVAL;
 	if (memchr(name, '/', (size_t)len))
 		return -EINVAL;
 	if (!allow_dots && (strcmp(name, ".") == 0 || strcmp(name, "..") == 0))

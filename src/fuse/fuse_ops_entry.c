@@ -124,7 +124,7 @@ int fuse_op_symlink(struct fuse_op *op)
 		return rc;
 	long n = fuse_read_string(op->in, target, PATH_MAX - 1);
 	if (n < 0)
-		return -ENAMETOOLONG;
+		return n == FUSE_STR_TOO_LONG ? -ENAMETOOLONG : -EINVAL;
 	if (n == 0)
 		return -ENOENT; /* what symlink(2) says about an empty target */
 	return create_entry(op, CREATE_SYMLINK, name, target, 0);

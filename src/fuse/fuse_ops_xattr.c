@@ -43,8 +43,10 @@ static void put_target(struct fuse_op *op, struct xattr_target *t)
 static int read_xattr_name(struct fuse_op *op, char name[XATTR_NAME_MAX + 1])
 {
 	long len = fuse_read_string(op->in, name, XATTR_NAME_MAX);
-	if (len < 0)
+	if (len == FUSE_STR_TOO_LONG)
 		return -ERANGE; /* what setxattr(2) says about a too long name */
+	if (len < 0)
+		return -EINVAL;
 	return len == 0 ? -EINVAL : 0;
 }
 

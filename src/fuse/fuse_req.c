@@ -94,15 +94,15 @@ long fuse_read_string(struct fuse_reader *r, char *buf, size_t max_len)
 		char ch = ((const char *)r->iov[idx].iov_base)[off];
 		if (ch == '\0') {
 			if (!fuse_read(r, buf, len + 1))
-				return -1;
+				return FUSE_STR_UNTERMINATED;
 			return (long)len;
 		}
 		if (len == max_len)
-			return -1;
+			return FUSE_STR_TOO_LONG;
 		len++;
 		off++;
 	}
-	return -1;
+	return FUSE_STR_UNTERMINATED;
 }
 
 static int describe(const struct iovec *iov, int n, int idx, size_t off, size_t len,

@@ -40,8 +40,10 @@ bool fuse_read(struct fuse_reader *r, void *dst, size_t len);
 /* Skips len bytes; false if fewer remain. */
 bool fuse_skip(struct fuse_reader *r, size_t len);
 /* Copies a NUL-terminated string of at most max_len bytes (excluding the
- * NUL) into buf (size max_len + 1). Returns its length, or -1 if the NUL is
- * missing within the request or the string is longer than max_len. */
+ * NUL) into buf (size max_len + 1). Returns its length, FUSE_STR_UNTERMINATED
+ * if the request ends before a NUL, or FUSE_STR_TOO_LONG past max_len. */
+#define FUSE_STR_UNTERMINATED (-1)
+#define FUSE_STR_TOO_LONG (-2)
 long fuse_read_string(struct fuse_reader *r, char *buf, size_t max_len);
 /* Describes the next len request bytes as iovecs (without consuming them),
  * for pwritev straight from guest memory. Returns the count, or -1 if fewer
