@@ -62,29 +62,29 @@ static uint32_t encode_dev(dev_t dev)
 void fuse_fill_attr(struct fuse_attr *a, const struct stat *st)
 {
 	*a = (struct fuse_attr){
-		.ino = st->st_ino,
-		.size = (uint64_t)st->st_size,
-		.blocks = (uint64_t)st->st_blocks,
-		.atime = (uint64_t)st->st_atim.tv_sec,
-		.mtime = (uint64_t)st->st_mtim.tv_sec,
-		.ctime = (uint64_t)st->st_ctim.tv_sec,
-		.atimensec = (uint32_t)st->st_atim.tv_nsec,
-		.mtimensec = (uint32_t)st->st_mtim.tv_nsec,
-		.ctimensec = (uint32_t)st->st_ctim.tv_nsec,
-		.mode = st->st_mode,
-		.nlink = (uint32_t)st->st_nlink,
-		.uid = st->st_uid,
-		.gid = st->st_gid,
-		.rdev = encode_dev(st->st_rdev),
-		.blksize = (uint32_t)st->st_blksize,
+	    .ino = st->st_ino,
+	    .size = (uint64_t)st->st_size,
+	    .blocks = (uint64_t)st->st_blocks,
+	    .atime = (uint64_t)st->st_atim.tv_sec,
+	    .mtime = (uint64_t)st->st_mtim.tv_sec,
+	    .ctime = (uint64_t)st->st_ctim.tv_sec,
+	    .atimensec = (uint32_t)st->st_atim.tv_nsec,
+	    .mtimensec = (uint32_t)st->st_mtim.tv_nsec,
+	    .ctimensec = (uint32_t)st->st_ctim.tv_nsec,
+	    .mode = st->st_mode,
+	    .nlink = (uint32_t)st->st_nlink,
+	    .uid = st->st_uid,
+	    .gid = st->st_gid,
+	    .rdev = encode_dev(st->st_rdev),
+	    .blksize = (uint32_t)st->st_blksize,
 	};
 }
 
 void fuse_fill_attr_out(struct fuse_server *s, struct fuse_attr_out *a, const struct stat *st)
 {
 	*a = (struct fuse_attr_out){
-		.attr_valid = s->timeout_ms / 1000,
-		.attr_valid_nsec = (s->timeout_ms % 1000) * 1000000u,
+	    .attr_valid = s->timeout_ms / 1000,
+	    .attr_valid_nsec = (s->timeout_ms % 1000) * 1000000u,
 	};
 	fuse_fill_attr(&a->attr, st);
 }
@@ -114,16 +114,16 @@ int fuse_lookup_fd(struct fuse_server *s, int path_fd, struct fuse_entry_out *e)
 		return rc;
 	}
 	struct fuse_inode *i =
-		inode_lookup_insert(&s->inodes, path_fd, st.st_dev, st.st_ino, st.st_mode);
+	    inode_lookup_insert(&s->inodes, path_fd, st.st_dev, st.st_ino, st.st_mode);
 	if (!i)
 		return -ENOMEM;
 	*e = (struct fuse_entry_out){
-		.nodeid = i->nodeid,
-		.generation = 0, /* nodeids are never reused */
-		.entry_valid = s->timeout_ms / 1000,
-		.entry_valid_nsec = (s->timeout_ms % 1000) * 1000000u,
-		.attr_valid = s->timeout_ms / 1000,
-		.attr_valid_nsec = (s->timeout_ms % 1000) * 1000000u,
+	    .nodeid = i->nodeid,
+	    .generation = 0, /* nodeids are never reused */
+	    .entry_valid = s->timeout_ms / 1000,
+	    .entry_valid_nsec = (s->timeout_ms % 1000) * 1000000u,
+	    .attr_valid = s->timeout_ms / 1000,
+	    .attr_valid_nsec = (s->timeout_ms % 1000) * 1000000u,
 	};
 	fuse_fill_attr(&e->attr, &st);
 	inode_put(&s->inodes, i);

@@ -29,7 +29,7 @@
 struct fuse_server {
 	struct inode_table inodes;
 	struct handle_table handles;
-	int proc_self_fd;  /* O_PATH on /proc/self/fd, to reopen O_PATH fds */
+	int proc_self_fd; /* O_PATH on /proc/self/fd, to reopen O_PATH fds */
 	bool read_only;
 	bool switch_creds; /* we run as root: create files as the guest's uid/gid */
 	const struct mvm_logger *log;
@@ -42,7 +42,7 @@ struct fuse_server {
 struct fuse_op {
 	struct fuse_server *s;
 	const struct fuse_in_header *hdr;
-	struct fuse_reader *in;  /* positioned after fuse_in_header */
+	struct fuse_reader *in;	 /* positioned after fuse_in_header */
 	struct fuse_writer *out; /* positioned after fuse_out_header */
 };
 
@@ -85,14 +85,14 @@ void fuse_creds_leave(struct fuse_creds *c);
 void fuse_restore_mode(struct fuse_server *s, int path_fd, mode_t wanted);
 
 /* Operations, by concern. */
-fuse_op_fn fuse_op_lookup, fuse_op_forget, fuse_op_batch_forget, fuse_op_readlink,
-	fuse_op_symlink, fuse_op_mknod, fuse_op_mkdir, fuse_op_unlink, fuse_op_rmdir,
-	fuse_op_rename, fuse_op_rename2, fuse_op_link;
+fuse_op_fn fuse_op_lookup, fuse_op_forget, fuse_op_batch_forget, fuse_op_readlink, fuse_op_symlink,
+    fuse_op_mknod, fuse_op_mkdir, fuse_op_unlink, fuse_op_rmdir, fuse_op_rename, fuse_op_rename2,
+    fuse_op_link;
 fuse_op_fn fuse_op_getattr, fuse_op_setattr, fuse_op_statfs, fuse_op_access;
 fuse_op_fn fuse_op_open, fuse_op_create, fuse_op_read, fuse_op_write, fuse_op_release,
-	fuse_op_flush, fuse_op_fsync, fuse_op_fallocate, fuse_op_lseek;
+    fuse_op_flush, fuse_op_fsync, fuse_op_fallocate, fuse_op_lseek;
 fuse_op_fn fuse_op_opendir, fuse_op_readdir, fuse_op_readdirplus, fuse_op_releasedir,
-	fuse_op_fsyncdir;
+    fuse_op_fsyncdir;
 fuse_op_fn fuse_op_setxattr, fuse_op_getxattr, fuse_op_listxattr, fuse_op_removexattr;
 
 #endif

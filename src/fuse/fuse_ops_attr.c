@@ -35,8 +35,8 @@ int fuse_op_getattr(struct fuse_op *op)
 	return rc;
 }
 
-static int set_mode(struct fuse_server *s, const struct fuse_inode *i,
-		    const struct fuse_handle *h, mode_t mode)
+static int set_mode(struct fuse_server *s, const struct fuse_inode *i, const struct fuse_handle *h,
+		    mode_t mode)
 {
 	if (h)
 		return fchmod(h->fd, mode) < 0 ? -errno : 0;
@@ -47,17 +47,15 @@ static int set_mode(struct fuse_server *s, const struct fuse_inode *i,
 	return fchmodat(s->proc_self_fd, name, mode, 0) < 0 ? -errno : 0;
 }
 
-static int set_owner(const struct fuse_inode *i, const struct fuse_handle *h, uid_t uid,
-		     gid_t gid)
+static int set_owner(const struct fuse_inode *i, const struct fuse_handle *h, uid_t uid, gid_t gid)
 {
 	if (h)
 		return fchown(h->fd, uid, gid) < 0 ? -errno : 0;
-	return fchownat(i->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno
-										       : 0;
+	return fchownat(i->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
-static int set_size(struct fuse_server *s, const struct fuse_inode *i,
-		    const struct fuse_handle *h, uint64_t size)
+static int set_size(struct fuse_server *s, const struct fuse_inode *i, const struct fuse_handle *h,
+		    uint64_t size)
 {
 	if (size > INT64_MAX)
 		return -EFBIG;
@@ -98,8 +96,8 @@ static int pick_time(struct timespec *ts, bool set, bool now, uint64_t sec, uint
 	return 0;
 }
 
-static int set_times(struct fuse_server *s, const struct fuse_inode *i,
-		     const struct fuse_handle *h, const struct fuse_setattr_in *in)
+static int set_times(struct fuse_server *s, const struct fuse_inode *i, const struct fuse_handle *h,
+		     const struct fuse_setattr_in *in)
 {
 	struct timespec ts[2];
 	int rc = pick_time(&ts[0], in->valid & FATTR_ATIME, in->valid & FATTR_ATIME_NOW, in->atime,
@@ -168,15 +166,15 @@ int fuse_op_statfs(struct fuse_op *op)
 	if (rc)
 		return rc;
 	struct fuse_statfs_out out = {.st = {
-		.blocks = sv.f_blocks,
-		.bfree = sv.f_bfree,
-		.bavail = sv.f_bavail,
-		.files = sv.f_files,
-		.ffree = sv.f_ffree,
-		.bsize = (uint32_t)sv.f_bsize,
-		.namelen = (uint32_t)sv.f_namemax,
-		.frsize = (uint32_t)sv.f_frsize,
-	}};
+					  .blocks = sv.f_blocks,
+					  .bfree = sv.f_bfree,
+					  .bavail = sv.f_bavail,
+					  .files = sv.f_files,
+					  .ffree = sv.f_ffree,
+					  .bsize = (uint32_t)sv.f_bsize,
+					  .namelen = (uint32_t)sv.f_namemax,
+					  .frsize = (uint32_t)sv.f_frsize,
+				      }};
 	return fuse_reply(op, &out, sizeof(out));
 }
 
@@ -202,8 +200,8 @@ int fuse_op_access(struct fuse_op *op)
 	if (rc == 0) {
 		char name[16];
 		fuse_fd_name(name, i->fd);
-		rc = faccessat(op->s->proc_self_fd, name, (int)in.mask, AT_EACCESS) < 0 ? -errno
-											 : 0;
+		rc =
+		    faccessat(op->s->proc_self_fd, name, (int)in.mask, AT_EACCESS) < 0 ? -errno : 0;
 		fuse_creds_leave(&creds);
 	}
 	inode_put(&op->s->inodes, i);

@@ -69,9 +69,10 @@ static bool add_entry(struct listing *l, const struct dirent64 *d)
 			memset(&e, 0, sizeof(e));
 		memcpy(p, &e, sizeof(e));
 	}
-	struct fuse_dirent de = {
-		.ino = d->d_ino, .off = (uint64_t)d->d_off, .namelen = (uint32_t)namelen,
-		.type = d->d_type};
+	struct fuse_dirent de = {.ino = d->d_ino,
+				 .off = (uint64_t)d->d_off,
+				 .namelen = (uint32_t)namelen,
+				 .type = d->d_type};
 	memcpy(p + head, &de, FUSE_NAME_OFFSET);
 	memcpy(p + head + FUSE_NAME_OFFSET, d->d_name, namelen);
 	l->used += len;

@@ -239,8 +239,8 @@ int fuse_op_link(struct fuse_op *op)
 			fuse_fd_name(fdname, old->fd);
 			rc = linkat(op->s->proc_self_fd, fdname, parent->fd, name,
 				    AT_SYMLINK_FOLLOW) < 0
-				     ? -errno
-				     : 0;
+				 ? -errno
+				 : 0;
 		} else {
 			rc = -errno;
 		}

@@ -67,8 +67,8 @@ int fuse_op_open(struct fuse_op *op)
 
 /* Opens name in parent for CREATE. *created tells whether we made it (and
  * so own its mode). Returns the I/O fd and its O_PATH twin in *path_fd. */
-static int create_open(struct fuse_op *op, struct fuse_inode *parent, const char *name,
-		       int flags, bool excl, mode_t mode, int *path_fd, bool *created)
+static int create_open(struct fuse_op *op, struct fuse_inode *parent, const char *name, int flags,
+		       bool excl, mode_t mode, int *path_fd, bool *created)
 {
 	struct fuse_server *s = op->s;
 	struct fuse_creds creds;
@@ -101,8 +101,8 @@ static int create_open(struct fuse_op *op, struct fuse_inode *parent, const char
 		return -errno;
 	struct stat st;
 	rc = fstatat(*path_fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0
-		     ? -errno
-		     : check_regular(st.st_mode & S_IFMT);
+		 ? -errno
+		 : check_regular(st.st_mode & S_IFMT);
 	fd = rc ? rc : fuse_reopen(s, *path_fd, flags);
 	if (fd < 0)
 		close(*path_fd);
@@ -289,7 +289,8 @@ int fuse_op_fallocate(struct fuse_op *op)
 	if (rc)
 		return rc;
 	/* The modes the Linux FUSE client forwards. */
-	if (in.mode & ~(uint32_t)(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
+	if (in.mode &
+	    ~(uint32_t)(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
 		return -EOPNOTSUPP;
 	uint64_t end;
 	if (in.offset > INT64_MAX || in.length > INT64_MAX ||
@@ -309,9 +310,8 @@ int fuse_op_lseek(struct fuse_op *op)
 	int rc = fuse_arg(op, &in, sizeof(in));
 	if (rc)
 		return rc;
-	if (in.offset > INT64_MAX ||
-	    (in.whence != SEEK_SET && in.whence != SEEK_END && in.whence != SEEK_DATA &&
-	     in.whence != SEEK_HOLE))
+	if (in.offset > INT64_MAX || (in.whence != SEEK_SET && in.whence != SEEK_END &&
+				      in.whence != SEEK_DATA && in.whence != SEEK_HOLE))
 		return -EINVAL;
 	if ((rc = get_file(op, in.fh, &h)))
 		return rc;

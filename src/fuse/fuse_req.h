@@ -16,8 +16,8 @@
 struct fuse_reader {
 	const struct iovec *iov;
 	int n;
-	int idx;          /* current iovec */
-	size_t off;       /* offset inside iov[idx] */
+	int idx;	  /* current iovec */
+	size_t off;	  /* offset inside iov[idx] */
 	size_t remaining; /* bytes left that the request may still consume */
 };
 
@@ -27,7 +27,7 @@ struct fuse_writer {
 	int n;
 	int idx;
 	size_t off;
-	size_t used;     /* bytes written so far */
+	size_t used;	 /* bytes written so far */
 	size_t capacity; /* total bytes of all iovecs */
 };
 

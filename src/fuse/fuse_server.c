@@ -20,43 +20,43 @@ struct op_entry {
 static fuse_op_fn op_init, op_destroy, op_interrupt;
 
 static const struct op_entry op_table[] = {
-	[FUSE_LOOKUP] = {fuse_op_lookup, false, "LOOKUP"},
-	[FUSE_FORGET] = {fuse_op_forget, false, "FORGET"},
-	[FUSE_GETATTR] = {fuse_op_getattr, false, "GETATTR"},
-	[FUSE_SETATTR] = {fuse_op_setattr, true, "SETATTR"},
-	[FUSE_READLINK] = {fuse_op_readlink, false, "READLINK"},
-	[FUSE_SYMLINK] = {fuse_op_symlink, true, "SYMLINK"},
-	[FUSE_MKNOD] = {fuse_op_mknod, true, "MKNOD"},
-	[FUSE_MKDIR] = {fuse_op_mkdir, true, "MKDIR"},
-	[FUSE_UNLINK] = {fuse_op_unlink, true, "UNLINK"},
-	[FUSE_RMDIR] = {fuse_op_rmdir, true, "RMDIR"},
-	[FUSE_RENAME] = {fuse_op_rename, true, "RENAME"},
-	[FUSE_LINK] = {fuse_op_link, true, "LINK"},
-	[FUSE_OPEN] = {fuse_op_open, false, "OPEN"},
-	[FUSE_READ] = {fuse_op_read, false, "READ"},
-	[FUSE_WRITE] = {fuse_op_write, true, "WRITE"},
-	[FUSE_STATFS] = {fuse_op_statfs, false, "STATFS"},
-	[FUSE_RELEASE] = {fuse_op_release, false, "RELEASE"},
-	[FUSE_FSYNC] = {fuse_op_fsync, false, "FSYNC"},
-	[FUSE_SETXATTR] = {fuse_op_setxattr, true, "SETXATTR"},
-	[FUSE_GETXATTR] = {fuse_op_getxattr, false, "GETXATTR"},
-	[FUSE_LISTXATTR] = {fuse_op_listxattr, false, "LISTXATTR"},
-	[FUSE_REMOVEXATTR] = {fuse_op_removexattr, true, "REMOVEXATTR"},
-	[FUSE_FLUSH] = {fuse_op_flush, false, "FLUSH"},
-	[FUSE_INIT] = {op_init, false, "INIT"},
-	[FUSE_OPENDIR] = {fuse_op_opendir, false, "OPENDIR"},
-	[FUSE_READDIR] = {fuse_op_readdir, false, "READDIR"},
-	[FUSE_RELEASEDIR] = {fuse_op_releasedir, false, "RELEASEDIR"},
-	[FUSE_FSYNCDIR] = {fuse_op_fsyncdir, false, "FSYNCDIR"},
-	[FUSE_ACCESS] = {fuse_op_access, false, "ACCESS"},
-	[FUSE_CREATE] = {fuse_op_create, true, "CREATE"},
-	[FUSE_INTERRUPT] = {op_interrupt, false, "INTERRUPT"},
-	[FUSE_DESTROY] = {op_destroy, false, "DESTROY"},
-	[FUSE_BATCH_FORGET] = {fuse_op_batch_forget, false, "BATCH_FORGET"},
-	[FUSE_FALLOCATE] = {fuse_op_fallocate, true, "FALLOCATE"},
-	[FUSE_READDIRPLUS] = {fuse_op_readdirplus, false, "READDIRPLUS"},
-	[FUSE_RENAME2] = {fuse_op_rename2, true, "RENAME2"},
-	[FUSE_LSEEK] = {fuse_op_lseek, false, "LSEEK"},
+    [FUSE_LOOKUP] = {fuse_op_lookup, false, "LOOKUP"},
+    [FUSE_FORGET] = {fuse_op_forget, false, "FORGET"},
+    [FUSE_GETATTR] = {fuse_op_getattr, false, "GETATTR"},
+    [FUSE_SETATTR] = {fuse_op_setattr, true, "SETATTR"},
+    [FUSE_READLINK] = {fuse_op_readlink, false, "READLINK"},
+    [FUSE_SYMLINK] = {fuse_op_symlink, true, "SYMLINK"},
+    [FUSE_MKNOD] = {fuse_op_mknod, true, "MKNOD"},
+    [FUSE_MKDIR] = {fuse_op_mkdir, true, "MKDIR"},
+    [FUSE_UNLINK] = {fuse_op_unlink, true, "UNLINK"},
+    [FUSE_RMDIR] = {fuse_op_rmdir, true, "RMDIR"},
+    [FUSE_RENAME] = {fuse_op_rename, true, "RENAME"},
+    [FUSE_LINK] = {fuse_op_link, true, "LINK"},
+    [FUSE_OPEN] = {fuse_op_open, false, "OPEN"},
+    [FUSE_READ] = {fuse_op_read, false, "READ"},
+    [FUSE_WRITE] = {fuse_op_write, true, "WRITE"},
+    [FUSE_STATFS] = {fuse_op_statfs, false, "STATFS"},
+    [FUSE_RELEASE] = {fuse_op_release, false, "RELEASE"},
+    [FUSE_FSYNC] = {fuse_op_fsync, false, "FSYNC"},
+    [FUSE_SETXATTR] = {fuse_op_setxattr, true, "SETXATTR"},
+    [FUSE_GETXATTR] = {fuse_op_getxattr, false, "GETXATTR"},
+    [FUSE_LISTXATTR] = {fuse_op_listxattr, false, "LISTXATTR"},
+    [FUSE_REMOVEXATTR] = {fuse_op_removexattr, true, "REMOVEXATTR"},
+    [FUSE_FLUSH] = {fuse_op_flush, false, "FLUSH"},
+    [FUSE_INIT] = {op_init, false, "INIT"},
+    [FUSE_OPENDIR] = {fuse_op_opendir, false, "OPENDIR"},
+    [FUSE_READDIR] = {fuse_op_readdir, false, "READDIR"},
+    [FUSE_RELEASEDIR] = {fuse_op_releasedir, false, "RELEASEDIR"},
+    [FUSE_FSYNCDIR] = {fuse_op_fsyncdir, false, "FSYNCDIR"},
+    [FUSE_ACCESS] = {fuse_op_access, false, "ACCESS"},
+    [FUSE_CREATE] = {fuse_op_create, true, "CREATE"},
+    [FUSE_INTERRUPT] = {op_interrupt, false, "INTERRUPT"},
+    [FUSE_DESTROY] = {op_destroy, false, "DESTROY"},
+    [FUSE_BATCH_FORGET] = {fuse_op_batch_forget, false, "BATCH_FORGET"},
+    [FUSE_FALLOCATE] = {fuse_op_fallocate, true, "FALLOCATE"},
+    [FUSE_READDIRPLUS] = {fuse_op_readdirplus, false, "READDIRPLUS"},
+    [FUSE_RENAME2] = {fuse_op_rename2, true, "RENAME2"},
+    [FUSE_LSEEK] = {fuse_op_lseek, false, "LSEEK"},
 };
 
 #define OP_TABLE_LEN (sizeof(op_table) / sizeof(op_table[0]))
@@ -132,8 +132,8 @@ static int op_interrupt(struct fuse_op *op)
 	return FUSE_NO_REPLY;
 }
 
-static int dispatch(struct fuse_server *s, const struct fuse_in_header *hdr,
-		    struct fuse_reader *r, struct fuse_writer *w)
+static int dispatch(struct fuse_server *s, const struct fuse_in_header *hdr, struct fuse_reader *r,
+		    struct fuse_writer *w)
 {
 	if (hdr->opcode >= OP_TABLE_LEN || op_table[hdr->opcode].fn == NULL)
 		return -ENOSYS;
@@ -152,8 +152,8 @@ ssize_t fuse_server_handle(struct fuse_server *s, const struct iovec *in, int n_
 	struct fuse_in_header hdr = {0};
 	struct fuse_reader r;
 	size_t in_total = 0, out_total = 0;
-	bool out_ok = fuse_iov_total(out, n_out, &out_total) &&
-		      out_total >= sizeof(struct fuse_out_header);
+	bool out_ok =
+	    fuse_iov_total(out, n_out, &out_total) && out_total >= sizeof(struct fuse_out_header);
 	struct fuse_writer w;
 	fuse_writer_init(&w, out, out_ok ? n_out : 0, out_ok ? out_total : 0);
 	if (out_ok)
@@ -190,7 +190,7 @@ ssize_t fuse_server_handle(struct fuse_server *s, const struct iovec *in, int n_
 	if (rc < 0)
 		w.used = sizeof(struct fuse_out_header); /* an error carries no body */
 	struct fuse_out_header oh = {
-		.len = (uint32_t)w.used, .error = rc < 0 ? rc : 0, .unique = hdr.unique};
+	    .len = (uint32_t)w.used, .error = rc < 0 ? rc : 0, .unique = hdr.unique};
 	fuse_write_at(&w, 0, &oh, sizeof(oh));
 	return (ssize_t)w.used;
 }

@@ -21,14 +21,14 @@
 struct fuse_server;
 
 struct fuse_server_opts {
-	const char *root_dir;          /* shared host directory; must exist */
-	bool read_only;                /* every modifying request fails with EROFS */
-	const struct mvm_logger *log;  /* may be NULL; must outlive the server */
-	uint32_t max_write;            /* 0: 1 MiB. Largest READ/WRITE payload offered to
-	                                * the guest; the device's queue must take
-	                                * max_write / 4096 + 4 descriptors per request. */
-	uint32_t cache_timeout_ms;     /* 0: 1000. How long the guest may cache
-	                                * entries and attributes. */
+	const char *root_dir;	      /* shared host directory; must exist */
+	bool read_only;		      /* every modifying request fails with EROFS */
+	const struct mvm_logger *log; /* may be NULL; must outlive the server */
+	uint32_t max_write;	      /* 0: 1 MiB. Largest READ/WRITE payload offered to
+				       * the guest; the device's queue must take
+				       * max_write / 4096 + 4 descriptors per request. */
+	uint32_t cache_timeout_ms;    /* 0: 1000. How long the guest may cache
+				       * entries and attributes. */
 };
 
 /* Opens root_dir (O_PATH) and /proc/self/fd, which the server needs to

@@ -157,8 +157,13 @@ int inode_table_set_root(struct inode_table *t, int fd, dev_t dev, ino_t ino, mo
 	struct fuse_inode *i = calloc(1, sizeof(*i));
 	if (!i)
 		return -1;
-	*i = (struct fuse_inode){.nodeid = FUSE_ROOT_ID, .dev = dev, .ino = ino, .fd = fd,
-				 .type = type, .nlookup = 1, .pinned = true};
+	*i = (struct fuse_inode){.nodeid = FUSE_ROOT_ID,
+				 .dev = dev,
+				 .ino = ino,
+				 .fd = fd,
+				 .type = type,
+				 .nlookup = 1,
+				 .pinned = true};
 	pthread_mutex_lock(&t->lock);
 	link_inode(t, i);
 	t->count++;
@@ -206,8 +211,13 @@ struct fuse_inode *inode_lookup_insert(struct inode_table *t, int fd, dev_t dev,
 		close(fd);
 		return NULL;
 	}
-	*fresh = (struct fuse_inode){.nodeid = t->next_nodeid++, .dev = dev, .ino = ino,
-				     .fd = fd, .type = type & S_IFMT, .nlookup = 1, .refs = 1};
+	*fresh = (struct fuse_inode){.nodeid = t->next_nodeid++,
+				     .dev = dev,
+				     .ino = ino,
+				     .fd = fd,
+				     .type = type & S_IFMT,
+				     .nlookup = 1,
+				     .refs = 1};
 	maybe_grow(t);
 	link_inode(t, fresh);
 	t->count++;

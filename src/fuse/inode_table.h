@@ -22,11 +22,11 @@ struct fuse_inode {
 	uint64_t nodeid;
 	dev_t dev;
 	ino_t ino;
-	int fd;        /* O_PATH | O_NOFOLLOW; constant while the inode lives */
-	mode_t type;   /* S_IFMT bits, fixed for the file's lifetime */
+	int fd;	     /* O_PATH | O_NOFOLLOW; constant while the inode lives */
+	mode_t type; /* S_IFMT bits, fixed for the file's lifetime */
 	uint64_t nlookup;
 	uint64_t refs;
-	bool pinned;   /* the root: never forgotten */
+	bool pinned; /* the root: never forgotten */
 	struct fuse_inode *next_by_id;
 	struct fuse_inode *next_by_key;
 };

@@ -41,8 +41,8 @@ static void test_symlink_to_outside_file(void **state)
 		in = (struct fuse_setattr_in){.valid = FATTR_MODE, .mode = 0777};
 		assert_int_equal(fx_setattr(f, e.nodeid, &in, NULL), -EOPNOTSUPP);
 		struct fuse_setxattr_in sx = {.size = 1};
-		struct part sp[3] = {{&sx, FUSE_COMPAT_SETXATTR_IN_SIZE}, PART_STR("user.x"),
-				     {"1", 1}};
+		struct part sp[3] = {
+		    {&sx, FUSE_COMPAT_SETXATTR_IN_SIZE}, PART_STR("user.x"), {"1", 1}};
 		fx_call(f, FUSE_SETXATTR, e.nodeid, sp, 3, &fx_r);
 		assert_int_equal(fx_r.oh.error, -EPERM);
 		struct fuse_getxattr_in gx = {.size = 100};
@@ -54,9 +54,9 @@ static void test_symlink_to_outside_file(void **state)
 		/* CREATE over the link name must not create through it. */
 		int rc = fx_create(f, FUSE_ROOT_ID, names[n], O_RDWR | O_TRUNC, 0666, NULL, NULL);
 		assert_true(rc == -ELOOP || rc == -EEXIST);
-		assert_int_equal(fx_create(f, FUSE_ROOT_ID, names[n], O_RDWR | O_EXCL, 0666, NULL,
-					   NULL),
-				 -EEXIST);
+		assert_int_equal(
+		    fx_create(f, FUSE_ROOT_ID, names[n], O_RDWR | O_EXCL, 0666, NULL, NULL),
+		    -EEXIST);
 	}
 	fx_assert_secret_intact(f);
 }
@@ -276,16 +276,16 @@ static void test_mount_point_key_uses_dev(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_symlink_to_outside_file, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_link_to_symlink_links_the_symlink, fx_setup,
-						fx_teardown),
-		cmocka_unit_test_setup_teardown(test_symlinked_directory, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_dotdot_stays_inside, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_names_with_slashes_and_dots, fx_setup,
-						fx_teardown),
-		cmocka_unit_test_setup_teardown(test_name_length_limits, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_stale_and_forged_ids, fx_setup, fx_teardown),
-		cmocka_unit_test(test_mount_point_key_uses_dev),
+	    cmocka_unit_test_setup_teardown(test_symlink_to_outside_file, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_link_to_symlink_links_the_symlink, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_symlinked_directory, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_dotdot_stays_inside, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_names_with_slashes_and_dots, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_name_length_limits, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_stale_and_forged_ids, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_mount_point_key_uses_dev),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -166,8 +166,15 @@ static inline void fx_call_cap(struct fx *f, uint32_t opcode, uint64_t nodeid, u
 		len += parts[i].len;
 	unsigned char *req = malloc(len);
 	assert_non_null(req);
-	struct fuse_in_header h = {.len = (uint32_t)len, .opcode = opcode, .unique = ++f->unique,
-				   .nodeid = nodeid, .uid = uid, .gid = gid, .pid = 1};
+	/* Threads share f: take a unique number atomically, compare to ours. */
+	uint64_t unique = __atomic_add_fetch(&f->unique, 1, __ATOMIC_RELAXED);
+	struct fuse_in_header h = {.len = (uint32_t)len,
+				   .opcode = opcode,
+				   .unique = unique,
+				   .nodeid = nodeid,
+				   .uid = uid,
+				   .gid = gid,
+				   .pid = 1};
 	memcpy(req, &h, sizeof(h));
 	size_t off = sizeof(h);
 	for (int i = 0; i < nparts; i++) {
@@ -176,14 +183,14 @@ static inline void fx_call_cap(struct fx *f, uint32_t opcode, uint64_t nodeid, u
 	}
 	fx_send_raw(f, req, len, reply_cap, r);
 	if (r->ret > 0)
-		assert_int_equal(r->oh.unique, f->unique);
+		assert_int_equal(r->oh.unique, unique);
 	free(req);
 }
 
 #define REPLY_CAP (sizeof(struct fuse_out_header) + 200 * 1024)
 
-static inline void fx_call(struct fx *f, uint32_t opcode, uint64_t nodeid,
-			   const struct part *parts, int nparts, struct reply *r)
+static inline void fx_call(struct fx *f, uint32_t opcode, uint64_t nodeid, const struct part *parts,
+			   int nparts, struct reply *r)
 {
 	fx_call_cap(f, opcode, nodeid, 0, 0, parts, nparts, REPLY_CAP, r);
 }
@@ -191,8 +198,8 @@ static inline void fx_call(struct fx *f, uint32_t opcode, uint64_t nodeid,
 static inline void fx_raw_init(struct fx *f, uint32_t major, uint32_t minor, uint32_t flags,
 			       struct reply *r)
 {
-	struct fuse_init_in in = {.major = major, .minor = minor, .max_readahead = 65536,
-				  .flags = flags};
+	struct fuse_init_in in = {
+	    .major = major, .minor = minor, .max_readahead = 65536, .flags = flags};
 	struct part p = {&in, sizeof(in)};
 	fx_call(f, FUSE_INIT, 0, &p, 1, r);
 }
@@ -237,8 +244,8 @@ static inline void fx_forget(struct fx *f, uint64_t nodeid, uint64_t n)
 }
 
 static inline int fx_create_as(struct fx *f, uint64_t parent, const char *name, uint32_t flags,
-			       uint32_t mode, uint32_t uid, uint32_t gid,
-			       struct fuse_entry_out *e, uint64_t *fh)
+			       uint32_t mode, uint32_t uid, uint32_t gid, struct fuse_entry_out *e,
+			       uint64_t *fh)
 {
 	struct fuse_create_in in = {.flags = flags, .mode = S_IFREG | mode, .umask = 022};
 	struct part p[2] = {{&in, sizeof(in)}, PART_STR(name)};

@@ -24,8 +24,8 @@ static ssize_t send_buf(struct fx *f, const void *req, size_t len, struct fuse_o
 
 static struct fuse_in_header hdr(uint32_t opcode, uint64_t nodeid, uint32_t len)
 {
-	return (struct fuse_in_header){.len = len, .opcode = opcode, .unique = 77,
-				       .nodeid = nodeid};
+	return (struct fuse_in_header){
+	    .len = len, .opcode = opcode, .unique = 77, .nodeid = nodeid};
 }
 
 static void test_truncated_and_lying_headers(void **state)
@@ -285,9 +285,21 @@ static void test_reply_split_too_fine(void **state)
 static void test_unknown_opcodes(void **state)
 {
 	struct fx *f = *state;
-	uint32_t ops[] = {0, 7, 19, FUSE_GETLK, FUSE_SETLK, FUSE_BMAP, FUSE_IOCTL, FUSE_POLL,
-			  FUSE_COPY_FILE_RANGE, FUSE_SETUPMAPPING, FUSE_TMPFILE, 52, 4096,
-			  FUSE_INIT_BSWAP_RESERVED, UINT32_MAX};
+	uint32_t ops[] = {0,
+			  7,
+			  19,
+			  FUSE_GETLK,
+			  FUSE_SETLK,
+			  FUSE_BMAP,
+			  FUSE_IOCTL,
+			  FUSE_POLL,
+			  FUSE_COPY_FILE_RANGE,
+			  FUSE_SETUPMAPPING,
+			  FUSE_TMPFILE,
+			  52,
+			  4096,
+			  FUSE_INIT_BSWAP_RESERVED,
+			  UINT32_MAX};
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		fx_call(f, ops[i], FUSE_ROOT_ID, NULL, 0, &fx_r);
 		assert_int_equal(fx_r.oh.error, -ENOSYS);
@@ -319,7 +331,8 @@ static void test_fuzz_all_opcodes(void **state)
 			if (rand_r(&seed) % 4)
 				req[i] = (unsigned char)("ab.\0/x"[rand_r(&seed) % 6]);
 		uint32_t claimed = (rand_r(&seed) % 8) ? (uint32_t)len : (uint32_t)rand_r(&seed);
-		struct fuse_in_header h = {.len = claimed, .opcode = opcode,
+		struct fuse_in_header h = {.len = claimed,
+					   .opcode = opcode,
 					   .unique = (uint64_t)iter,
 					   .nodeid = (uint64_t)(rand_r(&seed) % 6)};
 		memcpy(req, &h, sizeof(h));
@@ -347,15 +360,15 @@ static void test_fuzz_all_opcodes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_truncated_and_lying_headers, fx_setup,
-						fx_teardown),
-		cmocka_unit_test_setup_teardown(test_names_without_nul, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_size_fields_lie, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_reply_buffer_too_small, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_bad_iovecs, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_reply_split_too_fine, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_opcodes, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_fuzz_all_opcodes, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_truncated_and_lying_headers, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_names_without_nul, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_size_fields_lie, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reply_buffer_too_small, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_iovecs, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reply_split_too_fine, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_opcodes, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_fuzz_all_opcodes, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,8 +14,10 @@ static void test_init_negotiates(void **state)
 	struct fx *f = *state;
 	struct reply *r = &fx_r;
 	/* A 7.38 guest (Linux 6.2+) gets 7.38, only flags it offered, max_write. */
-	fx_raw_init(f, 7, 38, FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS | FUSE_POSIX_LOCKS |
-				      FUSE_WRITEBACK_CACHE | FUSE_MAX_PAGES, r);
+	fx_raw_init(f, 7, 38,
+		    FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS | FUSE_POSIX_LOCKS |
+			FUSE_WRITEBACK_CACHE | FUSE_MAX_PAGES,
+		    r);
 	assert_int_equal(r->oh.error, 0);
 	assert_int_equal(r->body_len, sizeof(struct fuse_init_out));
 	struct fuse_init_out o;
@@ -128,7 +130,7 @@ static void test_lookup_getattr(void **state)
 static void test_create_write_read(void **state)
 {
 	struct fx *f = *state;
-	f->in_chunk = 7; /* args and data straddle iovec boundaries */
+	f->in_chunk = 7;	 /* args and data straddle iovec boundaries */
 	mode_t old = umask(077); /* the host umask must not eat the guest's bits */
 	struct fuse_entry_out e;
 	uint64_t fh;
@@ -467,16 +469,19 @@ static void test_setattr(void **state)
 	assert_int_equal(st.st_mode & 07777, 0600);
 	/* chown (we run as root in CI; skip the check otherwise). */
 	if (geteuid() == 0) {
-		in = (struct fuse_setattr_in){.valid = FATTR_UID | FATTR_GID, .uid = 4242,
-					      .gid = 4343};
+		in = (struct fuse_setattr_in){
+		    .valid = FATTR_UID | FATTR_GID, .uid = 4242, .gid = 4343};
 		assert_int_equal(fx_setattr(f, e.nodeid, &in, &a), 0);
 		fx_host_stat(f, "f", &st);
 		assert_int_equal(st.st_uid, 4242);
 		assert_int_equal(st.st_gid, 4343);
 	}
 	/* utimes with explicit values. */
-	in = (struct fuse_setattr_in){.valid = FATTR_ATIME | FATTR_MTIME, .atime = 1000000000,
-				      .atimensec = 5, .mtime = 1200000000, .mtimensec = 7};
+	in = (struct fuse_setattr_in){.valid = FATTR_ATIME | FATTR_MTIME,
+				      .atime = 1000000000,
+				      .atimensec = 5,
+				      .mtime = 1200000000,
+				      .mtimensec = 7};
 	assert_int_equal(fx_setattr(f, e.nodeid, &in, &a), 0);
 	fx_host_stat(f, "f", &st);
 	assert_int_equal(st.st_atim.tv_sec, 1000000000);
@@ -552,8 +557,8 @@ static void test_xattrs(void **state)
 	struct fuse_entry_out e;
 	assert_int_equal(fx_lookup(f, FUSE_ROOT_ID, "x", &e), 0);
 	struct fuse_setxattr_in sin = {.size = 5, .flags = 0};
-	struct part sp[3] = {{&sin, FUSE_COMPAT_SETXATTR_IN_SIZE}, PART_STR("user.test"),
-			     {"value", 5}};
+	struct part sp[3] = {
+	    {&sin, FUSE_COMPAT_SETXATTR_IN_SIZE}, PART_STR("user.test"), {"value", 5}};
 	fx_call(f, FUSE_SETXATTR, e.nodeid, sp, 3, &fx_r);
 	assert_int_equal(fx_r.oh.error, 0);
 	char buf[16] = {0};
@@ -623,8 +628,11 @@ static void test_fallocate_lseek(void **state)
 		fx_host_stat(f, "sparse", &st);
 		assert_int_equal(st.st_size, 1 << 20);
 		assert_true(st.st_blocks * 512 >= (1 << 20));
-		fin = (struct fuse_fallocate_in){.fh = fh, .offset = 4096, .length = 8192,
-						 .mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE};
+		fin =
+		    (struct fuse_fallocate_in){.fh = fh,
+					       .offset = 4096,
+					       .length = 8192,
+					       .mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE};
 		fx_call(f, FUSE_FALLOCATE, e.nodeid, &p, 1, &fx_r);
 		assert_int_equal(fx_r.oh.error, 0);
 		fx_host_stat(f, "sparse", &st);
@@ -722,8 +730,8 @@ static void test_forget(void **state)
 	/* BATCH_FORGET, with a count larger than it carries and a huge
 	 * nlookup that must clamp, plus the root, which is never forgotten. */
 	struct fuse_batch_forget_in bin = {.count = 1000};
-	struct fuse_forget_one ones[3] = {{e2.nodeid, UINT64_MAX}, {g.nodeid, 1},
-					  {FUSE_ROOT_ID, 100}};
+	struct fuse_forget_one ones[3] = {
+	    {e2.nodeid, UINT64_MAX}, {g.nodeid, 1}, {FUSE_ROOT_ID, 100}};
 	struct part p[2] = {{&bin, sizeof(bin)}, {ones, sizeof(ones)}};
 	fx_call_cap(f, FUSE_BATCH_FORGET, 0, 0, 0, p, 2, 0, &fx_r);
 	assert_int_equal(fx_r.ret, 0);
@@ -783,8 +791,8 @@ static void test_guest_credentials(void **state)
 	assert_int_equal(chmod(f->root, 0777), 0);
 	struct fuse_entry_out e;
 	uint64_t fh;
-	assert_int_equal(
-		fx_create_as(f, FUSE_ROOT_ID, "mine", O_RDWR, 0644, 1234, 5678, &e, &fh), 0);
+	assert_int_equal(fx_create_as(f, FUSE_ROOT_ID, "mine", O_RDWR, 0644, 1234, 5678, &e, &fh),
+			 0);
 	struct stat st;
 	fx_host_stat(f, "mine", &st);
 	assert_int_equal(st.st_uid, 1234);
@@ -799,9 +807,8 @@ static void test_guest_credentials(void **state)
 	assert_int_equal(st.st_uid, 1234);
 	/* The guest user cannot create in a directory it may not write. */
 	assert_int_equal(chmod(f->root, 0755), 0);
-	assert_int_equal(fx_create_as(f, FUSE_ROOT_ID, "nope", O_RDWR, 0644, 1234, 5678, NULL,
-				      NULL),
-			 -EACCES);
+	assert_int_equal(
+	    fx_create_as(f, FUSE_ROOT_ID, "nope", O_RDWR, 0644, 1234, 5678, NULL, NULL), -EACCES);
 	assert_false(fx_host_exists(f, "nope"));
 	/* The server thread is root again afterwards. */
 	assert_int_equal(fx_create(f, FUSE_ROOT_ID, "rootfile", O_RDWR, 0600, &e, &fh), 0);
@@ -881,34 +888,32 @@ static int report_skips(void)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_init_negotiates, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_init_old_short_form_and_refusals, fx_setup,
-						fx_teardown),
-		cmocka_unit_test_setup_teardown(test_requests_before_init_fail, setup_noinit,
-						fx_teardown),
-		cmocka_unit_test_setup_teardown(test_destroy_then_reinit, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_lookup_getattr, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_create_write_read, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_open_flags, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_readdir, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_readdirplus, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_rename, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_unlink_rmdir, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_symlink_readlink, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_link, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_setattr, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_setattr_times_on_symlink, fx_setup,
-						fx_teardown),
-		cmocka_unit_test_setup_teardown(test_statfs, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_xattrs, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_fallocate_lseek, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_fsync_flush_access, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_forget, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_mknod, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_guest_credentials, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_read_only, setup_ro, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_large_read_capped_by_reply, fx_setup,
-						fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_init_negotiates, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_init_old_short_form_and_refusals, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_requests_before_init_fail, setup_noinit,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_destroy_then_reinit, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_lookup_getattr, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_create_write_read, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_open_flags, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_mkdir_readdir, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_readdirplus, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rename, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_unlink_rmdir, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_symlink_readlink, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_link, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_setattr, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_setattr_times_on_symlink, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_statfs, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_xattrs, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_fallocate_lseek, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_fsync_flush_access, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_forget, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_mknod, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_guest_credentials, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_read_only, setup_ro, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_large_read_capped_by_reply, fx_setup, fx_teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	report_skips();
