@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared between the server's dispatch and its operation files only. */
+#ifndef MVM_FUSE_INTERNAL_H
+#define MVM_FUSE_INTERNAL_H
+
+#include "fuse/fuse_req.h"
+#include "fuse/fuse_server.h"
+#include "fuse/handle_table.h"
+#include "fuse/inode_table.h"
+
+#include <limits.h>
+#include <linux/fuse.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+
+/* Oldest protocol we speak: virtio-fs itself arrived with 7.31 (Linux 5.4);
+ * 7.27 keeps every argument struct at its current size for the ops we serve
+ * (mknod_in, create_in, write_in, getattr_in grew before 7.13). */
+#define FUSE_MIN_MINOR 27
+#define FUSE_DEFAULT_MAX_WRITE (1u << 20)
+/* Keeps a maximal READ/WRITE within FUSE_MAX_IOVS page-sized buffers. */
+#define FUSE_MAX_MAX_WRITE (2u << 20)
+/* READ/READDIR/xattr sizes are capped here whatever the guest asks. */
+#define FUSE_MAX_READ_SIZE FUSE_MAX_MAX_WRITE
+#define FUSE_MAX_IOVS 1024 /* UIO_MAXIOV */
+/* Returned by an op that must not be answered (FORGET). */
+#define FUSE_NO_REPLY 1
+
+struct fuse_server {
+	struct inode_table inodes;
+	struct handle_table handles;
+	int proc_self_fd; /* O_PATH on /proc/self/fd, to reopen O_PATH fds */
+	bool read_only;
+	bool switch_creds; /* we run as root: create files as the guest's uid/gid */
+	const struct mvm_logger *log;
+	uint32_t max_write;
+	uint32_t timeout_ms;
+	atomic_uint proto_minor; /* 0 until INIT succeeded */
+};
+
+/* One request in flight. */
+struct fuse_op {
+	struct fuse_server *s;
+	const struct fuse_in_header *hdr;
+	struct fuse_reader *in;	 /* positioned after fuse_in_header */
+	struct fuse_writer *out; /* positioned after fuse_out_header */
+};
+
+/* Returns 0 (the reply body is in op->out), -errno, or FUSE_NO_REPLY. */
+typedef int fuse_op_fn(struct fuse_op *op);
+
+/* fuse_common.c */
+int fuse_arg(struct fuse_op *op, void *dst, size_t len);
+int fuse_reply(struct fuse_op *op, const void *src, size_t len);
+/* Reads a name for a directory entry: non-empty, NUL-terminated inside the
+ * request, no '/', at most NAME_MAX bytes. "." and ".." are refused too
+ * unless allow_dots (only LOOKUP resolves them, and keeps them inside). */
+int fuse_read_name(struct fuse_op *op, char name[NAME_MAX + 1], bool allow_dots);
+/* Takes a ref on hdr.nodeid's inode, or returns NULL (and *rc = -EBADF). */
+struct fuse_inode *fuse_get_inode(struct fuse_op *op, uint64_t nodeid, int *rc);
+int fuse_stat_inode(const struct fuse_inode *i, struct stat *st);
+void fuse_fill_attr(struct fuse_attr *a, const struct stat *st);
+void fuse_fill_attr_out(struct fuse_server *s, struct fuse_attr_out *a, const struct stat *st);
+/* Reopens an O_PATH fd through /proc/self/fd for real I/O. -errno on error. */
+int fuse_reopen(struct fuse_server *s, int path_fd, int flags);
+/* "/proc/self/fd" relative name of fd, for the *at() calls that lack
+ * AT_EMPTY_PATH. */
+void fuse_fd_name(char buf[16], int fd);
+/* Looks name up in parent and fills e; the guest now holds one more lookup
+ * of the result. -errno on error. */
+int fuse_lookup_name(struct fuse_server *s, struct fuse_inode *parent, const char *name,
+		     struct fuse_entry_out *e);
+/* As above, for a file we already hold an O_PATH fd of (taken). */
+int fuse_lookup_fd(struct fuse_server *s, int path_fd, struct fuse_entry_out *e);
+
+/* Create files as the guest's user: per-thread fsuid/fsgid. */
+struct fuse_creds {
+	bool switched;
+};
+int fuse_creds_enter(struct fuse_op *op, struct fuse_creds *c);
+void fuse_creds_leave(struct fuse_creds *c);
+
+/* The host process's umask also applies to what we create; give back the
+ * permission bits that the guest asked for and the host umask removed. */
+void fuse_restore_mode(struct fuse_server *s, int path_fd, mode_t wanted);
+
+/* Operations, by concern. */
+fuse_op_fn fuse_op_lookup, fuse_op_forget, fuse_op_batch_forget, fuse_op_readlink, fuse_op_symlink,
+    fuse_op_mknod, fuse_op_mkdir, fuse_op_unlink, fuse_op_rmdir, fuse_op_rename, fuse_op_rename2,
+    fuse_op_link;
+fuse_op_fn fuse_op_getattr, fuse_op_setattr, fuse_op_statfs, fuse_op_access;
+fuse_op_fn fuse_op_open, fuse_op_create, fuse_op_read, fuse_op_write, fuse_op_release,
+    fuse_op_flush, fuse_op_fsync, fuse_op_fallocate, fuse_op_lseek;
+fuse_op_fn fuse_op_opendir, fuse_op_readdir, fuse_op_readdirplus, fuse_op_releasedir,
+    fuse_op_fsyncdir;
+fuse_op_fn fuse_op_setxattr, fuse_op_getxattr, fuse_op_listxattr, fuse_op_removexattr;
+
+#endif

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Operations on directory entries: lookup and forget, creating, linking,
+ * renaming and removing names. Every name is one path component checked by
+ * fuse_read_name(), resolved with *at() calls against the parent's O_PATH
+ * fd and never followed if it is a symlink. */
+#include "fuse/fuse_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Sends an entry the guest will hold a lookup of; if it cannot be sent,
+ * the lookup is dropped again, as the guest never learned of it. */
+static int reply_entry(struct fuse_op *op, const struct fuse_entry_out *e)
+{
+	int rc = fuse_reply(op, e, sizeof(*e));
+	if (rc)
+		inode_forget(&op->s->inodes, e->nodeid, 1);
+	return rc;
+}
+
+int fuse_op_lookup(struct fuse_op *op)
+{
+	char name[NAME_MAX + 1];
+	int rc = fuse_read_name(op, name, true);
+	if (rc)
+		return rc;
+	struct fuse_inode *parent = fuse_get_inode(op, op->hdr->nodeid, &rc);
+	if (!parent)
+		return rc;
+	struct fuse_entry_out e;
+	rc = fuse_lookup_name(op->s, parent, name, &e);
+	inode_put(&op->s->inodes, parent);
+	return rc ? rc : reply_entry(op, &e);
+}
+
+int fuse_op_forget(struct fuse_op *op)
+{
+	struct fuse_forget_in in;
+	if (fuse_arg(op, &in, sizeof(in)) == 0)
+		inode_forget(&op->s->inodes, op->hdr->nodeid, in.nlookup);
+	return FUSE_NO_REPLY;
+}
+
+int fuse_op_batch_forget(struct fuse_op *op)
+{
+	struct fuse_batch_forget_in in;
+	if (fuse_arg(op, &in, sizeof(in)))
+		return FUSE_NO_REPLY;
+	/* count is untrusted: stop at the end of the request, whatever it says. */
+	struct fuse_forget_one one;
+	for (uint32_t n = 0; n < in.count && fuse_arg(op, &one, sizeof(one)) == 0; n++)
+		inode_forget(&op->s->inodes, one.nodeid, one.nlookup);
+	return FUSE_NO_REPLY;
+}
+
+int fuse_op_readlink(struct fuse_op *op)
+{
+	int rc;
+	struct fuse_inode *i = fuse_get_inode(op, op->hdr->nodeid, &rc);
+	if (!i)
+		return rc;
+	char target[PATH_MAX];
+	ssize_t n = S_ISLNK(i->type) ? readlinkat(i->fd, "", target, sizeof(target)) : -1;
+	rc = n < 0 ? (S_ISLNK(i->type) ? -errno : -EINVAL) : 0;
+	inode_put(&op->s->inodes, i);
+	if (rc)
+		return rc;
+	/* The target is returned as the guest stored it, never resolved on
+	 * the host: the guest kernel follows it inside the guest's view. */
+	return fuse_reply(op, target, (size_t)n);
+}
+
+/* After a create: fixes the mode for the host umask and answers with the
+ * entry of `name`. */
+static int finish_create(struct fuse_op *op, struct fuse_inode *parent, const char *name,
+			 mode_t mode)
+{
+	int fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fuse_restore_mode(op->s, fd, mode);
+	struct fuse_entry_out e;
+	int rc = fuse_lookup_fd(op->s, fd, &e);
+	return rc ? rc : reply_entry(op, &e);
+}
+
+enum create_kind { CREATE_SYMLINK, CREATE_NODE, CREATE_DIR };
+
+static int create_entry(struct fuse_op *op, enum create_kind kind, const char *name,
+			const char *target, mode_t mode)
+{
+	int rc;
+	struct fuse_inode *parent = fuse_get_inode(op, op->hdr->nodeid, &rc);
+	if (!parent)
+		return rc;
+	struct fuse_creds creds;
+	rc = fuse_creds_enter(op, &creds);
+	if (rc == 0) {
+		int r;
+		if (kind == CREATE_SYMLINK)
+			r = symlinkat(target, parent->fd, name);
+		else if (kind == CREATE_DIR)
+			r = mkdirat(parent->fd, name, mode);
+		else
+			r = mknodat(parent->fd, name, mode, 0);
+		rc = r < 0 ? -errno : 0;
+		fuse_creds_leave(&creds);
+	}
+	if (rc == 0)
+		rc = finish_create(op, parent, name, kind == CREATE_SYMLINK ? 0 : mode);
+	inode_put(&op->s->inodes, parent);
+	return rc;
+}
+
+int fuse_op_symlink(struct fuse_op *op)
+{
+	char name[NAME_MAX + 1];
+	char target[PATH_MAX];
+	int rc = fuse_read_name(op, name, false);
+	if (rc)
+		return rc;
+	long n = fuse_read_string(op->in, target, PATH_MAX - 1);
+	if (n < 0)
+		return n == FUSE_STR_TOO_LONG ? -ENAMETOOLONG : -EINVAL;
+	if (n == 0)
+		return -ENOENT; /* what symlink(2) says about an empty target */
+	return create_entry(op, CREATE_SYMLINK, name, target, 0);
+}
+
+int fuse_op_mknod(struct fuse_op *op)
+{
+	struct fuse_mknod_in in;
+	char name[NAME_MAX + 1];
+	int rc = fuse_arg(op, &in, sizeof(in));
+	if (rc || (rc = fuse_read_name(op, name, false)))
+		return rc;
+	mode_t type = in.mode & S_IFMT;
+	/* Device nodes would be host devices: anyone on the host who can
+	 * reach the shared directory could use one the guest made. The guest
+	 * has devtmpfs for its own devices. */
+	if (type == S_IFCHR || type == S_IFBLK)
+		return -EPERM;
+	if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK)
+		return -EINVAL;
+	return create_entry(op, CREATE_NODE, name, NULL, in.mode & (S_IFMT | 07777));
+}
+
+int fuse_op_mkdir(struct fuse_op *op)
+{
+	struct fuse_mkdir_in in;
+	char name[NAME_MAX + 1];
+	int rc = fuse_arg(op, &in, sizeof(in));
+	if (rc || (rc = fuse_read_name(op, name, false)))
+		return rc;
+	return create_entry(op, CREATE_DIR, name, NULL, in.mode & 07777);
+}
+
+static int remove_entry(struct fuse_op *op, int flags)
+{
+	char name[NAME_MAX + 1];
+	int rc = fuse_read_name(op, name, false);
+	if (rc)
+		return rc;
+	struct fuse_inode *parent = fuse_get_inode(op, op->hdr->nodeid, &rc);
+	if (!parent)
+		return rc;
+	rc = unlinkat(parent->fd, name, flags) < 0 ? -errno : 0;
+	inode_put(&op->s->inodes, parent);
+	return rc;
+}
+
+int fuse_op_unlink(struct fuse_op *op)
+{
+	return remove_entry(op, 0);
+}
+
+int fuse_op_rmdir(struct fuse_op *op)
+{
+	return remove_entry(op, AT_REMOVEDIR);
+}
+
+static int do_rename(struct fuse_op *op, uint64_t newdir, uint32_t flags)
+{
+	char oldname[NAME_MAX + 1], newname[NAME_MAX + 1];
+	int rc = fuse_read_name(op, oldname, false);
+	if (rc || (rc = fuse_read_name(op, newname, false)))
+		return rc;
+	if (flags & ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
+		return -EINVAL;
+	struct fuse_inode *olddir = fuse_get_inode(op, op->hdr->nodeid, &rc);
+	if (!olddir)
+		return rc;
+	struct fuse_inode *newdir_i = fuse_get_inode(op, newdir, &rc);
+	if (newdir_i) {
+		rc = renameat2(olddir->fd, oldname, newdir_i->fd, newname, flags) < 0 ? -errno : 0;
+		inode_put(&op->s->inodes, newdir_i);
+	}
+	inode_put(&op->s->inodes, olddir);
+	return rc;
+}
+
+int fuse_op_rename(struct fuse_op *op)
+{
+	struct fuse_rename_in in;
+	int rc = fuse_arg(op, &in, sizeof(in));
+	return rc ? rc : do_rename(op, in.newdir, 0);
+}
+
+int fuse_op_rename2(struct fuse_op *op)
+{
+	struct fuse_rename2_in in;
+	int rc = fuse_arg(op, &in, sizeof(in));
+	return rc ? rc : do_rename(op, in.newdir, in.flags);
+}
+
+int fuse_op_link(struct fuse_op *op)
+{
+	struct fuse_link_in in;
+	char name[NAME_MAX + 1];
+	int rc = fuse_arg(op, &in, sizeof(in));
+	if (rc || (rc = fuse_read_name(op, name, false)))
+		return rc;
+	struct fuse_inode *old = fuse_get_inode(op, in.oldnodeid, &rc);
+	if (!old)
+		return rc;
+	struct fuse_inode *parent = fuse_get_inode(op, op->hdr->nodeid, &rc);
+	if (parent) {
+		if (S_ISDIR(old->type)) {
+			rc = -EPERM;
+		} else if (linkat(old->fd, "", parent->fd, name, AT_EMPTY_PATH) == 0) {
+			rc = 0;
+		} else if (errno == ENOENT || errno == EPERM) {
+			/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc
+			 * magic link reaches the same inode without it. */
+			char fdname[16];
+			fuse_fd_name(fdname, old->fd);
+			rc = linkat(op->s->proc_self_fd, fdname, parent->fd, name,
+				    AT_SYMLINK_FOLLOW) < 0
+				 ? -errno
+				 : 0;
+		} else {
+			rc = -errno;
+		}
+		if (rc == 0)
+			rc = finish_create(op, parent, name, 0);
+		inode_put(&op->s->inodes, parent);
+	}
+	inode_put(&op->s->inodes, old);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The FUSE request server behind mvm's virtio-fs device: a passthrough to
+ * one host directory. It is transport independent: the device pops a
+ * descriptor chain, hands over the guest-readable buffers (the request) and
+ * the guest-writable buffers (the reply) as iovecs into checked guest memory,
+ * and sends back however many bytes fuse_server_handle() wrote.
+ * Design and security model: docs/fuse.md.
+ */
+#ifndef MVM_FUSE_SERVER_H
+#define MVM_FUSE_SERVER_H
+
+#include "mvm.h"
+#include "util/log.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct fuse_server;
+
+struct fuse_server_opts {
+	const char *root_dir;	      /* shared host directory; must exist */
+	bool read_only;		      /* every modifying request fails with EROFS */
+	const struct mvm_logger *log; /* may be NULL; must outlive the server */
+	uint32_t max_write;	      /* 0: 1 MiB. Largest READ/WRITE payload offered to
+				       * the guest; the device's queue must take
+				       * max_write / 4096 + 4 descriptors per request. */
+	uint32_t cache_timeout_ms;    /* 0: 1000. How long the guest may cache
+				       * entries and attributes. */
+};
+
+/* Opens root_dir (O_PATH) and /proc/self/fd, which the server needs to
+ * reopen files for I/O. Fails with a clear error when /proc is not mounted. */
+struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error **err);
+
+/* Handles one request. `in` holds the request bytes (fuse_in_header and
+ * arguments, possibly split over several iovecs; every length in it is
+ * untrusted), `out` the reply buffers. Returns the number of reply bytes
+ * written (>= sizeof(struct fuse_out_header)), 0 when the operation has no
+ * reply (FORGET, BATCH_FORGET), or -1 when not even a fuse_out_header fits
+ * into `out`: the device then returns the chain with 0 bytes used.
+ * Safe to call from several threads at once. */
+ssize_t fuse_server_handle(struct fuse_server *s, const struct iovec *in, int n_in,
+			   const struct iovec *out, int n_out);
+
+/* Closes every fd and frees all state. No call may be in flight. NULL is ok. */
+void fuse_server_free(struct fuse_server *s);
+
+#endif
