@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "guest/init/config_reader.h"
+
+#include "guest/protocol.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEADER_LEN 16u
+#define RECORD_HEADER_LEN 8u
+#define MOUNT_TAG_MAX 36u /* virtio-fs spec 5.11.4 */
+
+struct record {
+	uint16_t type;
+	const uint8_t *payload;
+	uint32_t len;
+	size_t offset; /* of the record header, for messages */
+	size_t index;
+};
+
+struct cursor {
+	const uint8_t *blob;
+	size_t total;
+	size_t offset;
+	size_t index;
+};
+
+static uint16_t get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(char *errbuf, size_t errbuf_len, const char *fmt, ...)
+{
+	if (errbuf && errbuf_len) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(errbuf, errbuf_len, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+#define fail_record(r, eb, el, fmt, ...)                                                                   \
+	fail((eb), (el), "config record %zu (type %u at offset %zu): " fmt, (r)->index, (r)->type, (r)->offset, \
+	     ##__VA_ARGS__)
+
+/* Returns 1 with the next record, 0 at the end, -1 on a malformed record.
+ * All arithmetic stays below `total`, which is at most the caller's len,
+ * so nothing can wrap. */
+static int next_record(struct cursor *c, struct record *r, char *errbuf, size_t errbuf_len)
+{
+	if (c->offset == c->total)
+		return 0;
+	size_t left = c->total - c->offset;
+	if (left < RECORD_HEADER_LEN)
+		return fail(errbuf, errbuf_len, "config: %zu stray bytes at offset %zu, a record header needs %u",
+			    left, c->offset, RECORD_HEADER_LEN);
+	const uint8_t *h = c->blob + c->offset;
+	r->type = get_le16(h);
+	r->len = get_le32(h + 4);
+	r->offset = c->offset;
+	r->index = c->index;
+	left -= RECORD_HEADER_LEN;
+	if (r->len > left)
+		return fail_record(r, errbuf, errbuf_len, "length %u runs past the end of the blob (%zu bytes left)",
+				   r->len, left);
+	size_t padded = (size_t)r->len + ((4u - (r->len & 3u)) & 3u);
+	if (padded > left)
+		return fail_record(r, errbuf, errbuf_len, "padding to 4 bytes runs past the end of the blob");
+	r->payload = h + RECORD_HEADER_LEN;
+	c->offset += RECORD_HEADER_LEN + padded;
+	c->index++;
+	return 1;
+}
+
+static char *dup_bytes(const uint8_t *p, size_t len)
+{
+	char *s = malloc(len + 1);
+	if (s) {
+		memcpy(s, p, len);
+		s[len] = '\0';
+	}
+	return s;
+}
+
+static int check_string(const struct record *r, const char *what, bool absolute, char *errbuf,
+			size_t errbuf_len)
+{
+	if (memchr(r->payload, '\0', r->len))
+		return fail_record(r, errbuf, errbuf_len, "%s contains a NUL byte", what);
+	if (absolute && (r->len == 0 || r->payload[0] != '/'))
+		return fail_record(r, errbuf, errbuf_len, "%s must be an absolute path", what);
+	return 0;
+}
+
+static int check_env(const struct record *r, char *errbuf, size_t errbuf_len)
+{
+	if (check_string(r, "env entry", false, errbuf, errbuf_len) < 0)
+		return -1;
+	const uint8_t *eq = memchr(r->payload, '=', r->len);
+	if (!eq || eq == r->payload)
+		return fail_record(r, errbuf, errbuf_len, "env entry must be KEY=VALUE with a non-empty key");
+	return 0;
+}
+
+static int check_rlimit(const struct record *r, char *errbuf, size_t errbuf_len)
+{
+	if (r->len != 24)
+		return fail_record(r, errbuf, errbuf_len, "rlimit payload must be 24 bytes, not %u", r->len);
+	uint32_t res = get_le32(r->payload);
+	if (res >= INIT_RLIMIT_COUNT)
+		return fail_record(r, errbuf, errbuf_len, "rlimit resource %u is not below %d", res,
+				   INIT_RLIMIT_COUNT);
+	if (get_le64(r->payload + 8) > get_le64(r->payload + 16))
+		return fail_record(r, errbuf, errbuf_len, "rlimit %u soft limit exceeds its hard limit", res);
+	return 0;
+}
+
+static int check_mount(const struct record *r, char *errbuf, size_t errbuf_len)
+{
+	const uint8_t *nul = memchr(r->payload, '\0', r->len);
+	if (!nul)
+		return fail_record(r, errbuf, errbuf_len, "mount needs `tag NUL path`, no NUL found");
+	size_t tag_len = (size_t)(nul - r->payload);
+	size_t path_len = r->len - tag_len - 1;
+	const uint8_t *path = nul + 1;
+	if (tag_len == 0 || tag_len > MOUNT_TAG_MAX)
+		return fail_record(r, errbuf, errbuf_len, "mount tag must be 1..%u bytes, not %zu", MOUNT_TAG_MAX,
+				   tag_len);
+	if (path_len == 0 || path[0] != '/')
+		return fail_record(r, errbuf, errbuf_len, "mount point must be an absolute path");
+	if (memchr(path, '\0', path_len))
+		return fail_record(r, errbuf, errbuf_len, "mount point contains a NUL byte");
+	return 0;
+}
+
+static int check_fixed(const struct record *r, uint32_t want, const char *what, char *errbuf,
+		       size_t errbuf_len)
+{
+	if (r->len != want)
+		return fail_record(r, errbuf, errbuf_len, "%s payload must be %u bytes, not %u", what, want, r->len);
+	return 0;
+}
+
+struct counts {
+	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel;
+};
+
+/* Pass 1: validates every known record and counts them, so that pass 2
+ * allocates exactly once per list and cannot fail half-way on content. */
+static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errbuf_len)
+{
+	struct record r;
+	int more;
+	while ((more = next_record(&c, &r, errbuf, errbuf_len)) > 0) {
+		int rc = 0;
+		switch (r.type) {
+		case MVM_CFG_EXEC:
+			rc = check_string(&r, "exec path", true, errbuf, errbuf_len);
+			n->exec++;
+			break;
+		case MVM_CFG_ARG:
+			rc = check_string(&r, "argument", false, errbuf, errbuf_len);
+			n->args++;
+			break;
+		case MVM_CFG_ENV:
+			rc = check_env(&r, errbuf, errbuf_len);
+			n->env++;
+			break;
+		case MVM_CFG_WORKDIR:
+			rc = check_string(&r, "workdir", true, errbuf, errbuf_len);
+			n->workdir++;
+			break;
+		case MVM_CFG_RLIMIT:
+			rc = check_rlimit(&r, errbuf, errbuf_len);
+			n->rlimits++;
+			break;
+		case MVM_CFG_MOUNT:
+			rc = check_mount(&r, errbuf, errbuf_len);
+			n->mounts++;
+			break;
+		case MVM_CFG_NET:
+			rc = check_fixed(&r, 16, "net", errbuf, errbuf_len);
+			n->net++;
+			break;
+		case MVM_CFG_LOGLEVEL:
+			rc = check_fixed(&r, 4, "log level", errbuf, errbuf_len);
+			n->loglevel++;
+			break;
+		default:
+			break; /* forward compatibility: newer hosts may add types */
+		}
+		if (rc < 0)
+			return -1;
+	}
+	if (more < 0)
+		return -1;
+	if (n->exec > 1 || n->workdir > 1 || n->net > 1 || n->loglevel > 1)
+		return fail(errbuf, errbuf_len, "config: exec, workdir, net and log level may appear at most once");
+	return 0;
+}
+
+static int fill(struct cursor c, struct init_config *out)
+{
+	struct record r;
+	while (next_record(&c, &r, NULL, 0) > 0) {
+		switch (r.type) {
+		case MVM_CFG_EXEC:
+			if (!(out->exec_path = dup_bytes(r.payload, r.len)))
+				return -1;
+			break;
+		case MVM_CFG_ARG:
+			if (!(out->args[out->n_args] = dup_bytes(r.payload, r.len)))
+				return -1;
+			out->n_args++;
+			break;
+		case MVM_CFG_ENV:
+			if (!(out->env[out->n_env] = dup_bytes(r.payload, r.len)))
+				return -1;
+			out->n_env++;
+			break;
+		case MVM_CFG_WORKDIR:
+			if (!(out->workdir = dup_bytes(r.payload, r.len)))
+				return -1;
+			break;
+		case MVM_CFG_RLIMIT: {
+			struct init_rlimit *l = &out->rlimits[out->n_rlimits++];
+			l->resource = get_le32(r.payload);
+			l->soft = get_le64(r.payload + 8);
+			l->hard = get_le64(r.payload + 16);
+			break;
+		}
+		case MVM_CFG_MOUNT: {
+			size_t tag_len = strlen((const char *)r.payload); /* NUL checked in pass 1 */
+			struct init_mount *m = &out->mounts[out->n_mounts];
+			m->tag = dup_bytes(r.payload, tag_len);
+			m->path = dup_bytes(r.payload + tag_len + 1, r.len - tag_len - 1);
+			out->n_mounts++; /* counted even if half-filled, so free() sees it */
+			if (!m->tag || !m->path)
+				return -1;
+			break;
+		}
+		case MVM_CFG_NET:
+			out->has_net = true;
+			out->net.addr = get_le32(r.payload);
+			out->net.prefix_len = get_le32(r.payload + 4);
+			out->net.gateway = get_le32(r.payload + 8);
+			out->net.dns = get_le32(r.payload + 12);
+			break;
+		case MVM_CFG_LOGLEVEL:
+			out->log_level = get_le32(r.payload);
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+int init_config_parse(const void *blob, size_t len, struct init_config *out, char *errbuf, size_t errbuf_len)
+{
+	memset(out, 0, sizeof(*out));
+	const uint8_t *b = blob;
+	if (!b || len < HEADER_LEN)
+		return fail(errbuf, errbuf_len, "config: %zu bytes is shorter than the %u-byte header", len,
+			    HEADER_LEN);
+	if (memcmp(b, MVM_CFG_MAGIC, 8) != 0)
+		return fail(errbuf, errbuf_len, "config: bad magic, not an mvm config blob");
+	uint32_t version = get_le32(b + 8);
+	if (version != MVM_CFG_VERSION)
+		return fail(errbuf, errbuf_len, "config: version %u is not the supported version %u", version,
+			    MVM_CFG_VERSION);
+	uint32_t total = get_le32(b + 12);
+	if (total != len)
+		return fail(errbuf, errbuf_len, "config: header says %u bytes but the blob has %zu", total, len);
+
+	struct cursor c = {.blob = b, .total = total, .offset = HEADER_LEN, .index = 0};
+	struct counts n = {0};
+	if (validate(c, &n, errbuf, errbuf_len) < 0)
+		return -1;
+
+	/* +1: args and env are NULL-terminated so they drop into execve(). */
+	out->args = calloc(n.args + 1, sizeof(*out->args));
+	out->env = calloc(n.env + 1, sizeof(*out->env));
+	out->rlimits = calloc(n.rlimits ? n.rlimits : 1, sizeof(*out->rlimits));
+	out->mounts = calloc(n.mounts ? n.mounts : 1, sizeof(*out->mounts));
+	if (!out->args || !out->env || !out->rlimits || !out->mounts || fill(c, out) < 0) {
+		init_config_free(out);
+		return fail(errbuf, errbuf_len, "config: out of memory");
+	}
+	return 0;
+}
+
+void init_config_free(struct init_config *c)
+{
+	free(c->exec_path);
+	for (size_t i = 0; c->args && i < c->n_args; i++)
+		free(c->args[i]);
+	free(c->args);
+	for (size_t i = 0; c->env && i < c->n_env; i++)
+		free(c->env[i]);
+	free(c->env);
+	free(c->workdir);
+	free(c->rlimits);
+	for (size_t i = 0; c->mounts && i < c->n_mounts; i++) {
+		free(c->mounts[i].tag);
+		free(c->mounts[i].path);
+	}
+	free(c->mounts);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * mvm-init: PID 1 of an mvm guest. It starts as /init of the in-memory
+ * initramfs the VMM packed, reads its settings from MVM_CFG_PATH (never
+ * from the kernel command line), builds the file system tree, runs the
+ * one program and reports its exit status to the VMM. docs/init.md has
+ * the whole sequence.
+ */
+#include "guest/init/config_reader.h"
+#include "guest/init/console.h"
+#include "guest/init/env.h"
+#include "guest/init/mounts.h"
+#include "guest/init/msg.h"
+#include "guest/init/report.h"
+#include "guest/init/run.h"
+#include "guest/init/supervise.h"
+#include "guest/protocol.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONFIG_MAX_LEN (64u << 20) /* far above any real blob */
+
+/* fd 0 = /dev/null, fds 1 and 2 = /dev/hvc1: init's messages reach the
+ * host's stderr, and every later open() gets an fd above 2. */
+static void setup_own_stdio(void)
+{
+	int null = open("/dev/null", O_RDWR);
+	int hvc = open(MVM_HVC_STDERR, O_RDWR | O_NOCTTY);
+	if (hvc < 0)
+		hvc = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (null >= 0 && null != 0) {
+		dup2(null, 0);
+		close(null);
+	}
+	if (hvc >= 0) {
+		if (hvc != 1)
+			dup2(hvc, 1);
+		if (hvc != 2)
+			dup2(hvc, 2);
+		if (hvc > 2)
+			close(hvc);
+	}
+}
+
+static void *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size < 0 || (unsigned long long)st.st_size > CONFIG_MAX_LEN) {
+		close(fd);
+		errno = EFBIG;
+		return NULL;
+	}
+	size_t size = (size_t)st.st_size;
+	char *buf = malloc(size ? size : 1);
+	size_t off = 0;
+	while (buf && off < size) {
+		ssize_t n = read(fd, buf + off, size - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	if (buf && off != size) {
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
+	*len = size;
+	return buf;
+}
+
+static int load_config(struct init_config *cfg)
+{
+	size_t len = 0;
+	void *blob = read_file(MVM_CFG_PATH, &len);
+	if (!blob) {
+		init_err("read %s: %s", MVM_CFG_PATH, strerror(errno));
+		return -1;
+	}
+	char why[256];
+	int rc = init_config_parse(blob, len, cfg, why, sizeof(why));
+	free(blob);
+	if (rc < 0) {
+		init_err("%s: %s", MVM_CFG_PATH, why);
+		return -1;
+	}
+	init_msg_set_verbose(cfg->log_level >= INIT_LOG_DEBUG);
+	init_debug("config: %zu args, %zu env, %zu rlimits, %zu mounts%s", cfg->n_args, cfg->n_env,
+		   cfg->n_rlimits, cfg->n_mounts, cfg->has_net ? ", net (not applied yet)" : "");
+	return 0;
+}
+
+/* hvc0 carries the program's stdin and stdout, hvc2 the host's control
+ * bytes: both raw so that every byte arrives unchanged. */
+static int open_consoles(int *hvc0, int *hvc2)
+{
+	*hvc0 = open(MVM_HVC_STDOUT, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*hvc0 < 0) {
+		init_err("open %s: %s", MVM_HVC_STDOUT, strerror(errno));
+		return -1;
+	}
+	if (init_console_make_raw(*hvc0) < 0)
+		init_debug("raw mode on %s: %s", MVM_HVC_STDOUT, strerror(errno));
+	*hvc2 = open(MVM_HVC_CONTROL, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (*hvc2 < 0)
+		init_debug("open %s: %s (no control channel)", MVM_HVC_CONTROL, strerror(errno));
+	else if (init_console_make_raw(*hvc2) < 0)
+		init_debug("raw mode on %s: %s", MVM_HVC_CONTROL, strerror(errno));
+	return 0;
+}
+
+/* Everything from the config to the program's exit and the report. */
+static __attribute__((noreturn)) void run(void)
+{
+	struct init_config cfg;
+	if (load_config(&cfg) < 0) {
+		int fd2[] = {2};
+		init_report_exit(MVM_EXIT_SETUP_FAILED, fd2, 1);
+	}
+	clearenv(); /* init's own env (from the kernel) is not the program's */
+	int status = MVM_EXIT_SETUP_FAILED;
+	int hvc0 = -1, hvc2 = -1, sigfd = -1;
+	char **envp = NULL;
+	sigset_t blocked, child_mask;
+
+	if (init_switch_root() < 0 || init_mount_system() < 0 || init_mount_shares(&cfg) < 0 ||
+	    open_consoles(&hvc0, &hvc2) < 0)
+		goto out;
+	if (!(envp = init_env_build(cfg.env, cfg.n_env))) {
+		init_err("environment: %s", strerror(ENOMEM));
+		goto out;
+	}
+	/* Blocked before fork(), so a program that dies at once still
+	 * queues its SIGCHLD in the signalfd. */
+	init_supervise_sigset(&blocked);
+	if (sigprocmask(SIG_BLOCK, &blocked, &child_mask) < 0 ||
+	    (sigfd = signalfd(-1, &blocked, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		init_err("signalfd: %s", strerror(errno));
+		goto out;
+	}
+	struct init_stdio io = {.in = hvc0, .out = hvc0, .err = 2};
+	pid_t pid = init_run_start(&cfg, envp, &io, &child_mask, &status);
+	if (pid > 0)
+		status = init_supervise(pid, sigfd, hvc2);
+out:
+	free(envp);
+	init_config_free(&cfg);
+	/* hvc0 stays open: init_report_exit() drains it. */
+	if (hvc2 >= 0)
+		close(hvc2);
+	if (sigfd >= 0)
+		close(sigfd);
+	int drain[] = {hvc0, 2};
+	init_report_exit(status, drain, 2);
+}
+
+int main(void)
+{
+	if (getpid() != 1) {
+		fprintf(stderr, "mvm-init: must run as PID 1 of an mvm guest\n");
+		return MVM_EXIT_SETUP_FAILED;
+	}
+	/* The initramfs has no device nodes; without /dev nothing can be
+	 * reported except through the exit port. */
+	if (init_mount_devtmpfs("/dev") == 0)
+		setup_own_stdio();
+	/* Ctrl-Alt-Del becomes SIGINT to init, which forwards it. */
+	reboot(RB_DISABLE_CAD);
+	run();
+}

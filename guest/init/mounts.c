@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "guest/init/mounts.h"
+
+#include "guest/init/msg.h"
+#include "guest/protocol.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int init_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+	if (len == 0 || len >= sizeof(buf)) {
+		errno = len ? ENAMETOOLONG : ENOENT;
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	/* Create each prefix ending before a '/', then the whole path. */
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		char saved = buf[i];
+		buf[i] = '\0';
+		if (mkdir(buf, mode) < 0) {
+			int e = errno;
+			struct stat st;
+			/* EEXIST, or EROFS/EACCES on a dir that is already there. */
+			if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode)) {
+				errno = (e == EEXIST) ? ENOTDIR : e;
+				return -1;
+			}
+		}
+		buf[i] = saved;
+	}
+	return 0;
+}
+
+/* A mount point that the root must provide or let us create. */
+static int ensure_mount_point(const char *path)
+{
+	if (init_mkdir_p(path, 0755) == 0)
+		return 0;
+	if (errno == EROFS)
+		init_err("mount point %s is missing and the root is read-only: create %s in the root directory",
+			 path, path);
+	else
+		init_err("mount point %s: %s", path, strerror(errno));
+	return -1;
+}
+
+static int do_mount(const char *source, const char *target, const char *fstype, unsigned long flags,
+		    const char *data)
+{
+	if (ensure_mount_point(target) < 0)
+		return -1;
+	init_debug("mount %s on %s type %s (%s)", source, target, fstype, data ? data : "");
+	if (mount(source, target, fstype, flags, data) < 0) {
+		init_err("mount %s on %s (%s): %s", source, target, fstype, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int init_mount_devtmpfs(const char *path)
+{
+	mkdir(path, 0755); /* the initramfs has it; mount reports a real problem */
+	if (mount("devtmpfs", path, "devtmpfs", MS_NOSUID, "mode=0755") < 0 && errno != EBUSY)
+		return -1;
+	return 0;
+}
+
+int init_switch_root(void)
+{
+	if (do_mount(MVM_ROOT_TAG, INIT_NEWROOT, "virtiofs", 0, NULL) < 0)
+		return -1;
+	/* The new root gets its own devtmpfs; init's console fds stay open. */
+	if (umount2("/dev", MNT_DETACH) < 0)
+		init_debug("umount initramfs /dev: %s", strerror(errno));
+	if (chdir(INIT_NEWROOT) < 0 || mount(INIT_NEWROOT, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0) {
+		init_err("switch root to %s: %s", INIT_NEWROOT, strerror(errno));
+		return -1;
+	}
+	/* The initramfs files (init, config) stay in memory, hidden: about
+	 * 100 KiB, not worth a recursive delete on every boot. */
+	init_debug("switched root to virtio-fs %s", MVM_ROOT_TAG);
+	return 0;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Links that devtmpfs lacks but programs expect (bash process
+ * substitution, `cat /dev/stdin`). Best effort. */
+static void make_dev_links(void)
+{
+	static const char *const links[][2] = {
+		{"/proc/self/fd", "/dev/fd"},
+		{"/proc/self/fd/0", "/dev/stdin"},
+		{"/proc/self/fd/1", "/dev/stdout"},
+		{"/proc/self/fd/2", "/dev/stderr"},
+	};
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlink(links[i][0], links[i][1]) < 0 && errno != EEXIST)
+			init_debug("symlink %s: %s", links[i][1], strerror(errno));
+}
+
+int init_mount_system(void)
+{
+	/* Checked before anything is mounted: a /tmp created below by
+	 * ensure_mount_point() must not count as the root's own. */
+	bool root_has_tmp = is_dir("/tmp");
+	if (do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
+	    do_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
+	    do_mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") < 0 ||
+	    do_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "ptmxmode=0666,mode=0620,gid=5") < 0 ||
+	    do_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		return -1;
+	make_dev_links();
+	/* The root's own /tmp is kept, as on a normal system; a root without
+	 * one gets a tmpfs so programs that need /tmp work. */
+	if (!root_has_tmp && do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		return -1;
+	return 0;
+}
+
+int init_mount_shares(const struct init_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (do_mount(cfg->mounts[i].tag, cfg->mounts[i].path, "virtiofs", 0, NULL) < 0)
+			return -1;
+	return 0;
+}

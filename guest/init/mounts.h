@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The guest's file system tree: virtio-fs root, kernel file systems and
+ * mapped dirs. Each function prints its reason with init_err() and
+ * returns -1 on failure; main() then reports status 125. */
+#ifndef MVM_INIT_MOUNTS_H
+#define MVM_INIT_MOUNTS_H
+
+#include "guest/init/config_reader.h"
+
+#include <sys/types.h>
+
+#define INIT_NEWROOT "/newroot"
+
+/* mkdir -p. Returns -1 with errno of the failing component. */
+int init_mkdir_p(const char *path, mode_t mode);
+
+/* Mounts devtmpfs on `path` (the initramfs has no /dev nodes). An already
+ * mounted devtmpfs (EBUSY) is fine. */
+int init_mount_devtmpfs(const char *path);
+
+/* Mounts the virtio-fs root (tag MVM_ROOT_TAG) on INIT_NEWROOT, drops the
+ * initramfs /dev and makes the new root "/" the way switch_root does:
+ * the initramfs cannot be pivot_root'ed, so chdir, MS_MOVE onto "/",
+ * chroot("."). */
+int init_switch_root(void);
+
+/* In the new root: /proc, /sys, /dev, /dev/pts, /dev/shm, /dev/fd and
+ * friends, and /tmp as tmpfs only when the root has no /tmp. */
+int init_mount_system(void);
+
+/* Each MVM_CFG_MOUNT share at its guest path, creating the path. */
+int init_mount_shares(const struct init_config *cfg);
+
+#endif

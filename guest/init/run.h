@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Starting the program as init's child. */
+#ifndef MVM_INIT_RUN_H
+#define MVM_INIT_RUN_H
+
+#include "guest/init/config_reader.h"
+
+#include <signal.h>
+#include <sys/types.h>
+
+#define INIT_DEFAULT_SHELL "/bin/sh"
+
+struct init_stdio {
+	int in;  /* /dev/hvc0 in the guest */
+	int out; /* /dev/hvc0 */
+	int err; /* /dev/hvc1 */
+};
+
+/* Forks the program: it becomes a session leader (its pid is its process
+ * group), takes io->in as controlling tty when it is one, gets the stdio
+ * fds, cfg's rlimits and workdir (default "/"), and execs cfg->exec_path
+ * (default INIT_DEFAULT_SHELL) with argv[0] = that path, cfg->args and
+ * envp. `child_mask` is the signal mask the program starts with.
+ *
+ * Returns the pid once execve() has succeeded (a CLOEXEC pipe tells).
+ * Otherwise prints the reason on fd 2, reaps the child and returns -1
+ * with *status = 125 (rlimit, workdir or fork failure), 126 or 127. */
+pid_t init_run_start(const struct init_config *cfg, char *const envp[], const struct init_stdio *io,
+		     const sigset_t *child_mask, int *status);
+
+#endif

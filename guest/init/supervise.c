@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "guest/init/supervise.h"
+
+#include "guest/init/msg.h"
+#include "guest/init/status.h"
+#include "guest/protocol.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void init_supervise_sigset(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+}
+
+int init_control_signal(unsigned char byte)
+{
+	switch (byte) {
+	case MVM_CTRL_SIGINT:
+		return SIGINT;
+	case MVM_CTRL_SIGTERM:
+		return SIGTERM;
+	case MVM_CTRL_SIGKILL:
+		return SIGKILL;
+	default:
+		return 0;
+	}
+}
+
+/* The program is a session leader, so its pid names its process group.
+ * Until its setsid() has run the group does not exist yet: signal the
+ * process itself then. */
+static void forward(pid_t program, int sig)
+{
+	init_debug("forwarding signal %d to %d", sig, (int)program);
+	if (kill(-program, sig) < 0 && errno == ESRCH)
+		kill(program, sig);
+}
+
+/* Returns true once the program has been reaped (status in *status). */
+static bool reap(pid_t program, int *status)
+{
+	bool done = false;
+	for (;;) {
+		int ws;
+		pid_t pid = waitpid(-1, &ws, WNOHANG);
+		if (pid <= 0)
+			break; /* 0: others still running; ECHILD: none left */
+		if (pid == program) {
+			*status = init_status_from_wait(ws);
+			done = true;
+		}
+	}
+	return done;
+}
+
+static bool handle_signals(int sigfd, pid_t program, int *status)
+{
+	struct signalfd_siginfo si[8];
+	ssize_t n = read(sigfd, si, sizeof(si));
+	bool done = false;
+	for (ssize_t i = 0; n > 0 && i < n / (ssize_t)sizeof(si[0]); i++) {
+		if (si[i].ssi_signo == SIGCHLD)
+			done |= reap(program, status);
+		else if (!done)
+			forward(program, (int)si[i].ssi_signo);
+	}
+	return done;
+}
+
+/* Returns false when the channel is gone and should not be polled again. */
+static bool handle_control(int ctrl_fd, pid_t program)
+{
+	unsigned char buf[64];
+	ssize_t n = read(ctrl_fd, buf, sizeof(buf));
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	if (n == 0)
+		return false;
+	for (ssize_t i = 0; i < n; i++) {
+		int sig = init_control_signal(buf[i]);
+		if (sig)
+			forward(program, sig);
+		else
+			init_debug("ignoring control byte 0x%02x", buf[i]);
+	}
+	return true;
+}
+
+int init_supervise(pid_t program, int sigfd, int ctrl_fd)
+{
+	int status = MVM_EXIT_SETUP_FAILED;
+	struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = ctrl_fd, .events = POLLIN}};
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			init_err("poll: %s", strerror(errno));
+			return MVM_EXIT_SETUP_FAILED;
+		}
+		if (pfd[0].revents && handle_signals(sigfd, program, &status))
+			return status;
+		/* A negative fd is skipped by poll(): that retires the channel. */
+		if (pfd[1].revents && !handle_control(pfd[1].fd, program))
+			pfd[1].fd = -1;
+	}
+}

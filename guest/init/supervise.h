@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* PID 1 duties while the program runs. */
+#ifndef MVM_INIT_SUPERVISE_H
+#define MVM_INIT_SUPERVISE_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+/* The signals init blocks and receives through its signalfd. */
+void init_supervise_sigset(sigset_t *set);
+
+/* The signal a control byte asks for (MVM_CTRL_*), or 0 if unknown. */
+int init_control_signal(unsigned char byte);
+
+/* Waits until `program` exits and returns its status (code or
+ * 128+signal). Meanwhile it reaps every child (orphans re-parented to
+ * PID 1 too), forwards SIGINT and SIGTERM from `sigfd` (a signalfd for
+ * init_supervise_sigset()) and the commands read from `ctrl_fd` (the
+ * control console, non-blocking; -1 for none) to the program's process
+ * group. No signal is lost: they stay blocked and queue in the signalfd. */
+int init_supervise(pid_t program, int sigfd, int ctrl_fd);
+
+#endif
