@@ -3,7 +3,9 @@
 
 # guest/protocol.h is shared by the host (src/) and mvm-init (guest/):
 # both include it as "guest/protocol.h" from the top of the tree.
+# (ALL_CFLAGS was expanded from BASE_CFLAGS already, so extend both.)
 BASE_CFLAGS += -I.
+ALL_CFLAGS += -I.
 
 # musl gives a small static binary (~30 KiB); glibc's static libc works too.
 INIT_CC := $(shell command -v musl-gcc >/dev/null 2>&1 && echo musl-gcc || echo $(CC))

@@ -41,6 +41,9 @@ static void setup_own_stdio(void)
 		close(null);
 	}
 	if (hvc >= 0) {
+		/* Raw like hvc0: the program's stderr shares this console, and
+		 * OPOST/ONLCR would turn its "\n" into "\r\n". */
+		init_console_make_raw(hvc);
 		if (hvc != 1)
 			dup2(hvc, 1);
 		if (hvc != 2)

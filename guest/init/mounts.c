@@ -4,6 +4,7 @@
 #include "guest/init/msg.h"
 #include "guest/protocol.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -94,10 +95,18 @@ int init_switch_root(void)
 	return 0;
 }
 
-static bool is_dir(const char *path)
+/* True for a directory with at least one entry. */
+static bool is_nonempty_dir(const char *path)
 {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(d)))
+		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return found;
 }
 
 /* Links that devtmpfs lacks but programs expect (bash process
@@ -117,9 +126,13 @@ static void make_dev_links(void)
 
 int init_mount_system(void)
 {
-	/* Checked before anything is mounted: a /tmp created below by
-	 * ensure_mount_point() must not count as the root's own. */
-	bool root_has_tmp = is_dir("/tmp");
+	/* The root's own /tmp is used when it has content, as on a normal
+	 * system. A missing /tmp gets a tmpfs (its mount point is created in
+	 * the root). An empty /tmp gets one too: that is the mount point an
+	 * earlier boot created, and treating it as the root's own would give
+	 * the second boot a different /tmp than the first. A tmpfs over an
+	 * empty directory hides nothing. */
+	bool root_has_tmp = is_nonempty_dir("/tmp");
 	if (do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
 	    do_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
 	    do_mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") < 0 ||
@@ -127,8 +140,6 @@ int init_mount_system(void)
 	    do_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		return -1;
 	make_dev_links();
-	/* The root's own /tmp is kept, as on a normal system; a root without
-	 * one gets a tmpfs so programs that need /tmp work. */
 	if (!root_has_tmp && do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		return -1;
 	return 0;

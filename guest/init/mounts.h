@@ -25,7 +25,7 @@ int init_mount_devtmpfs(const char *path);
 int init_switch_root(void);
 
 /* In the new root: /proc, /sys, /dev, /dev/pts, /dev/shm, /dev/fd and
- * friends, and /tmp as tmpfs only when the root has no /tmp. */
+ * friends, and /tmp as tmpfs unless the root has a non-empty /tmp. */
 int init_mount_system(void);
 
 /* Each MVM_CFG_MOUNT share at its guest path, creating the path. */

@@ -25,8 +25,13 @@ void init_report_exit(int status, const int *drain_fds, size_t n_fds)
 		outl((unsigned)status, MVM_EXIT_PORT);
 	else
 		init_err("ioperm port 0x%x: %s", MVM_EXIT_PORT, strerror(errno));
-	/* Reached only if the VMM did not stop us: the VMM sees a power-off
-	 * without a status. */
+	/* Reached only if the port write did not stop the VM (no
+	 * CONFIG_X86_IOPL_IOPERM in the guest kernel, or a VMM without the
+	 * port). Without ACPI a power-off only halts the vCPUs, which the VMM
+	 * cannot see when the irqchip is in the kernel. A restart can be
+	 * seen: Linux writes 0xfe to the i8042 port 0x64, then triple-faults
+	 * (KVM_EXIT_SHUTDOWN). The VMM treats either as "exited, no status". */
+	reboot(RB_AUTOBOOT);
 	reboot(RB_POWER_OFF);
 	for (;;)
 		pause();

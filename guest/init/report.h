@@ -7,7 +7,8 @@
 
 /* sync()s the file systems, waits until the consoles in `drain_fds` have
  * sent their output (tcdrain; -1 entries are skipped), writes `status`
- * to MVM_EXIT_PORT and powers off. Never returns: PID 1 must not exit. */
+ * to MVM_EXIT_PORT; if the VM is still running then, it restarts it
+ * (see report.c for why not power-off). Never returns: PID 1 must not exit. */
 __attribute__((noreturn)) void init_report_exit(int status, const int *drain_fds, size_t n_fds);
 
 #endif
