@@ -14,7 +14,7 @@ EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 UNIT_TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
-BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc -pthread
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc -I. -pthread
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -DMVM_BUILDING_LIB
 LDLIBS_LIB := -pthread

@@ -13,6 +13,7 @@
 #include "guest/init/msg.h"
 #include "guest/init/report.h"
 #include "guest/init/run.h"
+#include "guest/init/stdin_relay.h"
 #include "guest/init/supervise.h"
 #include "guest/protocol.h"
 
@@ -135,7 +136,8 @@ static __attribute__((noreturn)) void run(void)
 	}
 	clearenv(); /* init's own env (from the kernel) is not the program's */
 	int status = MVM_EXIT_SETUP_FAILED;
-	int hvc0 = -1, hvc2 = -1, sigfd = -1;
+	int hvc0 = -1, hvc2 = -1, sigfd = -1, hvc0_in = -1;
+	int stdin_pipe[2] = {-1, -1};
 	char **envp = NULL;
 	sigset_t blocked, child_mask;
 
@@ -149,21 +151,44 @@ static __attribute__((noreturn)) void run(void)
 	/* Blocked before fork(), so a program that dies at once still
 	 * queues its SIGCHLD in the signalfd. */
 	init_supervise_sigset(&blocked);
-	if (sigprocmask(SIG_BLOCK, &blocked, &child_mask) < 0 ||
+	/* SIGPIPE stays blocked in init (a program that closes its stdin
+	 * gives EPIPE, not death of PID 1); the program gets the old mask. */
+	sigset_t with_pipe = blocked;
+	sigaddset(&with_pipe, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &with_pipe, &child_mask) < 0 ||
 	    (sigfd = signalfd(-1, &blocked, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
 		init_err("signalfd: %s", strerror(errno));
 		goto out;
 	}
-	struct init_stdio io = {.in = hvc0, .out = hvc0, .err = 2};
+	/* init's own reader of hvc0: a separate open file, so that its
+	 * O_NONBLOCK does not leak into the program's blocking stdout. */
+	hvc0_in = open(MVM_HVC_STDOUT, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (hvc0_in < 0 || pipe2(stdin_pipe, O_CLOEXEC) < 0 ||
+	    fcntl(stdin_pipe[1], F_SETFL, O_NONBLOCK) < 0) {
+		init_err("stdin pipe: %s", strerror(errno));
+		goto out;
+	}
+	struct init_stdio io = {.in = stdin_pipe[0], .out = hvc0, .err = 2};
 	pid_t pid = init_run_start(&cfg, envp, &io, &child_mask, &status);
-	if (pid > 0)
-		status = init_supervise(pid, sigfd, hvc2);
+	close(stdin_pipe[0]);
+	stdin_pipe[0] = -1;
+	if (pid > 0) {
+		struct stdin_relay relay;
+		stdin_relay_init(&relay, hvc0_in, stdin_pipe[1]);
+		status = init_supervise(pid, sigfd, hvc2, &relay);
+		stdin_pipe[1] = relay.dst;
+	}
 out:
 	free(envp);
 	init_config_free(&cfg);
 	/* hvc0 stays open: init_report_exit() drains it. */
 	if (hvc2 >= 0)
 		close(hvc2);
+	if (hvc0_in >= 0)
+		close(hvc0_in);
+	for (int i = 0; i < 2; i++)
+		if (stdin_pipe[i] >= 0)
+			close(stdin_pipe[i]);
 	if (sigfd >= 0)
 		close(sigfd);
 	int drain[] = {hvc0, 2};

@@ -77,7 +77,8 @@ static bool handle_signals(int sigfd, pid_t program, int *status)
 }
 
 /* Returns false when the channel is gone and should not be polled again. */
-static bool handle_control(int ctrl_fd, pid_t program)
+static bool handle_control(int ctrl_fd, pid_t program, struct control_parser *parser,
+			   struct stdin_relay *relay)
 {
 	unsigned char buf[64];
 	ssize_t n = read(ctrl_fd, buf, sizeof(buf));
@@ -86,7 +87,10 @@ static bool handle_control(int ctrl_fd, pid_t program)
 	if (n == 0)
 		return false;
 	for (ssize_t i = 0; i < n; i++) {
-		int sig = init_control_signal(buf[i]);
+		unsigned char cmd = control_parse(parser, buf[i], relay);
+		if (cmd == 0)
+			continue;
+		int sig = init_control_signal(cmd);
 		if (sig)
 			forward(program, sig);
 		else
@@ -95,12 +99,18 @@ static bool handle_control(int ctrl_fd, pid_t program)
 	return true;
 }
 
-int init_supervise(pid_t program, int sigfd, int ctrl_fd)
+int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay)
 {
 	int status = MVM_EXIT_SETUP_FAILED;
-	struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = ctrl_fd, .events = POLLIN}};
+	struct control_parser parser = {0};
+	struct pollfd pfd[4] = {{.fd = sigfd, .events = POLLIN}, {.fd = ctrl_fd, .events = POLLIN}};
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
+		/* A zero `events` still reports POLLHUP/POLLERR: use fd -1 to skip. */
+		short src_ev = relay ? stdin_relay_src_events(relay) : 0;
+		short dst_ev = relay ? stdin_relay_dst_events(relay) : 0;
+		pfd[2] = (struct pollfd){.fd = src_ev ? relay->src : -1, .events = src_ev};
+		pfd[3] = (struct pollfd){.fd = dst_ev ? relay->dst : -1, .events = dst_ev};
+		if (poll(pfd, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			init_err("poll: %s", strerror(errno));
@@ -109,7 +119,11 @@ int init_supervise(pid_t program, int sigfd, int ctrl_fd)
 		if (pfd[0].revents && handle_signals(sigfd, program, &status))
 			return status;
 		/* A negative fd is skipped by poll(): that retires the channel. */
-		if (pfd[1].revents && !handle_control(pfd[1].fd, program))
+		if (pfd[1].revents && !handle_control(pfd[1].fd, program, &parser, relay))
 			pfd[1].fd = -1;
+		if (pfd[2].revents)
+			stdin_relay_read(relay);
+		if (pfd[3].revents)
+			stdin_relay_write(relay);
 	}
 }

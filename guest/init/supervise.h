@@ -3,6 +3,8 @@
 #ifndef MVM_INIT_SUPERVISE_H
 #define MVM_INIT_SUPERVISE_H
 
+#include "guest/init/stdin_relay.h"
+
 #include <signal.h>
 #include <sys/types.h>
 
@@ -17,7 +19,8 @@ int init_control_signal(unsigned char byte);
  * PID 1 too), forwards SIGINT and SIGTERM from `sigfd` (a signalfd for
  * init_supervise_sigset()) and the commands read from `ctrl_fd` (the
  * control console, non-blocking; -1 for none) to the program's process
- * group. No signal is lost: they stay blocked and queue in the signalfd. */
-int init_supervise(pid_t program, int sigfd, int ctrl_fd);
+ * group. No signal is lost: they stay blocked and queue in the signalfd.
+ * With a relay, it also feeds the program's stdin (stdin_relay.h). */
+int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "virtio/console.h"
 
-#include "../../guest/protocol.h"
+#include "guest/protocol.h"
 #include "util/error.h"
 #include "virtio/virtio_spec.h"
 #include "virtio/virtq.h"

@@ -8,7 +8,7 @@
  *   5.. fs     one per mapped dir, tags from guest_mount_tag()
  * The order fixes the hvc numbering, which guest/protocol.h promises. */
 #include "vmm/devices.h"
-#include "../guest/protocol.h"
+#include "guest/protocol.h"
 #include "arch/x86_64/layout.h"
 #include "fuse/fuse_server.h"
 #include "util/error.h"
@@ -117,6 +117,10 @@ int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err
 	    add_console(d, -1, stdio->err_fd, NULL, err) < 0 || add_console(d, -1, -1, NULL, err) < 0)
 		return -1;
 	d->control = d->mmio[2];
+	/* Without a host stdin the program must read EOF at once, not hang. */
+	if (stdio->in_fd < 0 &&
+	    virtio_console_send_stdin_eof(virtio_mmio_dev(d->control), 0, err) < 0)
+		return -1;
 	if (add_device(d, &virtio_rng_ops, virtio_rng_new(err), err) < 0)
 		return -1;
 	if (add_fs(d, v, v->cfg->root_path, MVM_ROOT_TAG, err) < 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "vmm/vmm.h"
-#include "../guest/protocol.h"
+#include "guest/protocol.h"
 #include "arch/arch.h"
 #include "util/cleanup.h"
 #include "util/error.h"
