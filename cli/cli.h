@@ -15,6 +15,9 @@
 /* `mvm run ...`; argv[0] is "run". Returns the process exit status. */
 int cmd_run(int argc, char **argv);
 
+/* `mvm kvm-probe`: 0 if KVM here can run guests, else one error line. */
+int cmd_kvm_probe(void);
+
 /* Options of `mvm run`, applied to a builder as they are read. */
 struct run_options {
 	bool dry_run;

@@ -9,6 +9,7 @@ void usage_main(FILE *out)
 	      "\n"
 	      "Commands:\n"
 	      "  run        build a VM from the options and run a program in it\n"
+	      "  kvm-probe  check that this host's KVM can run Linux guests\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help     show this help\n"
