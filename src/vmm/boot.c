@@ -31,7 +31,7 @@ static const char base_cmdline[] = "console=ttyS0 reboot=t panic=-1 pci=off nomo
 int boot_cmdline(const struct vmm *v, char *buf, size_t len, mvm_error **err)
 {
 	bool debug = v->cfg->log.level >= MVM_LOG_DEBUG;
-	int n = snprintf(buf, len, "%s %s", base_cmdline, debug ? "loglevel=7" : "quiet loglevel=1");
+	int n = snprintf(buf, len, "%s %s", base_cmdline, debug ? "loglevel=7 printk.time=1" : "quiet loglevel=1");
 	if (n < 0 || (size_t)n >= len)
 		return mvm_err(err, MVM_ERR_INVALID, 0, "kernel command line too long");
 	return devices_cmdline(v, buf, len, err);

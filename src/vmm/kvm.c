@@ -65,20 +65,42 @@ void kvm_close(struct kvm *k)
 	k->vm_fd = k->dev_fd = -1;
 }
 
+#define HUGE_PAGE (2ull << 20)
+
+/* Anonymous guest RAM, 2 MiB aligned so that transparent huge pages line up
+ * with the guest's own 2 MiB boundaries. With huge pages, the first touch
+ * of guest memory costs one nested page fault (a VM exit) per 2 MiB
+ * instead of per 4 KiB: thousands fewer exits per boot. MAP_NORESERVE:
+ * the guest touches RAM lazily, so a 2 GiB VM that uses 50 MiB costs
+ * about 50 MiB. */
+static void *map_guest_ram(uint64_t size)
+{
+	uint64_t len = size + HUGE_PAGE;
+	uint8_t *raw = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	uintptr_t start = ((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	size_t head = start - (uintptr_t)raw;
+	if (head)
+		munmap(raw, head);
+	if (len - head > size)
+		munmap((uint8_t *)start + size, len - head - size);
+	madvise((void *)start, size, MADV_HUGEPAGE);
+	/* Guest RAM must never appear in a host core dump. */
+	madvise((void *)start, size, MADV_DONTDUMP);
+	return (void *)start;
+}
+
 int kvm_map_memory(struct kvm *k, struct guest_mem *m, mvm_error **err)
 {
 	for (unsigned i = 0; i < m->n_regions; i++) {
 		struct guest_mem_region *r = &m->regions[i];
-		/* MAP_NORESERVE: the guest touches RAM lazily, so a 2 GiB VM that
-		 * uses 50 MiB costs 50 MiB. */
-		void *p = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED)
+		void *p = map_guest_ram(r->size);
+		if (p == NULL)
 			return mvm_err_sys(err, "map %llu MiB of guest RAM",
 					   (unsigned long long)(r->size >> 20));
 		r->host = p;
-		/* Guest RAM must never appear in a host core dump. */
-		madvise(p, r->size, MADV_DONTDUMP);
 		struct kvm_userspace_memory_region slot = {
 			.slot = i,
 			.guest_phys_addr = r->gpa,

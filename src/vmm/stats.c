@@ -42,7 +42,7 @@ static uint64_t process_rss(void)
 /* The vCPU's cumulative "exits" counter from KVM's binary stats (Linux
  * 5.14+): every exit, including those KVM handles in the kernel
  * (ioeventfd, APIC, HLT), which userspace counters cannot see. */
-static uint64_t kvm_vcpu_exits(int vcpu_fd)
+static uint64_t kvm_vcpu_exits(const struct vmm *v, unsigned index, int vcpu_fd)
 {
 	int fd = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
 	if (fd < 0)
@@ -61,12 +61,16 @@ static uint64_t kvm_vcpu_exits(int vcpu_fd)
 		for (uint32_t i = 0; i < h.num_desc; i++) {
 			struct kvm_stats_desc *d = (struct kvm_stats_desc *)(descs + i * desc_size);
 			d->name[h.name_size - 1] = '\0';
-			if (strcmp(d->name, "exits") == 0) {
-				if (pread(fd, &result, sizeof(result), h.data_offset + d->offset) !=
-				    (ssize_t)sizeof(result))
-					result = 0;
-				break;
-			}
+			uint64_t val = 0;
+			if (d->size != 1 ||
+			    pread(fd, &val, sizeof(val), h.data_offset + d->offset) != (ssize_t)sizeof(val))
+				continue;
+			if (strcmp(d->name, "exits") == 0)
+				result = val;
+			/* The breakdown tells where a boot's exits go: what to cut. */
+			if (val && (d->flags & KVM_STATS_TYPE_MASK) == KVM_STATS_TYPE_CUMULATIVE)
+				log_debug(v->log, "stats: vcpu%u %s=%llu", index, d->name,
+					  (unsigned long long)val);
 		}
 	}
 	free(descs);
@@ -84,7 +88,7 @@ void vmm_log_stats(struct vmm *v)
 		io += v->vcpus[i].exits_io;
 		mmio += v->vcpus[i].exits_mmio;
 		if (v->vcpus[i].fd >= 0)
-			all += kvm_vcpu_exits(v->vcpus[i].fd);
+			all += kvm_vcpu_exits(v, i, v->vcpus[i].fd);
 	}
 	uint64_t guest = 0;
 	for (unsigned i = 0; i < v->mem.n_regions; i++)
