@@ -41,6 +41,8 @@ void usage_run(FILE *out)
 	      "      --local-only true|false  restrict networking to local connections (default "
 	      "true)\n"
 	      "      --log-level LEVEL      off, error, warn, info, debug or trace (default off)\n"
+	      "      --kernel FILE          guest kernel (vmlinux); default: $MVM_KERNEL, then\n"
+	      "                             the installed kernel, then the `make kernel` cache\n"
 	      "      --dry-run              print the configuration as JSON and exit\n"
 	      "  -h, --help                 show this help\n"
 	      "\n"

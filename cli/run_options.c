@@ -17,6 +17,7 @@ enum {
 	OPT_LOCAL_ONLY,
 	OPT_LOG_LEVEL,
 	OPT_DRY_RUN,
+	OPT_KERNEL,
 };
 
 static const struct option long_options[] = {
@@ -33,6 +34,7 @@ static const struct option long_options[] = {
     {"local-only", required_argument, NULL, OPT_LOCAL_ONLY},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -139,6 +141,9 @@ static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_op
 		break;
 	case OPT_LOG_LEVEL:
 		set_log_level(b, arg, err);
+		break;
+	case OPT_KERNEL:
+		mvm_builder_kernel_path(b, arg, err);
 		break;
 	case OPT_DRY_RUN:
 		o->dry_run = true;
