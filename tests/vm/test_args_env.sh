@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Arguments and environment pass through byte for byte, with no count or
 # quoting limits (the reference used the kernel command line for these).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest.sh"
 
 env_args=()
 for i in $(seq 1 200); do
@@ -18,9 +18,9 @@ fi
 args=("with space" "double\"quote" "single'quote" "a=b=c" "ünïcödé ✓" "" "--flag" 'back\slash' 'dollar $HOME')
 mvm_run -- /bin/sh -c 'for a in "$@"; do printf "[%s]\n" "$a"; done' sh "${args[@]}"
 expected=$(for a in "${args[@]}"; do printf '[%s]\n' "$a"; done)
-expect_eq "args exact" "$expected" "$(cat "$WORK/out")"
+expect_out "args exact" "$expected"
 
 mvm_run -e 'EMPTY=' -e 'EQ=a=b' -- /bin/sh -c 'printf "%s|%s|%s" "${EMPTY-unset}" "$EQ" "$PATH"'
-expect_eq "env edge values and default PATH" "|a=b|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$(cat "$WORK/out")"
+expect_out "env edge values and default PATH" "|a=b|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 finish

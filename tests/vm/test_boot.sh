@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Boots real guests through the CLI: output, exit statuses, settings.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest.sh"
 
 mvm_run -- /bin/echo hello
-expect_eq "hello output" "hello" "$(cat "$WORK/out")"
+expect_out "hello output" "hello"
 expect_eq "hello status 0" 0 "$RC"
 
 mvm_run -- /bin/sh -c 'exit 42'
@@ -22,7 +22,7 @@ mvm_run -- /notexec
 expect_eq "non-executable program is 126" 126 "$RC"
 
 mvm_run -- /bin/sh -c 'echo to-stderr >&2; echo to-stdout'
-expect_eq "stdout separate from stderr" "to-stdout" "$(cat "$WORK/out")"
+expect_out "stdout separate from stderr" "to-stdout"
 expect_contains "stderr reaches host stderr" "$WORK/err" "to-stderr"
 
 mvm_run -w /nonexistent-dir -- /bin/pwd
@@ -31,7 +31,7 @@ expect_contains "missing workdir message" "$WORK/err" "/nonexistent-dir"
 
 mkdir -p "$ROOT/work/dir"
 mvm_run -w /work/dir -- /bin/pwd
-expect_eq "workdir" "/work/dir" "$(cat "$WORK/out")"
+expect_out "workdir" "/work/dir"
 
 mvm_run --rlimit RLIMIT_NOFILE=123:456 -- /bin/sh -c 'ulimit -n; ulimit -Hn'
 expect_eq "rlimit nofile soft and hard" "123 456" "$(tr '\n' ' ' <"$WORK/out" | sed 's/ $//')"
@@ -49,7 +49,7 @@ fi
 mvm_run --console-output "$WORK/console.log" -- /bin/sh -c 'echo into-console; echo err-into-console >&2'
 expect_contains "console output file gets stdout" "$WORK/console.log" "into-console"
 expect_contains "console output file gets stderr" "$WORK/console.log" "err-into-console"
-expect_eq "console output leaves stdout empty" "" "$(cat "$WORK/out")"
+expect_out "console output leaves stdout empty" ""
 
 printf 'line one\nline two\n' | "$MVM" run --root "$ROOT" --memory 256 -- /bin/sh -c 'cat; echo done' >"$WORK/out" 2>"$WORK/err"
 RC=$?

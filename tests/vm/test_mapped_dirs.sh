@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # virtio-fs shares: host data visible in the guest, guest writes visible on
 # the host, and no way out of a share.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest.sh"
 
 SHARE=$(mktemp -d /tmp/mvm-share.XXXXXX)
 SECRET=$(mktemp -d /tmp/mvm-secret.XXXXXX)
@@ -12,7 +12,7 @@ ln -s "$SECRET/secret.txt" "$SHARE/abs-link"
 ln -s ../../../../../../"$SECRET"/secret.txt "$SHARE/rel-link"
 
 mvm_run -v "$SHARE:/mnt/share" -- /bin/cat /mnt/share/from-host.txt
-expect_eq "host file read in guest" "host content" "$(cat "$WORK/out")"
+expect_out "host file read in guest" "host content"
 
 mvm_run -v "$SHARE:/mnt/share" -- /bin/sh -c 'echo guest wrote this >/mnt/share/from-guest.txt; mkdir /mnt/share/d; echo x >/mnt/share/d/f'
 expect_eq "guest write status" 0 "$RC"

@@ -1,0 +1,33 @@
+# Set-up for tests that boot guests through the CLI (source it after
+# nothing else). The tests run inside scripts/with-kvm, where /tmp is a
+# tmpfs: roots and shared dirs live there, not on the 9p-shared tree.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+set -u
+MVM=${MVM:-build/mvm}
+
+# A private copy of the busybox root on tmpfs, fresh for each test file.
+ROOT=$(mktemp -d /tmp/mvm-root.XXXXXX)
+cp -a "${ROOTFS:-${BUILD:-build}/rootfs}/." "$ROOT/"
+WORK=$(mktemp -d /tmp/mvm-work.XXXXXX)
+trap 'rm -rf "$ROOT" "$WORK"' EXIT
+
+# mvm_run ARGS... : runs the CLI with the test root; stdout in $WORK/out,
+# stderr in $WORK/err, status in $RC. No stdin unless redirected.
+mvm_run() {
+	"$MVM" run --root "$ROOT" --memory "${MEM:-256}" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+	RC=$?
+}
+
+# expect_out NAME WANT: compares the last run's stdout, showing its stderr.
+expect_out() {
+	expect_eq "$1" "$2" "$(cat "$WORK/out")" "status $RC, stderr: $(head -c 600 "$WORK/err" | tr '\n' '|')"
+}
+
+# expect_contains NAME FILE NEEDLE
+expect_contains() {
+	if grep -qF -- "$3" "$2"; then
+		ok "$1"
+	else
+		fail "$1" "[$3] not in $2: $(head -c 600 "$2" | tr '\n' '|')"
+	fi
+}

@@ -1,0 +1,28 @@
+# /dev/kvm executes guest code: kvm-smoke runs a real-mode guest that writes
+# 42 to port 0x10 and halts. Also proves kvm-smoke can fail.
+. "$VM_TESTS/lib.sh"
+
+if [ ! -x "$KVM_SMOKE" ]; then
+	fail kvm_smoke_built "$KVM_SMOKE missing (make vm-tools)"
+	exit 0
+fi
+
+out=$("$KVM_SMOKE" 2>&1) && rc=0 || rc=$?
+expect_eq kvm_smoke_status 0 "$rc"
+case $out in
+*"guest wrote 42 to port 0x10, then halted"*) ok kvm_smoke_output ;;
+*) fail kvm_smoke_output "unexpected output: $out" ;;
+esac
+
+# The negative case: a /dev/kvm that is not KVM (here /dev/null bound over
+# it in a private mount namespace) must make kvm-smoke fail, with a reason.
+if unshare -m true 2> /dev/null; then
+	out=$(unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$0"' "$KVM_SMOKE" 2>&1) && rc=0 || rc=$?
+	if [ "$rc" -ne 0 ] && [[ $out == *"kvm-smoke: "* ]]; then
+		ok kvm_smoke_detects_non_kvm
+	else
+		fail kvm_smoke_detects_non_kvm "status $rc, output: $out"
+	fi
+else
+	skip kvm_smoke_detects_non_kvm "needs root for a private mount namespace"
+fi
