@@ -31,3 +31,8 @@ expect_contains() {
 		fail "$1" "[$3] not in $2: $(head -c 600 "$2" | tr '\n' '|')"
 	fi
 }
+
+# expect_rc NAME WANT: compares the last run's exit status, showing stderr.
+expect_rc() {
+	expect_eq "$1" "$2" "$RC" "stderr: $(head -c 600 "$WORK/err" | tr '\n' '|')"
+}

@@ -4,29 +4,29 @@
 
 mvm_run -- /bin/echo hello
 expect_out "hello output" "hello"
-expect_eq "hello status 0" 0 "$RC"
+expect_rc "hello status 0" 0
 
 mvm_run -- /bin/sh -c 'exit 42'
-expect_eq "exit code 42" 42 "$RC"
+expect_rc "exit code 42" 42
 
 mvm_run -- /bin/sh -c 'kill -9 $$'
-expect_eq "killed by SIGKILL is 137" 137 "$RC"
+expect_rc "killed by SIGKILL is 137" 137
 
 mvm_run -- /nonexistent/program
-expect_eq "missing program is 127" 127 "$RC"
+expect_rc "missing program is 127" 127
 expect_contains "missing program message" "$WORK/err" "/nonexistent/program"
 
 printf 'not a program\n' >"$ROOT/notexec"
 chmod 644 "$ROOT/notexec"
 mvm_run -- /notexec
-expect_eq "non-executable program is 126" 126 "$RC"
+expect_rc "non-executable program is 126" 126
 
 mvm_run -- /bin/sh -c 'echo to-stderr >&2; echo to-stdout'
 expect_out "stdout separate from stderr" "to-stdout"
 expect_contains "stderr reaches host stderr" "$WORK/err" "to-stderr"
 
 mvm_run -w /nonexistent-dir -- /bin/pwd
-expect_eq "missing workdir is 125" 125 "$RC"
+expect_rc "missing workdir is 125" 125
 expect_contains "missing workdir message" "$WORK/err" "/nonexistent-dir"
 
 mkdir -p "$ROOT/work/dir"
@@ -54,6 +54,6 @@ expect_out "console output leaves stdout empty" ""
 printf 'line one\nline two\n' | "$MVM" run --root "$ROOT" --memory 256 -- /bin/sh -c 'cat; echo done' >"$WORK/out" 2>"$WORK/err"
 RC=$?
 expect_eq "stdin piped into the guest" "line one|line two|done|" "$(tr '\n' '|' <"$WORK/out")"
-expect_eq "stdin pipe status" 0 "$RC"
+expect_rc "stdin pipe status" 0
 
 finish

@@ -15,7 +15,7 @@ mvm_run -v "$SHARE:/mnt/share" -- /bin/cat /mnt/share/from-host.txt
 expect_out "host file read in guest" "host content"
 
 mvm_run -v "$SHARE:/mnt/share" -- /bin/sh -c 'echo guest wrote this >/mnt/share/from-guest.txt; mkdir /mnt/share/d; echo x >/mnt/share/d/f'
-expect_eq "guest write status" 0 "$RC"
+expect_rc "guest write status" 0
 expect_eq "guest write seen on host" "guest wrote this" "$(cat "$SHARE/from-guest.txt" 2>/dev/null)"
 expect_eq "guest mkdir seen on host" "x" "$(cat "$SHARE/d/f" 2>/dev/null)"
 
