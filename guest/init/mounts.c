@@ -14,10 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The FUSE server acts with the VMM's credentials for most requests, so the
- * guest kernel must check permissions itself (uid, gid, mode), as for any
- * local filesystem. */
-#define VIRTIOFS_OPTS "default_permissions"
 
 int init_mkdir_p(const char *path, mode_t mode)
 {
@@ -84,7 +80,7 @@ int init_mount_devtmpfs(const char *path)
 
 int init_switch_root(void)
 {
-	if (do_mount(MVM_ROOT_TAG, INIT_NEWROOT, "virtiofs", 0, VIRTIOFS_OPTS) < 0)
+	if (do_mount(MVM_ROOT_TAG, INIT_NEWROOT, "virtiofs", 0, NULL) < 0)
 		return -1;
 	/* The new root gets its own devtmpfs; init's console fds stay open. */
 	if (umount2("/dev", MNT_DETACH) < 0)
@@ -153,7 +149,7 @@ int init_mount_system(void)
 int init_mount_shares(const struct init_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_mounts; i++)
-		if (do_mount(cfg->mounts[i].tag, cfg->mounts[i].path, "virtiofs", 0, VIRTIOFS_OPTS) < 0)
+		if (do_mount(cfg->mounts[i].tag, cfg->mounts[i].path, "virtiofs", 0, NULL) < 0)
 			return -1;
 	return 0;
 }

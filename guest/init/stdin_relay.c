@@ -56,8 +56,11 @@ void stdin_relay_read(struct stdin_relay *r)
 	if (r->eof_known && r->eof_at - r->relayed < want)
 		want = (size_t)(r->eof_at - r->relayed);
 	ssize_t n = read(r->src, r->buf, want);
-	if (n <= 0)
+	if (n <= 0) {
+		init_debug("stdin: read: %zd (%s)", n, n < 0 ? strerror(errno) : "0");
 		return; /* EAGAIN; a console has no EOF of its own */
+	}
+	init_debug("stdin: %zd bytes", n);
 	r->len = (size_t)n;
 	r->off = 0;
 	r->relayed += (uint64_t)n;
@@ -85,6 +88,7 @@ void stdin_relay_write(struct stdin_relay *r)
 
 void stdin_relay_eof(struct stdin_relay *r, uint64_t total)
 {
+	init_debug("stdin: host input ends after %llu bytes", (unsigned long long)total);
 	r->eof_known = true;
 	r->eof_at = total;
 	maybe_finish(r);
