@@ -14,3 +14,10 @@ kernel:
 harness-kernel:
 	@path=$$(guest/kernel/build-kernel harness scripts/harness/harness.config | tail -n 1) && \
 	echo "harness kernel: $$path"
+
+# Installs the guest kernel where the library looks after MVM_KERNEL
+# (docs/kernel.md): $(PREFIX)/share/mvm/vmlinux.
+.PHONY: install-kernel
+install-kernel: kernel
+	install -d $(DESTDIR)$(PREFIX)/share/mvm
+	install -m 644 $(BUILD)/vmlinux $(DESTDIR)$(PREFIX)/share/mvm/vmlinux

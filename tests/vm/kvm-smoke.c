@@ -10,6 +10,7 @@
  * A diagnostic for scripts/with-kvm and tests/vm, not part of libmvm.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdint.h>
@@ -25,6 +26,17 @@
 /* More exits than the two expected ones means the guest is not doing what
  * the code says (e.g. KVM emulating and failing); stop instead of spinning. */
 #define MAX_RUNS 16
+/* The guest needs microseconds; a guest that makes no progress for this
+ * long is stuck, and saying where beats hanging the test run. */
+#define WATCHDOG_SECONDS 10
+
+static volatile sig_atomic_t watchdog_fired;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	watchdog_fired = 1;
+}
 
 static const uint8_t guest_code[] = {
 	0xb0, SMOKE_VALUE, /* mov al, 42 */
@@ -76,6 +88,16 @@ static int run_guest(int vcpu, struct kvm_run *run)
 	int saw_io = 0;
 	for (int i = 0; i < MAX_RUNS; i++) {
 		if (ioctl(vcpu, KVM_RUN, 0) < 0) {
+			if (errno == EINTR && watchdog_fired) {
+				struct kvm_regs regs;
+				if (ioctl(vcpu, KVM_GET_REGS, &regs) < 0)
+					return fail("KVM_GET_REGS after the watchdog");
+				fprintf(stderr,
+					"kvm-smoke: guest made no exit for %d s (run %d, rip 0x%llx, rax 0x%llx)\n",
+					WATCHDOG_SECONDS, i, (unsigned long long)regs.rip,
+					(unsigned long long)regs.rax);
+				return 1;
+			}
 			if (errno == EINTR)
 				continue;
 			return fail("KVM_RUN");
@@ -158,7 +180,13 @@ int main(void)
 
 	if (setup_real_mode(vcpu) != 0)
 		return 1;
+	/* No SA_RESTART: the signal must interrupt KVM_RUN with EINTR. */
+	struct sigaction sa = {.sa_handler = on_alarm};
+	if (sigaction(SIGALRM, &sa, NULL) < 0)
+		return fail("sigaction SIGALRM");
+	alarm(WATCHDOG_SECONDS);
 	int rc = run_guest(vcpu, run);
+	alarm(0);
 	munmap(run, (size_t)run_size);
 	munmap(mem, 0x1000);
 	close(vcpu);
