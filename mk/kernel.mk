@@ -5,14 +5,14 @@
 .PHONY: kernel harness-kernel
 
 kernel:
-	@path=$$(guest/kernel/build-kernel kernel guest/kernel/mvm.config | tail -n 1) && \
+	@out=$$(guest/kernel/build-kernel kernel guest/kernel/mvm.config) && path=$$(echo "$$out" | tail -n 1) && \
 	mkdir -p $(BUILD) && ln -sfn "$$path" $(BUILD)/vmlinux && \
 	echo "kernel: $$path"
 
 # The kernel of the scripts/with-kvm QEMU machine (KVM built in). with-kvm
 # builds it on first use; this target only lets it be built ahead of time.
 harness-kernel:
-	@path=$$(guest/kernel/build-kernel harness scripts/harness/harness.config | tail -n 1) && \
+	@out=$$(guest/kernel/build-kernel harness scripts/harness/harness.config) && path=$$(echo "$$out" | tail -n 1) && \
 	echo "harness kernel: $$path"
 
 # Installs the guest kernel where the library looks after MVM_KERNEL

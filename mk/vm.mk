@@ -1,15 +1,40 @@
-# VM integration tests: `make check-vm` runs tests/vm/run through
-# scripts/with-kvm, i.e. directly where /dev/kvm can boot guests, else inside
-# the QEMU-TCG harness machine (docs/with-kvm.md).
+# VM integration tests and benchmarks. `make check-vm` runs tests/vm/run
+# through scripts/with-kvm, i.e. directly where /dev/kvm can boot guests,
+# else inside the QEMU-TCG harness machine (docs/with-kvm.md). The tests
+# drive the sanitized CLI and library, so real guest traffic runs the VMM
+# under ASan and UBSan. MVM_KERNEL pins the guest kernel to this worktree's
+# build/vmlinux: <cache>/kernel/current is shared by every worktree using the
+# same cache and points at whichever built last.
 VM_KVM_SMOKE := $(BUILD)/vm/kvm-smoke
+VM_CONCURRENT := $(BUILD)/tests/vm/concurrent_vms
+BENCH_MKINITRD := $(BUILD)/bench/mkinitrd
 
-.PHONY: check-vm vm-tools
-vm-tools: $(VM_KVM_SMOKE)
+.PHONY: check-vm vm-tools bench test
+vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT)
 
 # A diagnostic, not part of libmvm: proves /dev/kvm executes guest code.
 $(VM_KVM_SMOKE): tests/vm/kvm-smoke.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $<
 
+$(VM_CONCURRENT): $(BUILD)/san/tests/vm/concurrent_vms.o $(BUILD)/libmvm-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
+
 check-vm: kernel rootfs cli vm-tools
-	@BUILD=$(BUILD) MVM=$(BUILD)/mvm KVM_SMOKE=$(VM_KVM_SMOKE) scripts/with-kvm tests/vm/run
+	@BUILD=$(BUILD) MVM=$(BUILD)/mvm-san MVM_KERNEL=$(abspath $(BUILD)/vmlinux) KVM_SMOKE=$(VM_KVM_SMOKE) \
+	    scripts/with-kvm tests/vm/run
+
+# Everything CI runs, ending with one total line.
+test:
+	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory check-vm
+	@scripts/test-summary unit cli vm
+
+$(BENCH_MKINITRD): $(BUILD)/obj/bench/mkinitrd.o $(BUILD)/libmvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmvm.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
+
+# Boot-to-exit of mvm against QEMU microvm on the same kernel and root.
+bench: kernel rootfs cli $(BENCH_MKINITRD)
+	@BUILD=$(BUILD) scripts/with-kvm bench/boot.sh

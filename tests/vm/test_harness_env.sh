@@ -11,8 +11,8 @@ rm -rf "$d"
 
 if [ "${MVM_IN_HARNESS:-}" = 1 ]; then
 	fstype=$(awk '$2 == "/tmp" { t = $3 } END { print t }' /proc/mounts)
-	expect_eq harness_tmp_is_tmpfs "$fstype" tmpfs
-	expect_eq harness_nested_mode "${MVM_WITH_KVM:-}" direct
+	expect_eq harness_tmp_is_tmpfs tmpfs "$fstype"
+	expect_eq harness_nested_mode direct "${MVM_WITH_KVM:-}"
 	n=$(grep -c '^processor' /proc/cpuinfo)
 	if [ "$n" -ge 2 ]; then ok harness_smp; else fail harness_smp "$n CPUs, tests need 2"; fi
 fi

@@ -8,7 +8,7 @@ if [ ! -x "$KVM_SMOKE" ]; then
 fi
 
 out=$("$KVM_SMOKE" 2>&1) && rc=0 || rc=$?
-expect_eq kvm_smoke_status "$rc" 0
+expect_eq kvm_smoke_status 0 "$rc"
 case $out in
 *"guest wrote 42 to port 0x10, then halted"*) ok kvm_smoke_output ;;
 *) fail kvm_smoke_output "unexpected output: $out" ;;
