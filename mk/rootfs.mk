@@ -3,10 +3,11 @@
 ROOTFS_BUSYBOX ?= /bin/busybox
 
 .PHONY: rootfs
-rootfs: $(BUILD)/rootfs.stamp
+rootfs: $(BUILD)/rootfs/bin/busybox
 
-# The stamp lives next to the tree, not in it: the guest sees the whole tree.
-$(BUILD)/rootfs.stamp: scripts/make-rootfs $(ROOTFS_BUSYBOX)
+# make-rootfs rebuilds the whole tree (into a temporary dir, then renames),
+# so its busybox is a fresh file whenever the tree is; no stamp file, which
+# the guest would see.
+$(BUILD)/rootfs/bin/busybox: scripts/make-rootfs $(ROOTFS_BUSYBOX)
 	@mkdir -p $(BUILD)
 	scripts/make-rootfs $(BUILD)/rootfs $(ROOTFS_BUSYBOX)
-	@touch $@

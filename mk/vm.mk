@@ -2,7 +2,9 @@
 # through scripts/with-kvm, i.e. directly where /dev/kvm can boot guests,
 # else inside the QEMU-TCG harness machine (docs/with-kvm.md). The tests
 # drive the sanitized CLI and library, so real guest traffic runs the VMM
-# under ASan and UBSan.
+# under ASan and UBSan. MVM_KERNEL pins the guest kernel to this worktree's
+# build/vmlinux: <cache>/kernel/current is shared by every worktree using the
+# same cache and points at whichever built last.
 VM_KVM_SMOKE := $(BUILD)/vm/kvm-smoke
 VM_CONCURRENT := $(BUILD)/tests/vm/concurrent_vms
 BENCH_MKINITRD := $(BUILD)/bench/mkinitrd
@@ -20,7 +22,8 @@ $(VM_CONCURRENT): $(BUILD)/san/tests/vm/concurrent_vms.o $(BUILD)/libmvm-san.a
 	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 
 check-vm: kernel rootfs cli vm-tools
-	@BUILD=$(BUILD) MVM=$(BUILD)/mvm-san KVM_SMOKE=$(VM_KVM_SMOKE) scripts/with-kvm tests/vm/run
+	@BUILD=$(BUILD) MVM=$(BUILD)/mvm-san MVM_KERNEL=$(abspath $(BUILD)/vmlinux) KVM_SMOKE=$(VM_KVM_SMOKE) \
+	    scripts/with-kvm tests/vm/run
 
 # Everything CI runs, ending with one total line.
 test:
@@ -34,4 +37,4 @@ $(BENCH_MKINITRD): $(BUILD)/obj/bench/mkinitrd.o $(BUILD)/libmvm.a
 
 # Boot-to-exit of mvm against QEMU microvm on the same kernel and root.
 bench: kernel rootfs cli $(BENCH_MKINITRD)
-	@BUILD=$(BUILD) scripts/with-kvm bench/boot.sh
+	@BUILD=$(BUILD) MVM_KERNEL=$(abspath $(BUILD)/vmlinux) scripts/with-kvm bench/boot.sh
