@@ -63,6 +63,10 @@ enum mvm_cfg_record {
  * that many bytes from hvc0. Both consoles must be in raw mode in the
  * guest (no echo, no line editing) for the count to match. */
 #define MVM_CTRL_STDIN_EOF 'E'
+/* Guest -> host on hvc2, once mvm-init has opened hvc0 and hvc2: the host
+ * holds all console input until then, because the guest driver drops
+ * input that arrives before a console's tty is attached. */
+#define MVM_CTRL_READY 'R'
 
 /* ---- Exit status ---------------------------------------------------- */
 /* mvm-init reports the program's exit status with one 32-bit port write

@@ -118,7 +118,7 @@ static int open_consoles(int *hvc0, int *hvc2)
 	}
 	if (init_console_make_raw(*hvc0) < 0)
 		init_debug("raw mode on %s: %s", MVM_HVC_STDOUT, strerror(errno));
-	*hvc2 = open(MVM_HVC_CONTROL, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	*hvc2 = open(MVM_HVC_CONTROL, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (*hvc2 < 0)
 		init_debug("open %s: %s (no control channel)", MVM_HVC_CONTROL, strerror(errno));
 	else if (init_console_make_raw(*hvc2) < 0)
@@ -167,6 +167,13 @@ static __attribute__((noreturn)) void run(void)
 	    fcntl(stdin_pipe[1], F_SETFL, O_NONBLOCK) < 0) {
 		init_err("stdin pipe: %s", strerror(errno));
 		goto out;
+	}
+	/* Both consoles are attached and raw: the host may send input now. */
+	if (hvc2 >= 0) {
+		const char ready = MVM_CTRL_READY;
+		if (write(hvc2, &ready, 1) != 1)
+			init_err("%s: cannot announce readiness: %s", MVM_HVC_CONTROL,
+				 strerror(errno));
 	}
 	struct init_stdio io = {.in = stdin_pipe[0], .out = hvc0, .err = 2};
 	pid_t pid = init_run_start(&cfg, envp, &io, &child_mask, &status);

@@ -36,6 +36,8 @@ struct virtio_console {
 	bool in_polling;    /* ... with EPOLLIN enabled */
 	bool in_plain_file; /* epoll refuses it (regular file, /dev/null): read on demand */
 	bool in_eof;
+	/* Input waits for virtio_console_release_input(): see console.h. */
+	bool held;
 	uint64_t delivered;
 	size_t inject_len;
 	uint8_t inject[CONSOLE_INJECT_MAX];
@@ -124,7 +126,7 @@ static void rx_work(struct virtio_dev *d, bool resume_polling)
 {
 	struct virtio_console *c = virtio_dev_priv(d);
 	pthread_mutex_lock(&c->rx_lock);
-	if (!c->active) {
+	if (!c->active || c->held) {
 		pthread_mutex_unlock(&c->rx_lock);
 		return;
 	}
@@ -226,6 +228,25 @@ static void tx_work(struct virtio_dev *d)
 
 /* ---- ops ---------------------------------------------------------------- */
 
+/* Puts in_fd on the event loop (once). */
+static int watch_input_locked(struct virtio_dev *d, struct virtio_console *c, mvm_error **err)
+{
+	if (c->p.in_fd < 0 || c->in_eof || c->in_registered || c->in_plain_file)
+		return 0;
+	mvm_error *e = NULL;
+	int rc = 0;
+	if (event_loop_add(loop_of(d), c->p.in_fd, EPOLLIN, input_ready, d, &e) == 0) {
+		c->in_registered = c->in_polling = true;
+	} else if (mvm_error_get_errno(e) == EPERM) {
+		c->in_plain_file = true; /* always readable: no polling */
+	} else {
+		mvm_err_merge(err, &e);
+		rc = mvm_err_wrap(err, "console: watching input fd %d", c->p.in_fd);
+	}
+	mvm_error_free(e);
+	return rc;
+}
+
 static void console_notify(struct virtio_dev *d, uint16_t q)
 {
 	if (q == RX_Q)
@@ -240,18 +261,9 @@ static int console_activate(struct virtio_dev *d, mvm_error **err)
 	int rc = 0;
 	pthread_mutex_lock(&c->rx_lock);
 	c->active = true;
-	if (c->p.in_fd >= 0 && !c->in_eof && !c->in_registered && !c->in_plain_file) {
-		mvm_error *e = NULL;
-		if (event_loop_add(loop_of(d), c->p.in_fd, EPOLLIN, input_ready, d, &e) == 0) {
-			c->in_registered = c->in_polling = true;
-		} else if (mvm_error_get_errno(e) == EPERM) {
-			c->in_plain_file = true; /* always readable: no polling */
-		} else {
-			mvm_err_merge(err, &e);
-			rc = mvm_err_wrap(err, "console: watching input fd %d", c->p.in_fd);
-			c->active = false;
-		}
-		mvm_error_free(e);
+	if (!c->held && watch_input_locked(d, c, err) < 0) {
+		c->active = false;
+		rc = -1;
 	}
 	pthread_mutex_unlock(&c->rx_lock);
 	return rc;
@@ -309,6 +321,7 @@ struct virtio_console *virtio_console_new(const struct virtio_console_params *p,
 		return NULL;
 	}
 	c->p = *p;
+	c->held = p->hold_input;
 	pthread_mutex_init(&c->rx_lock, NULL);
 	pthread_mutex_init(&c->tx_lock, NULL);
 	return c;
@@ -327,11 +340,24 @@ int virtio_console_inject(struct virtio_dev *d, const void *buf, size_t len, mvm
 	}
 	memcpy(c->inject + c->inject_len, buf, len);
 	c->inject_len += len;
-	bool pushed = c->active && flush_inject_locked(d, c);
+	bool pushed = c->active && !c->held && flush_inject_locked(d, c);
 	pthread_mutex_unlock(&c->rx_lock);
 	if (pushed)
 		virtio_dev_signal_used(d, RX_Q);
 	return 0;
+}
+
+int virtio_console_release_input(struct virtio_dev *d, mvm_error **err)
+{
+	struct virtio_console *c = virtio_dev_priv(d);
+	pthread_mutex_lock(&c->rx_lock);
+	bool was_held = c->held;
+	c->held = false;
+	int rc = was_held && c->active ? watch_input_locked(d, c, err) : 0;
+	pthread_mutex_unlock(&c->rx_lock);
+	if (was_held)
+		rx_work(d, false);
+	return rc;
 }
 
 int virtio_console_send_stdin_eof(struct virtio_dev *d, uint64_t delivered, mvm_error **err)

@@ -42,6 +42,12 @@ struct virtio_console_params {
 	 * error) after `delivered` bytes reached the guest. May be NULL. */
 	void (*on_input_eof)(void *ctx, uint64_t delivered);
 	void *eof_ctx;
+	/* Deliver nothing (in_fd bytes or injected ones) until
+	 * virtio_console_release_input(). A single-port console has no
+	 * handshake: Linux's virtio_console discards input that arrives between
+	 * the driver filling its receive queue and attaching the hvc tty, so
+	 * input must wait until the guest says it is listening. */
+	bool hold_input;
 };
 
 extern const struct virtio_dev_ops virtio_console_ops;
@@ -53,6 +59,10 @@ struct virtio_console *virtio_console_new(const struct virtio_console_params *p,
 int virtio_console_inject(struct virtio_dev *d, const void *buf, size_t len, mvm_error **err);
 /* Injects "E<delivered>\n" (MVM_CTRL_STDIN_EOF) into the control console d. */
 int virtio_console_send_stdin_eof(struct virtio_dev *d, uint64_t delivered, mvm_error **err);
+
+/* Ends hold_input: starts reading in_fd and flushes injected bytes. Call
+ * on the event loop thread. */
+int virtio_console_release_input(struct virtio_dev *d, mvm_error **err);
 
 /* Bytes of in_fd delivered to the guest so far. */
 uint64_t virtio_console_delivered(struct virtio_dev *d);

@@ -19,6 +19,9 @@
 #include "vmm/guest_config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +37,9 @@ struct devices {
 	struct virtio_mmio *control;
 	struct fuse_server *fs[LAYOUT_VIRTIO_MAX_DEVICES];
 	unsigned n_fs;
+	/* hvc2's output: mvm-init says MVM_CTRL_READY here. */
+	int ready_pipe[2];
+	bool ready;
 };
 
 static int add_device(struct devices *d, const struct virtio_dev_ops *ops, void *priv,
@@ -66,6 +72,24 @@ static void stdin_eof(void *ctx, uint64_t delivered)
 	mvm_error_free(e);
 }
 
+/* mvm-init has attached hvc0 and hvc2: input may flow. */
+static void guest_ready(void *opaque, uint32_t events)
+{
+	struct vmm *v = opaque;
+	struct devices *d = v->devices;
+	char buf[64];
+	ssize_t n = read(d->ready_pipe[0], buf, sizeof(buf));
+	if (n <= 0 || d->ready || memchr(buf, MVM_CTRL_READY, (size_t)n) == NULL)
+		return;
+	d->ready = true;
+	mvm_error *e = NULL;
+	if (virtio_console_release_input(virtio_mmio_dev(d->mmio[0]), &e) < 0 ||
+	    virtio_console_release_input(virtio_mmio_dev(d->control), &e) < 0)
+		log_warn(v->log, "console input: %s", mvm_error_get_message(e));
+	mvm_error_free(e);
+	log_debug(v->log, "guest consoles ready: input released");
+}
+
 static int add_console(struct devices *d, int in_fd, int out_fd, struct vmm *eof_vmm,
 		       mvm_error **err)
 {
@@ -74,6 +98,7 @@ static int add_console(struct devices *d, int in_fd, int out_fd, struct vmm *eof
 		.out_fd = out_fd,
 		.on_input_eof = eof_vmm ? stdin_eof : NULL,
 		.eof_ctx = eof_vmm,
+		.hold_input = true,
 	};
 	return add_device(d, &virtio_console_ops, virtio_console_new(&p, err), err);
 }
@@ -111,10 +136,16 @@ int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err
 	if (d == NULL)
 		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "allocate devices");
 	v->devices = d;
+	d->ready_pipe[0] = d->ready_pipe[1] = -1;
 	d->host = (struct virtio_host){
 		.mem = &v->mem, .vm_fd = v->kvm.vm_fd, .loop = v->loop, .log = v->log};
+	if (pipe2(d->ready_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return mvm_err_sys(err, "pipe for the control console");
+	if (event_loop_add(v->loop, d->ready_pipe[0], EPOLLIN, guest_ready, v, err) < 0)
+		return -1;
 	if (add_console(d, stdio->in_fd, stdio->out_fd, stdio->in_fd >= 0 ? v : NULL, err) < 0 ||
-	    add_console(d, -1, stdio->err_fd, NULL, err) < 0 || add_console(d, -1, -1, NULL, err) < 0)
+	    add_console(d, -1, stdio->err_fd, NULL, err) < 0 ||
+	    add_console(d, -1, d->ready_pipe[1], NULL, err) < 0)
 		return -1;
 	d->control = d->mmio[2];
 	/* Without a host stdin the program must read EOF at once, not hang. */
@@ -188,6 +219,12 @@ void devices_destroy(struct vmm *v)
 		virtio_mmio_free(d->mmio[i]);
 	for (unsigned i = 0; i < d->n_fs; i++)
 		fuse_server_free(d->fs[i]);
+	if (d->ready_pipe[0] >= 0) {
+		event_loop_del(v->loop, d->ready_pipe[0]);
+		close(d->ready_pipe[0]);
+	}
+	if (d->ready_pipe[1] >= 0)
+		close(d->ready_pipe[1]);
 	free(d);
 	v->devices = NULL;
 }
