@@ -76,14 +76,22 @@ static int setup(void **state)
 	return 0;
 }
 
-static void start_console(struct fixture *f, int in_fd, int out_fd)
+static void start_console_held(struct fixture *f, int in_fd, int out_fd, bool hold)
 {
-	struct virtio_console_params p = {
-	    .in_fd = in_fd, .out_fd = out_fd, .on_input_eof = on_eof, .eof_ctx = f};
+	struct virtio_console_params p = {.in_fd = in_fd,
+					  .out_fd = out_fd,
+					  .on_input_eof = on_eof,
+					  .eof_ctx = f,
+					  .hold_input = hold};
 	struct virtio_console *c = virtio_console_new(&p, NULL);
 	assert_non_null(c);
 	f->m = virtio_mmio_new(&virtio_console_ops, c, &f->host, 0xd0000000, 5, NULL);
 	assert_non_null(f->m);
+}
+
+static void start_console(struct fixture *f, int in_fd, int out_fd)
+{
+	start_console_held(f, in_fd, out_fd, false);
 }
 
 static void bring_up(struct fixture *f)
@@ -256,6 +264,31 @@ static void inject_control_bytes(void **state)
 	mvm_error_free(err);
 }
 
+/* Until the guest says it listens, neither in_fd bytes nor injected ones
+ * reach its buffers; then both do, in order. */
+static void held_input_waits_for_release(void **state)
+{
+	struct fixture *f = *state;
+	start_console_held(f, f->in_r, -1, true);
+	struct virtio_dev *d = virtio_mmio_dev(f->m);
+	bring_up(f);
+	add_rx(f, 64, true);
+	assert_int_equal(write(f->in_w, "early", 5), 5);
+	assert_int_equal(virtio_console_inject(d, "T", 1, NULL), 0);
+	sleep_ms(50);
+	assert_int_equal(fvq_used_idx(&f->g, &f->vq[RXQ]), 0);
+	assert_int_equal(virtio_console_delivered(d), 0);
+	assert_int_equal(virtio_console_release_input(d, NULL), 0);
+	add_rx(f, 64, true);
+	assert_true(wait_used(f, RXQ, 2));
+	assert_memory_equal(fg_ptr(&f->g, RXBUF), "T", 1);
+	assert_int_equal(fvq_used_elem(&f->g, &f->vq[RXQ], 1).len, 5);
+	assert_memory_equal(fg_ptr(&f->g, RXBUF + 0x1000), "early", 5);
+	/* A second release changes nothing. */
+	assert_int_equal(virtio_console_release_input(d, NULL), 0);
+	assert_int_equal(virtio_console_delivered(d), 5);
+}
+
 static void closed_reader_does_not_kill_process(void **state)
 {
 	struct fixture *f = *state;
@@ -342,6 +375,7 @@ int main(void)
 	    T(input_eof_is_reported_once),
 	    T(plain_file_input),
 	    T(inject_control_bytes),
+	    T(held_input_waits_for_release),
 	    T(closed_reader_does_not_kill_process),
 	    T(full_nonblocking_out_fd_gets_everything),
 	    T(reset_stops_input),
