@@ -56,4 +56,36 @@ RC=$?
 expect_eq "stdin piped into the guest" "line one|line two|done|" "$(tr '\n' '|' <"$WORK/out")"
 expect_rc "stdin pipe status" 0
 
+# Ctrl-C: the CLI passes SIGINT to the program, whose death ends the VM.
+# A program that ignores it is stopped by a second one (status 137).
+start_bg() {
+	"$MVM" run --root "$ROOT" --memory 256 -- /bin/sh -c "$1" >"$WORK/out" 2>"$WORK/err" </dev/null &
+	BG=$!
+	for _ in $(seq 1 900); do
+		grep -q started "$WORK/out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+if start_bg 'echo started; exec sleep 60'; then
+	kill -INT "$BG"
+	wait "$BG"
+	RC=$?
+	expect_rc "SIGINT reaches the program (130)" 130
+else
+	fail "SIGINT reaches the program (130)" "the program never started: $(head -c 300 "$WORK/err")"
+	kill -KILL "$BG"
+fi
+if start_bg 'trap "" INT; echo started; while :; do sleep 1; done'; then
+	kill -INT "$BG"
+	sleep 1
+	kill -INT "$BG"
+	wait "$BG"
+	RC=$?
+	expect_rc "second SIGINT stops the VM (137)" 137
+else
+	fail "second SIGINT stops the VM (137)" "the program never started: $(head -c 300 "$WORK/err")"
+	kill -KILL "$BG"
+fi
+
 finish
