@@ -56,6 +56,14 @@ RC=$?
 expect_eq "stdin piped into the guest" "line one|line two|done|" "$(tr '\n' '|' <"$WORK/out")"
 expect_rc "stdin pipe status" 0
 
+# virtio-rng feeds the guest's hwrng.
+mvm_run -- /bin/sh -c 'cat /sys/class/misc/hw_random/rng_current; head -c 64 /dev/hwrng | wc -c'
+expect_out "virtio-rng is the guest hwrng" "$(printf 'virtio_rng.0\n64')"
+
+# mvm-init's mounts.
+mvm_run -- /bin/sh -c 'for m in / /proc /sys /dev /dev/pts /dev/shm /tmp; do awk -v m=$m '"'"'$2 == m {print m, $3}'"'"' /proc/mounts | head -1; done'
+expect_out "guest mounts" "$(printf '/ virtiofs\n/proc proc\n/sys sysfs\n/dev devtmpfs\n/dev/pts devpts\n/dev/shm tmpfs\n/tmp tmpfs')"
+
 # Ctrl-C: the CLI passes SIGINT to the program, whose death ends the VM.
 # A program that ignores it is stopped by a second one (status 137).
 start_bg() {
