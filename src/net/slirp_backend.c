@@ -23,6 +23,17 @@
 #define ETHERTYPE_IPV4 0x0800u
 #define ETHERTYPE_ARP 0x0806u
 
+/* Frames for the guest wait here while it has no rx buffers (QEMU queues
+ * them too): dropping them would leave recovery to TCP's retransmission
+ * timers and cut throughput. Bounded; beyond it frames are dropped. */
+#define PENDING_MAX_BYTES (4u << 20)
+
+struct pending_frame {
+	struct pending_frame *next;
+	size_t len;
+	uint8_t data[];
+};
+
 struct backend_timer {
 	struct backend_timer *next;
 	SlirpTimerId id;
@@ -40,6 +51,9 @@ struct slirp_backend {
 	struct pollfd *pfds;
 	unsigned n_pfds, cap_pfds;
 	uint64_t filtered;
+	struct pending_frame *pending_head, **pending_tail;
+	size_t pending_bytes;
+	uint64_t rx_dropped;
 
 	int wake_fd;
 	bool stop;
@@ -84,12 +98,43 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Delivers queued frames in order until the guest runs out of buffers. */
+static void flush_pending_locked(struct slirp_backend *b)
+{
+	while (b->pending_head != NULL) {
+		struct pending_frame *p = b->pending_head;
+		if (b->cfg.deliver(b->cfg.deliver_ctx, p->data, p->len) < 0)
+			return;
+		b->pending_head = p->next;
+		if (b->pending_head == NULL)
+			b->pending_tail = &b->pending_head;
+		b->pending_bytes -= p->len;
+		free(p);
+	}
+}
+
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct slirp_backend *b = opaque;
-	/* A dropped frame is not an I/O error: TCP retransmits (libslirp.h). */
-	if (b->cfg.deliver)
-		b->cfg.deliver(b->cfg.deliver_ctx, buf, len);
+	if (b->cfg.deliver == NULL)
+		return (ssize_t)len;
+	flush_pending_locked(b);
+	if (b->pending_head == NULL && b->cfg.deliver(b->cfg.deliver_ctx, buf, len) == 0)
+		return (ssize_t)len;
+	/* A dropped frame is not an I/O error for slirp: TCP retransmits. */
+	struct pending_frame *p = NULL;
+	if (b->pending_bytes + len <= PENDING_MAX_BYTES)
+		p = malloc(sizeof(*p) + len);
+	if (p == NULL) {
+		b->rx_dropped++;
+		return (ssize_t)len;
+	}
+	p->next = NULL;
+	p->len = len;
+	memcpy(p->data, buf, len);
+	*b->pending_tail = p;
+	b->pending_tail = &p->next;
+	b->pending_bytes += len;
 	return (ssize_t)len;
 }
 
@@ -255,8 +300,10 @@ static void *net_thread(void *arg)
 		int poll_errno = errno;
 
 		pthread_mutex_lock(&b->lock);
-		if (rc > 0 && (b->pfds[0].revents & POLLIN))
+		if (rc > 0 && (b->pfds[0].revents & POLLIN)) {
 			drain_wake(b);
+			flush_pending_locked(b); /* maybe the guest added rx buffers */
+		}
 		if (rc < 0 && poll_errno != EINTR)
 			log_warn(b->cfg.log, "slirp: poll: %s", strerror(poll_errno));
 		slirp_pollfds_poll(b->slirp, rc < 0, get_revents, b);
@@ -348,6 +395,7 @@ struct slirp_backend *slirp_backend_new(const struct slirp_backend_config *cfg, 
 	}
 	b->cfg = *cfg;
 	b->addrs = a;
+	b->pending_tail = &b->pending_head;
 	b->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	b->cap_pfds = POLLFDS_INITIAL;
 	b->pfds = calloc(b->cap_pfds, sizeof(*b->pfds));
@@ -431,6 +479,22 @@ int slirp_backend_start(struct slirp_backend *b, mvm_error **err)
 	return 0;
 }
 
+uint64_t slirp_backend_rx_dropped(struct slirp_backend *b)
+{
+	pthread_mutex_lock(&b->lock);
+	uint64_t v = b->rx_dropped;
+	pthread_mutex_unlock(&b->lock);
+	return v;
+}
+
+size_t slirp_backend_pending_bytes(struct slirp_backend *b)
+{
+	pthread_mutex_lock(&b->lock);
+	size_t v = b->pending_bytes;
+	pthread_mutex_unlock(&b->lock);
+	return v;
+}
+
 uint64_t slirp_backend_filtered(struct slirp_backend *b)
 {
 	pthread_mutex_lock(&b->lock);
@@ -451,6 +515,11 @@ void slirp_backend_free(struct slirp_backend *b)
 		pthread_join(b->thread, NULL);
 	}
 	slirp_cleanup(b->slirp);
+	while (b->pending_head) {
+		struct pending_frame *p = b->pending_head;
+		b->pending_head = p->next;
+		free(p);
+	}
 	while (b->timers) {
 		struct backend_timer *t = b->timers;
 		b->timers = t->next;

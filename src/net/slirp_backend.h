@@ -13,7 +13,10 @@
  * slirp_pollfds_fill) and our earliest armed slirp timer: no busy polling.
  *
  * Frames slirp sends to the guest go to cfg.deliver, under the mutex, on
- * whichever thread drove slirp (network thread or tx thread).
+ * whichever thread drove slirp (network thread or tx thread). When deliver
+ * fails (no rx buffers) the frame and all later ones wait in a FIFO of at
+ * most 4 MiB, flushed when slirp_backend_wake() is called (the guest's rx
+ * kick) or the next frame arrives; beyond that bound frames are dropped.
  *
  * Addresses (slirp_net_addrs_for): see docs/net.md.
  */
@@ -63,6 +66,10 @@ int slirp_backend_start(struct slirp_backend *b, mvm_error **err);
 void slirp_backend_send(void *ctx, const struct iovec *frame, int n);
 /* virtio_net_params.rx_ready: wakes the network thread. */
 void slirp_backend_wake(void *ctx);
+/* Guest-bound frames dropped because the FIFO was full. */
+uint64_t slirp_backend_rx_dropped(struct slirp_backend *b);
+/* Bytes waiting in the FIFO for guest rx buffers. */
+size_t slirp_backend_pending_bytes(struct slirp_backend *b);
 /* Frames dropped by the local-only filter so far. */
 uint64_t slirp_backend_filtered(struct slirp_backend *b);
 /* Stops the thread, closes all sockets, frees. NULL is fine. */

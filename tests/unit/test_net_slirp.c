@@ -26,6 +26,8 @@ static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 struct sink {
 	pthread_mutex_t lock;
 	int frames;
+	bool refuse; /* the guest has no rx buffers */
+	int refused;
 	uint8_t last[1514];
 	size_t last_len;
 };
@@ -34,6 +36,11 @@ static int sink_deliver(void *ctx, const void *frame, size_t len)
 {
 	struct sink *s = ctx;
 	pthread_mutex_lock(&s->lock);
+	if (s->refuse) {
+		s->refused++;
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
 	s->frames++;
 	s->last_len = len < sizeof(s->last) ? len : sizeof(s->last);
 	memcpy(s->last, frame, s->last_len);
@@ -238,6 +245,38 @@ static void gateway_answers_arp_through_running_thread(void **state)
 	slirp_backend_free(b);
 }
 
+static void frames_wait_for_guest_buffers(void **state)
+{
+	struct sink s = {.lock = PTHREAD_MUTEX_INITIALIZER, .refuse = true};
+	struct slirp_backend *b = new_backend(&s, true);
+	assert_int_equal(slirp_backend_start(b, NULL), 0);
+	uint8_t f[64];
+	struct iovec iov = {f, arp_request(f, IP(10, 0, 2, 2))};
+	slirp_backend_send(b, &iov, 1);
+	for (int i = 0; i < 2000 && slirp_backend_pending_bytes(b) == 0; i++) {
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+	assert_true(slirp_backend_pending_bytes(b) >= 42);
+	pthread_mutex_lock(&s.lock);
+	assert_int_equal(s.frames, 0);
+	assert_true(s.refused >= 1);
+	s.refuse = false; /* the guest adds buffers and kicks */
+	pthread_mutex_unlock(&s.lock);
+	slirp_backend_wake(b);
+	assert_true(wait_frames(&s, 1));
+	pthread_mutex_lock(&s.lock);
+	assert_int_equal(s.last[21], 2); /* the queued ARP reply */
+	pthread_mutex_unlock(&s.lock);
+	for (int i = 0; i < 2000 && slirp_backend_pending_bytes(b) != 0; i++) {
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(slirp_backend_pending_bytes(b), 0);
+	assert_int_equal(slirp_backend_rx_dropped(b), 0);
+	slirp_backend_free(b);
+}
+
 static void local_only_filters_everything_but_the_gateway(void **state)
 {
 	struct sink s = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -287,6 +326,7 @@ int main(void)
 	    cmocka_unit_test(hostfwd_port_held_by_another_program_fails),
 	    cmocka_unit_test(hostfwd_bad_arguments),
 	    cmocka_unit_test(gateway_answers_arp_through_running_thread),
+	    cmocka_unit_test(frames_wait_for_guest_buffers),
 	    cmocka_unit_test(local_only_filters_everything_but_the_gateway),
 	    cmocka_unit_test(open_mode_does_not_filter),
 	};
