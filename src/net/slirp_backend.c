@@ -101,7 +101,7 @@ static int64_t now_ns(void)
 /* Delivers queued frames in order until the guest runs out of buffers. */
 static void flush_pending_locked(struct slirp_backend *b)
 {
-	while (b->pending_head != NULL) {
+	while (b->pending_head != NULL && b->cfg.deliver != NULL) {
 		struct pending_frame *p = b->pending_head;
 		if (b->cfg.deliver(b->cfg.deliver_ctx, p->data, p->len) < 0)
 			return;
@@ -466,6 +466,15 @@ int slirp_backend_add_hostfwd(struct slirp_backend *b, bool udp, const char *bin
 	}
 	slirp_backend_wake(b); /* poll the new listening socket */
 	return 0;
+}
+
+void slirp_backend_set_deliver(struct slirp_backend *b,
+			       int (*deliver)(void *ctx, const void *frame, size_t len), void *ctx)
+{
+	pthread_mutex_lock(&b->lock);
+	b->cfg.deliver = deliver;
+	b->cfg.deliver_ctx = ctx;
+	pthread_mutex_unlock(&b->lock);
 }
 
 int slirp_backend_start(struct slirp_backend *b, mvm_error **err)

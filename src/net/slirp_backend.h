@@ -60,6 +60,11 @@ struct slirp_backend *slirp_backend_new(const struct slirp_backend_config *cfg, 
  * with "host port N on ADDR is already in use" if the bind fails. */
 int slirp_backend_add_hostfwd(struct slirp_backend *b, bool udp, const char *bind_addr,
 			      uint16_t host_port, uint16_t guest_port, mvm_error **err);
+/* Sets (or replaces) cfg.deliver/deliver_ctx: the device that receives
+ * frames usually exists only after the backend (it needs the backend as
+ * its send_to_backend context). Any thread. */
+void slirp_backend_set_deliver(struct slirp_backend *b,
+			       int (*deliver)(void *ctx, const void *frame, size_t len), void *ctx);
 /* Starts the network thread. */
 int slirp_backend_start(struct slirp_backend *b, mvm_error **err);
 /* virtio_net_params.send_to_backend: one guest frame (ctx = backend). */
