@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The "host:guest" and "KEY=VALUE" string forms, with the reference's
  * splitting rules (SEMANTICS.md, "Parsing rules of the reference"). */
+#include "config/ipv4.h"
 #include "config/number.h"
+#include "config/port_spec.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 
@@ -87,6 +89,46 @@ int mvm_port_pair_parse(const char *s, mvm_port_pair *out, mvm_error **err)
 		    "invalid port mapping `%s`: guest port `%.*s` is not a number in 1..65535", s,
 		    (int)guest_len, guest);
 	*out = p;
+	return 0;
+}
+
+int net_port_spec_parse(const char *s, struct net_port_spec *out, mvm_error **err)
+{
+	if (s == NULL || *s == '\0')
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "invalid port mapping ``: expected [IP:]HOST:GUEST[/udp]");
+	size_t len = strlen(s);
+	bool udp = false;
+	const char *slash = strchr(s, '/');
+	if (slash != NULL) {
+		if (strcmp(slash + 1, "udp") == 0)
+			udp = true;
+		else if (strcmp(slash + 1, "tcp") != 0)
+			return mvm_err(err, MVM_ERR_INVALID, 0,
+				       "invalid port mapping `%s`: protocol `%s` is not tcp or udp",
+				       s, slash + 1);
+		len = (size_t)(slash - s);
+	}
+	cleanup_free char *body = strndup(s, len);
+	if (body == NULL)
+		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot store port mapping `%s`", s);
+	uint32_t ip = PORT_SPEC_DEFAULT_BIND;
+	const char *ports = body;
+	char *first = strchr(body, ':');
+	/* Two colons: the first field is the bind address (docker -p IP:H:G). */
+	if (first != NULL && strchr(first + 1, ':') != NULL) {
+		*first = '\0';
+		if (ipv4_parse(body, &ip, NULL) < 0)
+			return mvm_err(err, MVM_ERR_INVALID, 0,
+				       "invalid port mapping `%s`: bind address `%s` is not a dotted "
+				       "IPv4 address",
+				       s, body);
+		ports = first + 1;
+	}
+	mvm_port_pair p;
+	if (mvm_port_pair_parse(ports, &p, err) < 0)
+		return mvm_err_wrap(err, "in `%s`", s);
+	*out = (struct net_port_spec){.bind_ip = ip, .host = p.host, .guest = p.guest, .udp = udp};
 	return 0;
 }
 

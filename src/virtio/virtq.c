@@ -316,6 +316,27 @@ void virtq_push(struct virtq *q, const struct virtq_elem *e, uint32_t len)
 	pthread_mutex_unlock(&q->lock);
 }
 
+void virtq_push_many(struct virtq *q, struct virtq_elem *const *elems, const uint32_t *lens,
+		     unsigned n)
+{
+	pthread_mutex_lock(&q->lock);
+	bool any = false;
+	for (unsigned i = 0; i < n && q->ready; i++) {
+		const struct virtq_elem *e = elems[i];
+		if (e->generation != q->generation)
+			continue;
+		uint32_t len = lens[i] > e->write_len ? (uint32_t)e->write_len : lens[i];
+		struct virtq_used_elem *u = used_ring_p(q, q->used_idx % q->size);
+		__atomic_store_n(&u->id, e->head, __ATOMIC_RELAXED);
+		__atomic_store_n(&u->len, len, __ATOMIC_RELAXED);
+		q->used_idx++;
+		any = true;
+	}
+	if (any)
+		__atomic_store_n(used_idx_p(q), q->used_idx, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&q->lock);
+}
+
 bool virtq_should_signal(struct virtq *q)
 {
 	pthread_mutex_lock(&q->lock);

@@ -124,6 +124,11 @@ void virtq_unpop(struct virtq *q, const struct virtq_elem *e);
 /* Returns e to the driver with `len` bytes written (clamped to the writable
  * size). A stale element (popped before a reset) is dropped. */
 void virtq_push(struct virtq *q, const struct virtq_elem *e, uint32_t len);
+/* Pushes n elements and publishes them with one used->idx store, so the
+ * driver never sees part of the group (virtio-net mergeable rx buffers: the
+ * driver reads num_buffers entries at once, §5.1.6.4). */
+void virtq_push_many(struct virtq *q, struct virtq_elem *const *elems, const uint32_t *lens,
+		     unsigned n);
 /* After pushes: does the driver want an interrupt? With EVENT_IDX this is
  * the used_event test of §2.6.7.2; without, the NO_INTERRUPT flag. */
 bool virtq_should_signal(struct virtq *q);

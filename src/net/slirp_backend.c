@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "net/slirp_backend.h"
+
+#include "config/ipv4.h"
+#include "util/error.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <slirp/libslirp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Largest frame we linearize for slirp_input (virtio-net's bound). */
+#define FRAME_MAX 65550u
+#define POLLFDS_INITIAL 32u
+
+#define ETH_HLEN 14u
+#define ETHERTYPE_IPV4 0x0800u
+#define ETHERTYPE_ARP 0x0806u
+
+/* Frames for the guest wait here while it has no rx buffers (QEMU queues
+ * them too): dropping them would leave recovery to TCP's retransmission
+ * timers and cut throughput. Bounded; beyond it frames are dropped. */
+#define PENDING_MAX_BYTES (4u << 20)
+
+struct pending_frame {
+	struct pending_frame *next;
+	size_t len;
+	uint8_t data[];
+};
+
+struct backend_timer {
+	struct backend_timer *next;
+	SlirpTimerId id;
+	void *cb_opaque;
+	int64_t expire_ms; /* -1: not armed */
+};
+
+struct slirp_backend {
+	struct slirp_backend_config cfg;
+	struct slirp_net_addrs addrs;
+
+	pthread_mutex_t lock; /* every slirp_* call, timers, pollfds */
+	Slirp *slirp;
+	struct backend_timer *timers;
+	struct pollfd *pfds;
+	unsigned n_pfds, cap_pfds;
+	uint64_t filtered;
+	struct pending_frame *pending_head, **pending_tail;
+	size_t pending_bytes;
+	uint64_t rx_dropped;
+
+	int wake_fd;
+	bool stop;
+	bool thread_started;
+	pthread_t thread;
+	uint8_t frame[FRAME_MAX];
+};
+
+/* ---- addresses ------------------------------------------------------------ */
+
+int slirp_net_addrs_for(uint32_t assigned_ip, struct slirp_net_addrs *out, mvm_error **err)
+{
+	uint32_t ip = assigned_ip ? assigned_ip : 0x0a00020fu; /* 10.0.2.15 */
+	uint32_t host = ip & 0xffu, net = ip & 0xffffff00u;
+	if (host == 0 || host == 255) {
+		char s[IPV4_STR_MAX];
+		ipv4_format(ip, s);
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "assigned IP %s: the last number must be 1..254 (the guest's "
+			       "network is the /24 around it)",
+			       s);
+	}
+	out->network = net;
+	out->netmask = 0xffffff00u;
+	out->guest = ip;
+	out->gateway = net | (host == 2 ? 1u : 2u);
+	out->dns = net | (host == 3 ? 4u : 3u);
+	return 0;
+}
+
+static struct in_addr in4(uint32_t host_order)
+{
+	return (struct in_addr){.s_addr = htonl(host_order)};
+}
+
+/* ---- slirp callbacks (all run under b->lock) ----------------------------- */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Delivers queued frames in order until the guest runs out of buffers. */
+static void flush_pending_locked(struct slirp_backend *b)
+{
+	while (b->pending_head != NULL && b->cfg.deliver != NULL) {
+		struct pending_frame *p = b->pending_head;
+		if (b->cfg.deliver(b->cfg.deliver_ctx, p->data, p->len) < 0)
+			return;
+		b->pending_head = p->next;
+		if (b->pending_head == NULL)
+			b->pending_tail = &b->pending_head;
+		b->pending_bytes -= p->len;
+		free(p);
+	}
+}
+
+static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
+{
+	struct slirp_backend *b = opaque;
+	if (b->cfg.deliver == NULL)
+		return (ssize_t)len;
+	flush_pending_locked(b);
+	if (b->pending_head == NULL && b->cfg.deliver(b->cfg.deliver_ctx, buf, len) == 0)
+		return (ssize_t)len;
+	/* A dropped frame is not an I/O error for slirp: TCP retransmits. */
+	struct pending_frame *p = NULL;
+	if (b->pending_bytes + len <= PENDING_MAX_BYTES)
+		p = malloc(sizeof(*p) + len);
+	if (p == NULL) {
+		b->rx_dropped++;
+		return (ssize_t)len;
+	}
+	p->next = NULL;
+	p->len = len;
+	memcpy(p->data, buf, len);
+	*b->pending_tail = p;
+	b->pending_tail = &p->next;
+	b->pending_bytes += len;
+	return (ssize_t)len;
+}
+
+static void cb_guest_error(const char *msg, void *opaque)
+{
+	struct slirp_backend *b = opaque;
+	log_debug(b->cfg.log, "slirp: guest error: %s", msg);
+}
+
+static int64_t cb_clock_get_ns(void *opaque)
+{
+	return now_ns();
+}
+
+static void *cb_timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque)
+{
+	struct slirp_backend *b = opaque;
+	struct backend_timer *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->id = id;
+	t->cb_opaque = cb_opaque;
+	t->expire_ms = -1;
+	t->next = b->timers;
+	b->timers = t;
+	return t;
+}
+
+static void cb_timer_free(void *timer, void *opaque)
+{
+	struct slirp_backend *b = opaque;
+	for (struct backend_timer **p = &b->timers; *p; p = &(*p)->next) {
+		if (*p == timer) {
+			*p = (*p)->next;
+			free(timer);
+			return;
+		}
+	}
+}
+
+static void cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
+{
+	struct slirp_backend *b = opaque;
+	struct backend_timer *t = timer;
+	t->expire_ms = expire_ms;
+	slirp_backend_wake(b); /* recompute the poll timeout */
+}
+
+static void cb_register_poll_fd(int fd, void *opaque)
+{
+	/* Nothing to do: slirp_pollfds_fill lists every fd on each round. */
+}
+
+static void cb_unregister_poll_fd(int fd, void *opaque)
+{
+}
+
+static void cb_notify(void *opaque)
+{
+	slirp_backend_wake(opaque);
+}
+
+static const SlirpCb slirp_callbacks = {
+    .send_packet = cb_send_packet,
+    .guest_error = cb_guest_error,
+    .clock_get_ns = cb_clock_get_ns,
+    .timer_free = cb_timer_free,
+    .timer_mod = cb_timer_mod,
+    .register_poll_fd = cb_register_poll_fd,
+    .unregister_poll_fd = cb_unregister_poll_fd,
+    .notify = cb_notify,
+    .timer_new_opaque = cb_timer_new_opaque,
+};
+
+/* ---- the network thread ---------------------------------------------------- */
+
+static int add_poll(int fd, int events, void *opaque)
+{
+	struct slirp_backend *b = opaque;
+	if (b->n_pfds == b->cap_pfds) {
+		unsigned cap = b->cap_pfds * 2;
+		struct pollfd *p = realloc(b->pfds, cap * sizeof(*p));
+		if (p == NULL)
+			return -1; /* slirp skips this fd this round */
+		b->pfds = p;
+		b->cap_pfds = cap;
+	}
+	short ev = 0;
+	if (events & SLIRP_POLL_IN)
+		ev |= POLLIN;
+	if (events & SLIRP_POLL_OUT)
+		ev |= POLLOUT;
+	if (events & SLIRP_POLL_PRI)
+		ev |= POLLPRI;
+	b->pfds[b->n_pfds] = (struct pollfd){.fd = fd, .events = ev};
+	return (int)b->n_pfds++;
+}
+
+static int get_revents(int idx, void *opaque)
+{
+	struct slirp_backend *b = opaque;
+	if (idx < 0 || (unsigned)idx >= b->n_pfds)
+		return 0;
+	short rev = b->pfds[idx].revents;
+	int out = 0;
+	if (rev & POLLIN)
+		out |= SLIRP_POLL_IN;
+	if (rev & POLLOUT)
+		out |= SLIRP_POLL_OUT;
+	if (rev & POLLPRI)
+		out |= SLIRP_POLL_PRI;
+	if (rev & (POLLERR | POLLNVAL))
+		out |= SLIRP_POLL_ERR;
+	if (rev & POLLHUP)
+		out |= SLIRP_POLL_HUP;
+	return out;
+}
+
+/* Fires due timers; returns ms until the next one (UINT32_MAX: none). */
+static uint32_t run_timers_locked(struct slirp_backend *b)
+{
+	int64_t now = now_ns() / 1000000;
+	bool fired;
+	do {
+		fired = false;
+		for (struct backend_timer *t = b->timers; t; t = t->next) {
+			if (t->expire_ms >= 0 && t->expire_ms <= now) {
+				t->expire_ms = -1;
+				/* May free or add timers: restart the walk. */
+				slirp_handle_timer(b->slirp, t->id, t->cb_opaque);
+				fired = true;
+				break;
+			}
+		}
+	} while (fired);
+	uint32_t next = UINT32_MAX;
+	for (struct backend_timer *t = b->timers; t; t = t->next)
+		if (t->expire_ms >= 0 && (uint64_t)(t->expire_ms - now) < next)
+			next = (uint32_t)(t->expire_ms - now);
+	return next;
+}
+
+static void drain_wake(struct slirp_backend *b)
+{
+	uint64_t v;
+	while (read(b->wake_fd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+}
+
+static void *net_thread(void *arg)
+{
+	struct slirp_backend *b = arg;
+	pthread_mutex_lock(&b->lock);
+	while (!b->stop) {
+		uint32_t timeout = run_timers_locked(b);
+		b->n_pfds = 0;
+		add_poll(b->wake_fd, SLIRP_POLL_IN, b); /* index 0 */
+		slirp_pollfds_fill(b->slirp, &timeout, add_poll, b);
+		pthread_mutex_unlock(&b->lock);
+
+		int ms = timeout > (uint32_t)INT32_MAX ? -1 : (int)timeout;
+		int rc = poll(b->pfds, b->n_pfds, ms);
+		int poll_errno = errno;
+
+		pthread_mutex_lock(&b->lock);
+		if (rc > 0 && (b->pfds[0].revents & POLLIN)) {
+			drain_wake(b);
+			flush_pending_locked(b); /* maybe the guest added rx buffers */
+		}
+		if (rc < 0 && poll_errno != EINTR)
+			log_warn(b->cfg.log, "slirp: poll: %s", strerror(poll_errno));
+		slirp_pollfds_poll(b->slirp, rc < 0, get_revents, b);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+/* ---- guest frames ---------------------------------------------------------- */
+
+/* local-only: the guest may talk to the gateway (= host loopback) and use
+ * ARP and DHCP, nothing else. libslirp's own `restricted` mode cannot
+ * express this (it drops TCP to anything but guestfwd entries, so host
+ * loopback services on arbitrary ports would be unreachable). */
+static bool local_only_allows(const struct slirp_backend *b, const uint8_t *f, size_t len)
+{
+	if (len < ETH_HLEN)
+		return false;
+	unsigned type = (unsigned)f[12] << 8 | f[13];
+	if (type == ETHERTYPE_ARP)
+		return true;
+	if (type != ETHERTYPE_IPV4 || len < ETH_HLEN + 20)
+		return false;
+	uint32_t dst = (uint32_t)f[30] << 24 | (uint32_t)f[31] << 16 | (uint32_t)f[32] << 8 | f[33];
+	if (dst == b->addrs.gateway)
+		return true;
+	/* DHCP: UDP to the broadcast address, port 67. */
+	unsigned ihl = (f[ETH_HLEN] & 0xfu) * 4u;
+	if (dst == 0xffffffffu && f[ETH_HLEN + 9] == 17 && ihl >= 20 &&
+	    len >= ETH_HLEN + ihl + 4) {
+		unsigned dport = (unsigned)f[ETH_HLEN + ihl + 2] << 8 | f[ETH_HLEN + ihl + 3];
+		return dport == 67;
+	}
+	return false;
+}
+
+void slirp_backend_send(void *ctx, const struct iovec *frame, int n)
+{
+	struct slirp_backend *b = ctx;
+	pthread_mutex_lock(&b->lock);
+	const uint8_t *pkt;
+	size_t len = 0;
+	if (n == 1) {
+		pkt = frame[0].iov_base;
+		len = frame[0].iov_len;
+	} else {
+		for (int i = 0; i < n; i++) {
+			if (frame[i].iov_len > FRAME_MAX - len) {
+				len = FRAME_MAX + 1;
+				break;
+			}
+			memcpy(b->frame + len, frame[i].iov_base, frame[i].iov_len);
+			len += frame[i].iov_len;
+		}
+		pkt = b->frame;
+	}
+	if (len == 0 || len > FRAME_MAX || (b->cfg.local_only && !local_only_allows(b, pkt, len))) {
+		b->filtered++;
+	} else {
+		slirp_input(b->slirp, pkt, (int)len);
+	}
+	pthread_mutex_unlock(&b->lock);
+	/* Input may have opened sockets or armed timers the thread must poll. */
+	slirp_backend_wake(b);
+}
+
+void slirp_backend_wake(void *ctx)
+{
+	struct slirp_backend *b = ctx;
+	uint64_t one = 1;
+	ssize_t r;
+	do
+		r = write(b->wake_fd, &one, sizeof(one));
+	while (r < 0 && errno == EINTR);
+	/* EAGAIN: the counter is saturated, the thread is awake anyway. */
+}
+
+/* ---- lifecycle ------------------------------------------------------------- */
+
+struct slirp_backend *slirp_backend_new(const struct slirp_backend_config *cfg, mvm_error **err)
+{
+	struct slirp_net_addrs a;
+	if (slirp_net_addrs_for(cfg->assigned_ip, &a, err) < 0)
+		return NULL;
+	struct slirp_backend *b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "slirp backend");
+		return NULL;
+	}
+	b->cfg = *cfg;
+	b->addrs = a;
+	b->pending_tail = &b->pending_head;
+	b->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	b->cap_pfds = POLLFDS_INITIAL;
+	b->pfds = calloc(b->cap_pfds, sizeof(*b->pfds));
+	if (b->wake_fd < 0 || b->pfds == NULL) {
+		mvm_err_sys(err, "slirp backend: eventfd or poll table");
+		goto fail;
+	}
+	pthread_mutex_init(&b->lock, NULL);
+
+	SlirpConfig sc = {
+	    .version = 4,
+	    .restricted = 0, /* local-only is our filter: see local_only_allows */
+	    .in_enabled = true,
+	    .vnetwork = in4(a.network),
+	    .vnetmask = in4(a.netmask),
+	    .vhost = in4(a.gateway),
+	    .in6_enabled = false,
+	    .vhostname = "mvm",
+	    .vdhcp_start = in4(a.guest),
+	    .vnameserver = in4(a.dns),
+	    .disable_host_loopback = false, /* gateway -> 127.0.0.1 */
+	    .enable_emu = false,
+	    .disable_dns = cfg->local_only,
+	};
+	pthread_mutex_lock(&b->lock);
+	b->slirp = slirp_new(&sc, &slirp_callbacks, b);
+	pthread_mutex_unlock(&b->lock);
+	if (b->slirp == NULL) {
+		mvm_err(err, MVM_ERR_IO, 0, "slirp_new failed for network %08x/24", a.network);
+		pthread_mutex_destroy(&b->lock);
+		goto fail;
+	}
+	return b;
+fail:
+	if (b->wake_fd >= 0)
+		close(b->wake_fd);
+	free(b->pfds);
+	free(b);
+	return NULL;
+}
+
+int slirp_backend_add_hostfwd(struct slirp_backend *b, bool udp, const char *bind_addr,
+			      uint16_t host_port, uint16_t guest_port, mvm_error **err)
+{
+	const char *addr_s = bind_addr ? bind_addr : "127.0.0.1";
+	uint32_t host_ip;
+	if (ipv4_parse(addr_s, &host_ip, err) < 0)
+		return mvm_err_wrap(err, "port map bind address");
+	if (host_port == 0 || guest_port == 0)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "port map %s:%u -> %u: ports must be 1..65535", addr_s, host_port,
+			       guest_port);
+	pthread_mutex_lock(&b->lock);
+	errno = 0;
+	int rc = slirp_add_hostfwd(b->slirp, udp, in4(host_ip), host_port, in4(b->addrs.guest),
+				   guest_port);
+	int e = errno;
+	pthread_mutex_unlock(&b->lock);
+	if (rc < 0) {
+		if (e == EADDRINUSE)
+			return mvm_err(err, MVM_ERR_IO, e,
+				       "host port %u on %s is already in use (%s port map to "
+				       "guest port %u)",
+				       host_port, addr_s, udp ? "udp" : "tcp", guest_port);
+		return mvm_err(err, MVM_ERR_IO, e,
+			       "cannot listen on host %s port %u on %s for guest port %u", addr_s,
+			       host_port, udp ? "udp" : "tcp", guest_port);
+	}
+	slirp_backend_wake(b); /* poll the new listening socket */
+	return 0;
+}
+
+void slirp_backend_set_deliver(struct slirp_backend *b,
+			       int (*deliver)(void *ctx, const void *frame, size_t len), void *ctx)
+{
+	pthread_mutex_lock(&b->lock);
+	b->cfg.deliver = deliver;
+	b->cfg.deliver_ctx = ctx;
+	pthread_mutex_unlock(&b->lock);
+}
+
+int slirp_backend_start(struct slirp_backend *b, mvm_error **err)
+{
+	if (b->thread_started)
+		return mvm_err(err, MVM_ERR_STATE, 0, "slirp backend: already started");
+	int rc = pthread_create(&b->thread, NULL, net_thread, b);
+	if (rc != 0)
+		return mvm_err(err, MVM_ERR_IO, rc, "slirp backend: starting the network thread");
+	b->thread_started = true;
+	return 0;
+}
+
+uint64_t slirp_backend_rx_dropped(struct slirp_backend *b)
+{
+	pthread_mutex_lock(&b->lock);
+	uint64_t v = b->rx_dropped;
+	pthread_mutex_unlock(&b->lock);
+	return v;
+}
+
+size_t slirp_backend_pending_bytes(struct slirp_backend *b)
+{
+	pthread_mutex_lock(&b->lock);
+	size_t v = b->pending_bytes;
+	pthread_mutex_unlock(&b->lock);
+	return v;
+}
+
+uint64_t slirp_backend_filtered(struct slirp_backend *b)
+{
+	pthread_mutex_lock(&b->lock);
+	uint64_t v = b->filtered;
+	pthread_mutex_unlock(&b->lock);
+	return v;
+}
+
+void slirp_backend_free(struct slirp_backend *b)
+{
+	if (b == NULL)
+		return;
+	if (b->thread_started) {
+		pthread_mutex_lock(&b->lock);
+		b->stop = true;
+		pthread_mutex_unlock(&b->lock);
+		slirp_backend_wake(b);
+		pthread_join(b->thread, NULL);
+	}
+	slirp_cleanup(b->slirp);
+	while (b->pending_head) {
+		struct pending_frame *p = b->pending_head;
+		b->pending_head = p->next;
+		free(p);
+	}
+	while (b->timers) {
+		struct backend_timer *t = b->timers;
+		b->timers = t->next;
+		free(t);
+	}
+	pthread_mutex_destroy(&b->lock);
+	close(b->wake_fd);
+	free(b->pfds);
+	free(b);
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * User-mode networking for one VM with libslirp (no root, no TAP).
+ *
+ * Threading: libslirp is not thread-safe, so every slirp_* call runs under
+ * the backend's mutex. A dedicated network thread runs
+ *     slirp_pollfds_fill -> poll(timeout) -> slirp_pollfds_poll -> timers
+ * holding the mutex except while it sleeps in poll(). Guest frames are fed
+ * in with slirp_input() on the caller's thread (the event loop handling the
+ * tx kick) under the same mutex, then an eventfd wakes the network thread
+ * so that it polls any socket or timer that input created. The timeout
+ * given to poll() is the minimum of slirp's own (TCP fast/slow timers, via
+ * slirp_pollfds_fill) and our earliest armed slirp timer: no busy polling.
+ *
+ * Frames slirp sends to the guest go to cfg.deliver, under the mutex, on
+ * whichever thread drove slirp (network thread or tx thread). When deliver
+ * fails (no rx buffers) the frame and all later ones wait in a FIFO of at
+ * most 4 MiB, flushed when slirp_backend_wake() is called (the guest's rx
+ * kick) or the next frame arrives; beyond that bound frames are dropped.
+ *
+ * Addresses (slirp_net_addrs_for): see docs/net.md.
+ */
+#ifndef MVM_NET_SLIRP_BACKEND_H
+#define MVM_NET_SLIRP_BACKEND_H
+
+#include "mvm.h"
+#include "util/log.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+/* All addresses in host byte order. */
+struct slirp_net_addrs {
+	uint32_t network, netmask, guest, gateway, dns;
+};
+
+/* assigned_ip 0: 10.0.2.0/24, guest .15, gateway .2, dns .3. Otherwise
+ * A.B.C.D on A.B.C.0/24, gateway A.B.C.2 (A.B.C.1 if D is 2), dns A.B.C.3
+ * (A.B.C.4 if D is 3). D must be 1..254. */
+int slirp_net_addrs_for(uint32_t assigned_ip, struct slirp_net_addrs *out, mvm_error **err);
+
+struct slirp_backend_config {
+	uint32_t assigned_ip; /* host order, 0 = default */
+	/* true: the guest may reach only the gateway address (which slirp maps
+	 * to the host's 127.0.0.1) and DHCP; see docs/net.md. */
+	bool local_only;
+	const struct mvm_logger *log;
+	/* A frame for the guest. Returns 0, or -1 if it was dropped. */
+	int (*deliver)(void *ctx, const void *frame, size_t len);
+	void *deliver_ctx;
+};
+
+struct slirp_backend;
+
+struct slirp_backend *slirp_backend_new(const struct slirp_backend_config *cfg, mvm_error **err);
+/* Forwards host bind_addr:host_port (TCP, or UDP if udp) to the guest's
+ * guest_port. bind_addr NULL means 127.0.0.1. Any time, any thread. Fails
+ * with "host port N on ADDR is already in use" if the bind fails. */
+int slirp_backend_add_hostfwd(struct slirp_backend *b, bool udp, const char *bind_addr,
+			      uint16_t host_port, uint16_t guest_port, mvm_error **err);
+/* Sets (or replaces) cfg.deliver/deliver_ctx: the device that receives
+ * frames usually exists only after the backend (it needs the backend as
+ * its send_to_backend context). Any thread. */
+void slirp_backend_set_deliver(struct slirp_backend *b,
+			       int (*deliver)(void *ctx, const void *frame, size_t len), void *ctx);
+/* Starts the network thread. */
+int slirp_backend_start(struct slirp_backend *b, mvm_error **err);
+/* virtio_net_params.send_to_backend: one guest frame (ctx = backend). */
+void slirp_backend_send(void *ctx, const struct iovec *frame, int n);
+/* virtio_net_params.rx_ready: wakes the network thread. */
+void slirp_backend_wake(void *ctx);
+/* Guest-bound frames dropped because the FIFO was full. */
+uint64_t slirp_backend_rx_dropped(struct slirp_backend *b);
+/* Bytes waiting in the FIFO for guest rx buffers. */
+size_t slirp_backend_pending_bytes(struct slirp_backend *b);
+/* Frames dropped by the local-only filter so far. */
+uint64_t slirp_backend_filtered(struct slirp_backend *b);
+/* Stops the thread, closes all sockets, frees. NULL is fine. */
+void slirp_backend_free(struct slirp_backend *b);
+
+#endif
