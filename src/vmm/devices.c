@@ -6,6 +6,7 @@
  *   3 rng
  *   4 fs       the root, tag MVM_ROOT_TAG
  *   5.. fs     one per mapped dir, tags from guest_mount_tag()
+ *   last net   virtio-net on a libslirp backend (user-mode networking)
  * The order fixes the hvc numbering, which guest/protocol.h promises. */
 #include "vmm/devices.h"
 #include "guest/protocol.h"
@@ -14,7 +15,9 @@
 #include "util/error.h"
 #include "virtio/console.h"
 #include "virtio/fs.h"
+#include "net/slirp_backend.h"
 #include "virtio/mmio.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 #include "vmm/guest_config.h"
 
@@ -40,6 +43,7 @@ struct devices {
 	/* hvc2's output: mvm-init says MVM_CTRL_READY here. */
 	int ready_pipe[2];
 	bool ready;
+	struct slirp_backend *slirp;
 };
 
 static int add_device(struct devices *d, const struct virtio_dev_ops *ops, void *priv,
@@ -130,6 +134,41 @@ static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir, 
 	return add_device(d, virtio_fs_ops(fs), fs, err);
 }
 
+static int net_deliver(void *ctx, const void *frame, size_t len)
+{
+	return virtio_net_receive(ctx, frame, len);
+}
+
+/* The guest's network: a virtio-net device whose frames go to libslirp,
+ * with the port map as host forwards. A busy host port fails the start. */
+static int add_net(struct devices *d, const struct vmm *v, mvm_error **err)
+{
+	const struct mvm_config *cfg = v->cfg;
+	struct slirp_backend_config bc = {
+		.assigned_ip = cfg->has_assigned_ip ? cfg->assigned_ip : 0,
+		.local_only = cfg->local_only,
+		.log = v->log,
+	};
+	d->slirp = slirp_backend_new(&bc, err);
+	if (d->slirp == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->n_ports; i++)
+		if (slirp_backend_add_hostfwd(d->slirp, false, NULL, cfg->ports[i].host,
+					      cfg->ports[i].guest, err) < 0)
+			return -1;
+	/* A locally administered unicast MAC, fixed: one NIC per VM. */
+	struct virtio_net_params p = {
+		.mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56},
+		.send_to_backend = slirp_backend_send,
+		.rx_ready = slirp_backend_wake,
+		.backend_ctx = d->slirp,
+	};
+	if (add_device(d, &virtio_net_ops, virtio_net_new(&p, err), err) < 0)
+		return -1;
+	slirp_backend_set_deliver(d->slirp, net_deliver, virtio_mmio_dev(d->mmio[d->n - 1]));
+	return slirp_backend_start(d->slirp, err);
+}
+
 int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err)
 {
 	struct devices *d = calloc(1, sizeof(*d));
@@ -162,7 +201,7 @@ int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err
 		if (add_fs(d, v, v->cfg->mapped_dirs[i].host, tag, err) < 0)
 			return -1;
 	}
-	return 0;
+	return add_net(d, v, err);
 }
 
 int devices_cmdline(const struct vmm *v, char *buf, size_t len, mvm_error **err)
@@ -217,6 +256,8 @@ void devices_destroy(struct vmm *v)
 	 * servers until virtio_mmio_free() has stopped them. */
 	for (unsigned i = d->n; i-- > 0;)
 		virtio_mmio_free(d->mmio[i]);
+	/* After the devices: the backend delivers into the net device. */
+	slirp_backend_free(d->slirp);
 	for (unsigned i = 0; i < d->n_fs; i++)
 		fuse_server_free(d->fs[i]);
 	if (d->ready_pipe[0] >= 0) {
