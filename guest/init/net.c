@@ -97,40 +97,45 @@ static int default_route(int sock, const char *ifname, uint32_t gateway_be)
 	return 0;
 }
 
-static int setup_resolv(uint32_t dns_be)
+static int setup_resolv(const char *path, uint32_t dns_be)
 {
 	char a[INET_ADDRSTRLEN];
-	switch (init_resolv_update(INIT_RESOLV_PATH, dns_be)) {
+	switch (init_resolv_update(path, dns_be)) {
 	case INIT_RESOLV_WROTE:
-		init_debug("%s: nameserver %s", INIT_RESOLV_PATH, ntoa(dns_be, a));
+		init_debug("%s: nameserver %s", path, ntoa(dns_be, a));
 		return 0;
 	case INIT_RESOLV_KEPT_USER:
-		init_debug("%s: the root's own file, left as is", INIT_RESOLV_PATH);
+		init_debug("%s: the root's own file, left as is", path);
 		return 0;
 	case INIT_RESOLV_READ_ONLY:
-		init_debug("%s: root not writable (%s), not written", INIT_RESOLV_PATH, strerror(errno));
+		init_debug("%s: root not writable (%s), not written", path, strerror(errno));
 		return 0;
 	case INIT_RESOLV_FAILED:
 		break;
 	}
-	init_err("write %s: %s", INIT_RESOLV_PATH, strerror(errno));
+	init_err("write %s: %s", path, strerror(errno));
 	return -1;
 }
 
-static int setup_eth0(int sock, const struct init_net *net)
+static int setup_eth(int sock, const struct init_net *net, const char *ifname, const char *resolv_path)
 {
-	if (if_nametoindex(INIT_NET_IFACE) == 0) {
-		init_debug("%s: no such interface (%s), no network device: only lo is up", INIT_NET_IFACE,
+	if (if_nametoindex(ifname) == 0) {
+		init_debug("%s: no such interface (%s), no network device: only lo is up", ifname,
 			   strerror(errno));
 		return 0;
 	}
-	if (iface_up(sock, INIT_NET_IFACE, net->addr, net->prefix_len) < 0 ||
-	    default_route(sock, INIT_NET_IFACE, net->gateway) < 0)
+	if (iface_up(sock, ifname, net->addr, net->prefix_len) < 0 ||
+	    default_route(sock, ifname, net->gateway) < 0)
 		return -1;
-	return setup_resolv(net->dns);
+	return setup_resolv(resolv_path, net->dns);
 }
 
 int init_net_setup(const struct init_net *net)
+{
+	return init_net_setup_at(net, INIT_NET_IFACE, INIT_RESOLV_PATH);
+}
+
+int init_net_setup_at(const struct init_net *net, const char *ifname, const char *resolv_path)
 {
 	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (sock < 0) {
@@ -139,7 +144,7 @@ int init_net_setup(const struct init_net *net)
 	}
 	int rc = iface_up(sock, "lo", htonl(LOOPBACK_ADDR), LOOPBACK_PREFIX);
 	if (rc == 0 && net)
-		rc = setup_eth0(sock, net);
+		rc = setup_eth(sock, net, ifname, resolv_path);
 	else if (rc == 0)
 		init_debug("network: no settings in the config, only lo is up");
 	close(sock);

@@ -24,4 +24,8 @@ uint32_t init_net_netmask(uint32_t prefix_len);
  * read-only root; main() reports status 125. */
 int init_net_setup(const struct init_net *net);
 
+/* init_net_setup() with another interface and resolv.conf path, so the
+ * unit tests can run the real ioctls in a private network namespace. */
+int init_net_setup_at(const struct init_net *net, const char *ifname, const char *resolv_path);
+
 #endif
