@@ -90,7 +90,8 @@ static int default_route(int sock, const char *ifname, uint32_t gateway_be)
 	rt.rt_flags = RTF_UP | RTF_GATEWAY;
 	rt.rt_dev = dev;
 	if (ioctl(sock, SIOCADDRT, &rt) < 0 && errno != EEXIST) {
-		init_err("%s: default route via %s: %s", ifname, ntoa(gateway_be, a), strerror(errno));
+		init_err("%s: default route via %s: %s", ifname, ntoa(gateway_be, a),
+			 strerror(errno));
 		return -1;
 	}
 	init_debug("%s: default route via %s", ifname, ntoa(gateway_be, a));
@@ -117,7 +118,8 @@ static int setup_resolv(const char *path, uint32_t dns_be)
 	return -1;
 }
 
-static int setup_eth(int sock, const struct init_net *net, const char *ifname, const char *resolv_path)
+static int setup_eth(int sock, const struct init_net *net, const char *ifname,
+		     const char *resolv_path)
 {
 	if (if_nametoindex(ifname) == 0) {
 		init_debug("%s: no such interface (%s), no network device: only lo is up", ifname,

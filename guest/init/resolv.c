@@ -43,7 +43,7 @@ enum init_resolv_decision init_resolv_decide(const char *path)
 static enum init_resolv_result failed(void)
 {
 	return (errno == EROFS || errno == EACCES || errno == EPERM) ? INIT_RESOLV_READ_ONLY
-								       : INIT_RESOLV_FAILED;
+								     : INIT_RESOLV_FAILED;
 }
 
 enum init_resolv_result init_resolv_update(const char *path, uint32_t dns_be)
@@ -54,7 +54,8 @@ enum init_resolv_result init_resolv_update(const char *path, uint32_t dns_be)
 	struct in_addr in = {.s_addr = dns_be};
 	inet_ntop(AF_INET, &in, addr, sizeof(addr));
 	char text[128], tmp[4096];
-	int text_len = snprintf(text, sizeof(text), "%s\nnameserver %s\n", INIT_RESOLV_MARKER, addr);
+	int text_len =
+	    snprintf(text, sizeof(text), "%s\nnameserver %s\n", INIT_RESOLV_MARKER, addr);
 	int tmp_len = snprintf(tmp, sizeof(tmp), "%s.mvm-init.tmp", path);
 	if (tmp_len < 0 || (size_t)tmp_len >= sizeof(tmp)) {
 		errno = ENAMETOOLONG;

@@ -11,11 +11,11 @@
 
 /* All addresses in host byte order (the blob writer converts). */
 struct guest_net {
-	uint32_t addr;       /* the guest's own address */
+	uint32_t addr;	     /* the guest's own address */
 	uint32_t prefix_len; /* always 24 */
 	uint32_t network;    /* addr & netmask */
 	uint32_t gateway;    /* the host as seen from the guest */
-	uint32_t dns;        /* the backend's DNS forwarder */
+	uint32_t dns;	     /* the backend's DNS forwarder */
 };
 
 #define GUEST_NET_DEFAULT_ADDR 0x0a00020fu /* 10.0.2.15 */

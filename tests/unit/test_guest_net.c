@@ -11,7 +11,8 @@
 
 #include <arpa/inet.h>
 
-#define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
+#define IP(a, b, c, d)                                                                             \
+	(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
 
 static void assigned(struct mvm_config *cfg, uint32_t ip)
 {
@@ -158,9 +159,12 @@ static void test_netmask(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_addresses),   cmocka_unit_test(test_assigned_addresses),
-		cmocka_unit_test(test_assigned_collisions), cmocka_unit_test(test_blob_roundtrip),
-		cmocka_unit_test(test_reader_rejects_bad_prefix), cmocka_unit_test(test_netmask),
+	    cmocka_unit_test(test_default_addresses),
+	    cmocka_unit_test(test_assigned_addresses),
+	    cmocka_unit_test(test_assigned_collisions),
+	    cmocka_unit_test(test_blob_roundtrip),
+	    cmocka_unit_test(test_reader_rejects_bad_prefix),
+	    cmocka_unit_test(test_netmask),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

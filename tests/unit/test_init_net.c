@@ -46,9 +46,11 @@ static int check_iface(const char *ifname, const char *addr, const char *mask)
 	int rc = 0;
 	if (sock < 0 || if_get(sock, ifname, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP))
 		rc = 1;
-	else if (if_get(sock, ifname, SIOCGIFADDR, &ifr) < 0 || sin_addr_of(&ifr.ifr_addr) != be(addr))
+	else if (if_get(sock, ifname, SIOCGIFADDR, &ifr) < 0 ||
+		 sin_addr_of(&ifr.ifr_addr) != be(addr))
 		rc = 2;
-	else if (if_get(sock, ifname, SIOCGIFNETMASK, &ifr) < 0 || sin_addr_of(&ifr.ifr_netmask) != be(mask))
+	else if (if_get(sock, ifname, SIOCGIFNETMASK, &ifr) < 0 ||
+		 sin_addr_of(&ifr.ifr_netmask) != be(mask))
 		rc = 3;
 	if (sock >= 0)
 		close(sock);
@@ -138,7 +140,7 @@ static void test_setup_in_netns(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_setup_in_netns),
+	    cmocka_unit_test(test_setup_in_netns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

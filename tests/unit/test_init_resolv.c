@@ -70,12 +70,12 @@ static void test_decide(void **state)
 	assert_int_equal(init_resolv_decide(f->path), INIT_RESOLV_WRITE);
 
 	const char *users[] = {
-		"nameserver 8.8.8.8\n",
-		"", /* empty: the user's choice of no resolver */
-		INIT_RESOLV_MARKER, /* no newline: not exactly our first line */
-		INIT_RESOLV_MARKER " by hand\nnameserver 1.1.1.1\n",
-		"# written by mvm-ini\n",
-		"nameserver 1.1.1.1\n" INIT_RESOLV_MARKER "\n", /* marker not first */
+	    "nameserver 8.8.8.8\n",
+	    "",			/* empty: the user's choice of no resolver */
+	    INIT_RESOLV_MARKER, /* no newline: not exactly our first line */
+	    INIT_RESOLV_MARKER " by hand\nnameserver 1.1.1.1\n",
+	    "# written by mvm-ini\n",
+	    "nameserver 1.1.1.1\n" INIT_RESOLV_MARKER "\n", /* marker not first */
 	};
 	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
 		put_file(f->path, users[i]);
@@ -162,11 +162,11 @@ static void test_update_other_failure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_decide, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_update_writes_and_rewrites, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_update_keeps_user_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_update_read_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_update_other_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_decide, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_update_writes_and_rewrites, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_update_keeps_user_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_update_read_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_update_other_failure, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
