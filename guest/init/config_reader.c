@@ -155,6 +155,17 @@ static int check_fixed(const struct record *r, uint32_t want, const char *what, 
 	return 0;
 }
 
+/* prefix_len above 32 would make a netmask shift undefined in the guest. */
+static int check_net(const struct record *r, char *errbuf, size_t errbuf_len)
+{
+	if (check_fixed(r, 16, "net", errbuf, errbuf_len) < 0)
+		return -1;
+	uint32_t prefix = get_le32(r->payload + 4);
+	if (prefix > 32)
+		return fail_record(r, errbuf, errbuf_len, "net prefix length %u is not in 0..32", prefix);
+	return 0;
+}
+
 struct counts {
 	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel;
 };
@@ -193,7 +204,7 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 			n->mounts++;
 			break;
 		case MVM_CFG_NET:
-			rc = check_fixed(&r, 16, "net", errbuf, errbuf_len);
+			rc = check_net(&r, errbuf, errbuf_len);
 			n->net++;
 			break;
 		case MVM_CFG_LOGLEVEL:
@@ -255,10 +266,12 @@ static int fill(struct cursor c, struct init_config *out)
 		}
 		case MVM_CFG_NET:
 			out->has_net = true;
-			out->net.addr = get_le32(r.payload);
+			/* Addresses are big-endian bytes: copied, not decoded,
+			 * so they stay in network byte order on any CPU. */
+			memcpy(&out->net.addr, r.payload, 4);
 			out->net.prefix_len = get_le32(r.payload + 4);
-			out->net.gateway = get_le32(r.payload + 8);
-			out->net.dns = get_le32(r.payload + 12);
+			memcpy(&out->net.gateway, r.payload + 8, 4);
+			memcpy(&out->net.dns, r.payload + 12, 4);
 			break;
 		case MVM_CFG_LOGLEVEL:
 			out->log_level = get_le32(r.payload);

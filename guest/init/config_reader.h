@@ -40,7 +40,7 @@ struct init_config {
 	size_t n_rlimits;
 	struct init_mount *mounts;
 	size_t n_mounts;
-	bool has_net; /* parsed, not yet applied (networking issue) */
+	bool has_net; /* a NET record was present */
 	struct init_net net;
 	uint32_t log_level; /* mvm_log_level; 0 when absent */
 };

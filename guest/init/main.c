@@ -11,6 +11,7 @@
 #include "guest/init/env.h"
 #include "guest/init/mounts.h"
 #include "guest/init/msg.h"
+#include "guest/init/net.h"
 #include "guest/init/report.h"
 #include "guest/init/run.h"
 #include "guest/init/stdin_relay.h"
@@ -103,7 +104,7 @@ static int load_config(struct init_config *cfg)
 	}
 	init_msg_set_verbose(cfg->log_level >= INIT_LOG_DEBUG);
 	init_debug("config: %zu args, %zu env, %zu rlimits, %zu mounts%s", cfg->n_args, cfg->n_env,
-		   cfg->n_rlimits, cfg->n_mounts, cfg->has_net ? ", net (not applied yet)" : "");
+		   cfg->n_rlimits, cfg->n_mounts, cfg->has_net ? ", net" : "");
 	return 0;
 }
 
@@ -142,7 +143,7 @@ static __attribute__((noreturn)) void run(void)
 	sigset_t blocked, child_mask;
 
 	if (init_switch_root() < 0 || init_mount_system() < 0 || init_mount_shares(&cfg) < 0 ||
-	    open_consoles(&hvc0, &hvc2) < 0)
+	    init_net_setup(cfg.has_net ? &cfg.net : NULL) < 0 || open_consoles(&hvc0, &hvc2) < 0)
 		goto out;
 	if (!(envp = init_env_build(cfg.env, cfg.n_env))) {
 		init_err("environment: %s", strerror(ENOMEM));

@@ -2,6 +2,7 @@
 #include "vmm/guest_config.h"
 
 #include "guest/protocol.h"
+#include "vmm/guest_net.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 
@@ -99,6 +100,26 @@ static int put_u32(struct blob_buf *b, uint16_t type, uint32_t v, mvm_error **er
 	return put_record2(b, type, p, sizeof(p), NULL, 0, err);
 }
 
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+/* Always present: the guest gets a virtio-net device whenever networking
+ * is built in; mvm-init skips eth0 when the device is missing. */
+static int put_net(struct blob_buf *b, const struct mvm_config *cfg, mvm_error **err)
+{
+	struct guest_net n;
+	guest_net_addresses(cfg, &n);
+	uint8_t p[16];
+	put_be32(p, n.addr);
+	put_le32(p + 4, n.prefix_len);
+	put_be32(p + 8, n.gateway);
+	put_be32(p + 12, n.dns);
+	return put_record2(b, MVM_CFG_NET, p, sizeof(p), NULL, 0, err);
+}
+
 static int check_abs(const char *what, const char *path, mvm_error **err)
 {
 	if (path[0] != '/')
@@ -191,6 +212,8 @@ static int put_all(struct blob_buf *b, const struct mvm_config *cfg, const struc
 	for (size_t i = 0; i < n_mounts; i++)
 		if (put_mount(b, &mounts[i], err) < 0)
 			return -1;
+	if (put_net(b, cfg, err) < 0)
+		return -1;
 	return put_u32(b, MVM_CFG_LOGLEVEL, (uint32_t)cfg->log.level, err);
 }
 

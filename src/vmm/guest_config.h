@@ -29,7 +29,8 @@ void guest_mount_tag(size_t index, char tag[GUEST_MOUNT_TAG_MAX + 1]);
 int guest_mounts_from_config(const struct mvm_config *cfg, struct guest_mount **mounts,
 			     size_t *n_mounts, mvm_error **err);
 
-/* Serialises exec path, args, env, workdir, rlimits, mounts and log level.
+/* Serialises exec path, args, env, workdir, rlimits, mounts, the network
+ * settings (always; see vmm/guest_net.h) and log level.
  * Rejects what mvm-init would reject (relative paths, bad rlimits, env
  * entries without a key, bad tags) so the failure is reported on the host.
  * On success *blob is malloc'ed (free() it) and *len is its size. */
