@@ -234,6 +234,12 @@ static void check_host_io(struct mvm_config *c, mvm_error **err)
 		if (why != NULL)
 			mvm_err(err, MVM_ERR_INVALID, 0,
 				"invalid assigned IP `%s`: %s, not a unicast address", ip, why);
+		/* The guest's network is the /24 around its address. */
+		else if ((c->assigned_ip & 0xffu) == 0 || (c->assigned_ip & 0xffu) == 0xffu)
+			mvm_err(err, MVM_ERR_INVALID, 0,
+				"invalid assigned IP `%s`: the network or broadcast address of its "
+				"/24, the guest's network; the last number must be 1..254",
+				ip);
 	}
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "net/slirp_backend.h"
+#include "vmm/guest_net.h"
 
 #include "config/ipv4.h"
 #include "util/error.h"
@@ -67,7 +68,7 @@ struct slirp_backend {
 int slirp_net_addrs_for(uint32_t assigned_ip, struct slirp_net_addrs *out, mvm_error **err)
 {
 	uint32_t ip = assigned_ip ? assigned_ip : 0x0a00020fu; /* 10.0.2.15 */
-	uint32_t host = ip & 0xffu, net = ip & 0xffffff00u;
+	uint32_t host = ip & 0xffu;
 	if (host == 0 || host == 255) {
 		char s[IPV4_STR_MAX];
 		ipv4_format(ip, s);
@@ -76,11 +77,13 @@ int slirp_net_addrs_for(uint32_t assigned_ip, struct slirp_net_addrs *out, mvm_e
 			       "network is the /24 around it)",
 			       s);
 	}
-	out->network = net;
-	out->netmask = 0xffffff00u;
-	out->guest = ip;
-	out->gateway = net | (host == 2 ? 1u : 2u);
-	out->dns = net | (host == 3 ? 4u : 3u);
+	struct guest_net g;
+	guest_net_for_ip(ip, &g);
+	out->network = g.network;
+	out->netmask = 0xffffffffu << (32 - g.prefix_len);
+	out->guest = g.addr;
+	out->gateway = g.gateway;
+	out->dns = g.dns;
 	return 0;
 }
 

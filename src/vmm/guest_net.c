@@ -5,7 +5,12 @@
 
 void guest_net_addresses(const struct mvm_config *cfg, struct guest_net *out)
 {
-	uint32_t addr = cfg->has_assigned_ip ? cfg->assigned_ip : GUEST_NET_DEFAULT_ADDR;
+	guest_net_for_ip(cfg->has_assigned_ip ? cfg->assigned_ip : 0, out);
+}
+
+void guest_net_for_ip(uint32_t assigned_ip, struct guest_net *out)
+{
+	uint32_t addr = assigned_ip ? assigned_ip : GUEST_NET_DEFAULT_ADDR;
 	uint32_t network = addr & NETMASK_24;
 	uint32_t host = addr & ~NETMASK_24;
 	/* libslirp's usual .2 and .3 unless the guest holds one of them. */

@@ -29,5 +29,8 @@ struct guest_net {
  * so the guest, gateway and dns addresses are always three distinct
  * addresses of the same /24. */
 void guest_net_addresses(const struct mvm_config *cfg, struct guest_net *out);
+/* The same rule for an address alone (0: the default), for the host's
+ * network backend: guest and host must agree on every address. */
+void guest_net_for_ip(uint32_t assigned_ip, struct guest_net *out);
 
 #endif

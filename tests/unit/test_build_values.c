@@ -214,6 +214,12 @@ static void test_assigned_ip(void **state)
 	assert_int_equal(mvm_builder_assigned_ipv4(b, 0xe0000005, &err), 0);
 	expect_one_problem(b, "`224.0.0.5`", "multicast");
 	assert_null(err);
+	/* The guest's network is the /24 around the address. */
+	assert_int_equal(mvm_builder_assigned_ip(b, "192.168.50.0", &err), 0);
+	expect_one_problem(b, "`192.168.50.0`", "network or broadcast");
+	assert_int_equal(mvm_builder_assigned_ip(b, "192.168.50.255", &err), 0);
+	expect_one_problem(b, "`192.168.50.255`", "network or broadcast");
+	assert_null(err);
 
 	/* A malformed address fails in the setter and keeps the old one. */
 	assert_int_equal(mvm_builder_assigned_ip(b, "10.0.2.15", &err), 0);
