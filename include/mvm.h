@@ -101,6 +101,9 @@ typedef struct mvm_path_pair {
 typedef struct mvm_port_pair {
 	uint16_t host;
 	uint16_t guest;
+	uint32_t bind_ip; /* host address to listen on, host byte order (the setters
+			   * default it to 127.0.0.1; 0 is 0.0.0.0, every address) */
+	bool udp;         /* false: TCP */
 } mvm_port_pair;
 
 typedef struct mvm_rlimit {
@@ -163,6 +166,8 @@ int mvm_builder_mapped_dir(mvm_builder *b, const char *spec, mvm_error **err);
 int mvm_builder_mapped_dir_pair(mvm_builder *b, const char *host, const char *guest, mvm_error **err);
 
 /* "host:guest" or "port". Repeatable. */
+/* Also docker's full form "[IP:]HOST:GUEST[/tcp|/udp]": the host address
+ * to listen on (default 127.0.0.1) and the protocol (default tcp). */
 int mvm_builder_port_map(mvm_builder *b, const char *spec, mvm_error **err);
 int mvm_builder_port_pair(mvm_builder *b, uint16_t host, uint16_t guest, mvm_error **err);
 

@@ -4,6 +4,7 @@
  * build() can report every problem at once. The string forms are parsed
  * here, because a string that does not parse has nothing to store. */
 #include "config/builder.h"
+#include "config/port_spec.h"
 
 #include "config/ipv4.h"
 #include "util/cleanup.h"
@@ -167,7 +168,7 @@ int mvm_builder_port_pair(mvm_builder *b, uint16_t host, uint16_t guest, mvm_err
 					  "a port mapping", err);
 	if (slot == NULL)
 		return -1;
-	*slot = (mvm_port_pair){host, guest};
+	*slot = (mvm_port_pair){.host = host, .guest = guest, .bind_ip = PORT_SPEC_DEFAULT_BIND};
 	return 0;
 }
 
@@ -175,10 +176,15 @@ int mvm_builder_port_map(mvm_builder *b, const char *spec, mvm_error **err)
 {
 	if (check_args(b, spec, "a port mapping", err) < 0)
 		return -1;
-	mvm_port_pair p;
-	if (mvm_port_pair_parse(spec, &p, err) < 0)
+	struct net_port_spec p;
+	if (net_port_spec_parse(spec, &p, err) < 0)
 		return -1;
-	return mvm_builder_port_pair(b, p.host, p.guest, err);
+	if (mvm_builder_port_pair(b, p.host, p.guest, err) < 0)
+		return -1;
+	mvm_port_pair *slot = &b->cfg.ports[b->cfg.n_ports - 1];
+	slot->bind_ip = p.bind_ip;
+	slot->udp = p.udp;
+	return 0;
 }
 
 int mvm_builder_rlimit_value(mvm_builder *b, int resource, uint64_t soft, uint64_t hard,

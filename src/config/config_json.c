@@ -3,6 +3,7 @@
  * names follow the reference's field names. */
 #include "config/config_json.h"
 #include "config/ipv4.h"
+#include "config/port_spec.h"
 #include "config/json_writer.h"
 #include "util/error.h"
 #include "vmm/vm.h"
@@ -31,6 +32,18 @@ static void write_lists(struct json_writer *w, const struct mvm_config *c)
 		json_uint(w, c->ports[i].host);
 		json_key(w, "guest");
 		json_uint(w, c->ports[i].guest);
+		/* Only docker's longer forms add keys, so the reference's
+		 * HOST:GUEST maps print exactly as before. */
+		if (c->ports[i].bind_ip != PORT_SPEC_DEFAULT_BIND) {
+			char ip[IPV4_STR_MAX];
+			ipv4_format(c->ports[i].bind_ip, ip);
+			json_key(w, "host_ip");
+			json_string(w, ip);
+		}
+		if (c->ports[i].udp) {
+			json_key(w, "protocol");
+			json_string(w, "udp");
+		}
 		json_end_object(w);
 	}
 	json_end_array(w);

@@ -77,7 +77,7 @@ int mvm_port_pair_parse(const char *s, mvm_port_pair *out, mvm_error **err)
 		    err, MVM_ERR_INVALID, 0,
 		    "invalid port mapping `%s`: the %s port is empty (expected HOST:GUEST)", s,
 		    host_len == 0 ? "host" : "guest");
-	mvm_port_pair p;
+	mvm_port_pair p = {.bind_ip = PORT_SPEC_DEFAULT_BIND};
 	if (!parse_port(host, host_len, &p.host))
 		return mvm_err(
 		    err, MVM_ERR_INVALID, 0,

@@ -115,8 +115,11 @@ static void check_ports(const struct mvm_config *c, mvm_error **err)
 				p->guest);
 			continue;
 		}
+		/* TCP and UDP ports are separate spaces, as for docker. */
 		for (size_t j = 0; j < i; j++) {
 			const mvm_port_pair *q = &c->ports[j];
+			if (q->udp != p->udp)
+				continue;
 			if (q->host == p->host)
 				mvm_err(err, MVM_ERR_INVALID, 0,
 					"duplicate host port %u in port mappings %u:%u and %u:%u",

@@ -11,6 +11,7 @@
 #include "vmm/devices.h"
 #include "guest/protocol.h"
 #include "arch/x86_64/layout.h"
+#include "config/ipv4.h"
 #include "fuse/fuse_server.h"
 #include "util/error.h"
 #include "virtio/console.h"
@@ -152,10 +153,13 @@ static int add_net(struct devices *d, const struct vmm *v, mvm_error **err)
 	d->slirp = slirp_backend_new(&bc, err);
 	if (d->slirp == NULL)
 		return -1;
-	for (size_t i = 0; i < cfg->n_ports; i++)
-		if (slirp_backend_add_hostfwd(d->slirp, false, NULL, cfg->ports[i].host,
-					      cfg->ports[i].guest, err) < 0)
+	for (size_t i = 0; i < cfg->n_ports; i++) {
+		const mvm_port_pair *p = &cfg->ports[i];
+		char bind[IPV4_STR_MAX];
+		ipv4_format(p->bind_ip, bind);
+		if (slirp_backend_add_hostfwd(d->slirp, p->udp, bind, p->host, p->guest, err) < 0)
 			return -1;
+	}
 	/* A locally administered unicast MAC, fixed: one NIC per VM. */
 	struct virtio_net_params p = {
 		.mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56},

@@ -113,6 +113,52 @@ static void test_ports(void **state)
 	assert_null(err);
 }
 
+/* docker's longer forms: a host address and /udp. */
+static void test_port_specs(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_port_map(b, "0.0.0.0:8080:80", &err), 0);
+	assert_int_equal(mvm_builder_port_map(b, "5353:53/udp", &err), 0);
+	/* TCP and UDP are separate: the same numbers do not clash. */
+	assert_int_equal(mvm_builder_port_map(b, "5353:53/tcp", &err), 0);
+	assert_int_equal(mvm_builder_port_map(b, "127.0.0.1:9000:90", &err), 0);
+	mvm_vm *vm = build_ok(b);
+	assert_int_equal(vm->cfg.n_ports, 4);
+	assert_int_equal(vm->cfg.ports[0].bind_ip, 0); /* 0.0.0.0: every address */
+	assert_false(vm->cfg.ports[0].udp);
+	assert_true(vm->cfg.ports[1].udp);
+	assert_false(vm->cfg.ports[2].udp);
+	assert_int_equal(vm->cfg.ports[3].bind_ip, 0x7f000001);
+	assert_int_equal(vm->cfg.ports[1].bind_ip, 0x7f000001); /* the default */
+	char *json = mvm_vm_config_json(vm, &err);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "{\"host\":5353,\"guest\":53,\"protocol\":\"udp\"}"));
+	assert_non_null(strstr(json, "{\"host\":5353,\"guest\":53}"));
+	assert_non_null(strstr(json, "{\"host\":8080,\"guest\":80,\"host_ip\":\"0.0.0.0\"}"));
+	assert_non_null(strstr(json, "{\"host\":9000,\"guest\":90}"));
+	free(json);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+
+	b = minimal_builder("/");
+	mvm_builder_port_map(b, "6000:60/udp", &err);
+	mvm_builder_port_map(b, "6000:61/udp", &err);
+	expect_one_problem(b, "duplicate host port 6000", "6000:61");
+	mvm_builder_free(b);
+	assert_null(err);
+
+	const char *bad[] = {"1.2.3:80:80", "127.0.0.1:80:80/sctp", "80:80/", "::1:80:80"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b = minimal_builder("/");
+		assert_int_equal(mvm_builder_port_map(b, bad[i], &err), -1);
+		assert_non_null(err);
+		mvm_error_free(err);
+		err = NULL;
+		mvm_builder_free(b);
+	}
+}
+
 static void test_rlimits(void **state)
 {
 	mvm_error *err = NULL;
@@ -294,6 +340,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_vcpus),
 	    cmocka_unit_test(test_ram),
+	    cmocka_unit_test(test_port_specs),
 	    cmocka_unit_test(test_ports),
 	    cmocka_unit_test(test_rlimits),
 	    cmocka_unit_test(test_env),

@@ -15,7 +15,7 @@ static void expect_ports(const char *spec, unsigned host, unsigned guest)
 static void expect_bad(const char *spec, const char *why)
 {
 	mvm_error *err = NULL;
-	mvm_port_pair p = {7, 7};
+	mvm_port_pair p = {.host = 7, .guest = 7};
 	assert_int_equal(mvm_port_pair_parse(spec, &p, &err), -1);
 	/* The output is untouched on failure. */
 	assert_int_equal(p.host, 7);

@@ -35,7 +35,7 @@ mvm_run -- /bin/sh -c "nc -w 3 10.0.2.3 53 </dev/null && echo connected || echo 
 expect_out "local-only blocks other addresses" "refused"
 
 # Host -> guest through -p: a guest server on port 80, published on PPORT.
-start_guest_server() { # PPORT NAME
+start_guest_server() { # [IP:]PPORT NAME
 	"$MVM" run --root "$ROOT" --memory 256 -p "$1:80" -- /bin/sh -c \
 		"echo started; printf 'HTTP/1.0 200 OK\r\n\r\n$2\n' | nc -l -p 80 >/dev/null" \
 		>"$WORK/$2.out" 2>"$WORK/$2.err" </dev/null &
@@ -52,7 +52,8 @@ P1=$(free_port 18200)
 P2=$(free_port $((P1 + 1)))
 start_guest_server "$P1" vm-one
 VM1=$!
-start_guest_server "$P2" vm-two
+# docker's IP:HOST:GUEST form; 0.0.0.0 (every address) includes loopback.
+start_guest_server "0.0.0.0:$P2" vm-two
 VM2=$!
 expect_eq "port map reaches guest one" "vm-one" "$(fetch "$P1")"
 expect_eq "port map reaches guest two (two VMs at once)" "vm-two" "$(fetch "$P2")"
