@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ struct devices {
 	/* hvc2's output: mvm-init says MVM_CTRL_READY here. */
 	int ready_pipe[2];
 	bool ready;
+	int boot_timer; /* timerfd: mvm-init must say it runs before this fires */
 	struct slirp_backend *slirp;
 };
 
@@ -87,12 +89,29 @@ static void guest_ready(void *opaque, uint32_t events)
 	if (n <= 0 || d->ready || memchr(buf, MVM_CTRL_READY, (size_t)n) == NULL)
 		return;
 	d->ready = true;
+	event_loop_del(v->loop, d->boot_timer);
 	mvm_error *e = NULL;
 	if (virtio_console_release_input(virtio_mmio_dev(d->mmio[0]), &e) < 0 ||
 	    virtio_console_release_input(virtio_mmio_dev(d->control), &e) < 0)
 		log_warn(v->log, "console input: %s", mvm_error_get_message(e));
 	mvm_error_free(e);
 	log_debug(v->log, "guest consoles ready: input released");
+}
+
+/* A kernel that hangs or dies before init runs would otherwise leave the
+ * VM running forever with no output: end it with a clear error. */
+static void boot_timeout(void *opaque, uint32_t events)
+{
+	struct vmm *v = opaque;
+	uint64_t n;
+	if (read(v->devices->boot_timer, &n, sizeof(n)) != (ssize_t)sizeof(n) || v->devices->ready)
+		return;
+	mvm_error *e = NULL;
+	mvm_err(&e, MVM_ERR_GUEST, 0,
+		"the guest did not start mvm-init within %d s (the kernel hung or crashed early; "
+		"run with --log-level debug to see its messages)",
+		DEVICES_BOOT_TIMEOUT_S);
+	vmm_end(v, -1, &e);
 }
 
 static int add_console(struct devices *d, int in_fd, int out_fd, struct vmm *eof_vmm,
@@ -179,7 +198,15 @@ int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err
 	if (d == NULL)
 		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "allocate devices");
 	v->devices = d;
-	d->ready_pipe[0] = d->ready_pipe[1] = -1;
+	d->ready_pipe[0] = d->ready_pipe[1] = d->boot_timer = -1;
+	d->boot_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->boot_timer < 0)
+		return mvm_err_sys(err, "timerfd for the boot watchdog");
+	struct itimerspec its = {.it_value = {.tv_sec = DEVICES_BOOT_TIMEOUT_S}};
+	if (timerfd_settime(d->boot_timer, 0, &its, NULL) < 0)
+		return mvm_err_sys(err, "arm the boot watchdog");
+	if (event_loop_add(v->loop, d->boot_timer, EPOLLIN, boot_timeout, v, err) < 0)
+		return -1;
 	d->host = (struct virtio_host){
 		.mem = &v->mem, .vm_fd = v->kvm.vm_fd, .loop = v->loop, .log = v->log};
 	if (pipe2(d->ready_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -256,12 +283,13 @@ void devices_destroy(struct vmm *v)
 	struct devices *d = v->devices;
 	if (d == NULL)
 		return;
-	/* Devices first: their worker threads may still be inside the FUSE
+	/* The network thread first: it delivers into the net device, so it
+	 * must be gone before that device is reset and freed. */
+	slirp_backend_free(d->slirp);
+	/* Then the devices: their worker threads may still be inside the FUSE
 	 * servers until virtio_mmio_free() has stopped them. */
 	for (unsigned i = d->n; i-- > 0;)
 		virtio_mmio_free(d->mmio[i]);
-	/* After the devices: the backend delivers into the net device. */
-	slirp_backend_free(d->slirp);
 	for (unsigned i = 0; i < d->n_fs; i++)
 		fuse_server_free(d->fs[i]);
 	if (d->ready_pipe[0] >= 0) {
@@ -270,6 +298,10 @@ void devices_destroy(struct vmm *v)
 	}
 	if (d->ready_pipe[1] >= 0)
 		close(d->ready_pipe[1]);
+	if (d->boot_timer >= 0) {
+		event_loop_del(v->loop, d->boot_timer);
+		close(d->boot_timer);
+	}
 	free(d);
 	v->devices = NULL;
 }

@@ -9,6 +9,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Seconds from the VM's creation until mvm-init must have said it runs
+ * (MVM_CTRL_READY); past it the VM ends with an error instead of hanging.
+ * Generous: a boot takes ~0.1 s on hardware, a few seconds emulated. */
+#define DEVICES_BOOT_TIMEOUT_S 120
+
 int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err);
 /* Appends " virtio_mmio.device=..." for every device. */
 int devices_cmdline(const struct vmm *v, char *buf, size_t len, mvm_error **err);

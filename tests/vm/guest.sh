@@ -13,9 +13,15 @@ trap 'rm -rf "$ROOT" "$WORK"' EXIT
 
 # mvm_run ARGS... : runs the CLI with the test root; stdout in $WORK/out,
 # stderr in $WORK/err, status in $RC. No stdin unless redirected.
+# A run that hangs fails after MVM_RUN_TIMEOUT seconds with status 124 and
+# a note on its stderr, instead of stalling the whole test file.
 mvm_run() {
-	"$MVM" run --root "$ROOT" --memory "${MEM:-256}" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+	timeout -k 10 "${MVM_RUN_TIMEOUT:-240}" "$MVM" run --root "$ROOT" --memory "${MEM:-256}" "$@" \
+		>"$WORK/out" 2>"$WORK/err" </dev/null
 	RC=$?
+	if [ "$RC" -eq 124 ]; then
+		echo "test: mvm run timed out after ${MVM_RUN_TIMEOUT:-240} s" >>"$WORK/err"
+	fi
 }
 
 # expect_out NAME WANT: compares the last run's stdout, showing its stderr.
