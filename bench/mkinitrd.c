@@ -4,10 +4,8 @@
  * exactly the same guest user space as mvm.
  * Usage: mkinitrd OUT ROOT PROG [ARG...] */
 #include "config/config.h"
+#include "vmm/boot.h"
 #include "vmm/vm.h"
-#include "vmm/guest_config.h"
-#include "vmm/init_embed.h"
-#include "vmm/initramfs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +23,10 @@ int main(int argc, char **argv)
 	mvm_builder_exec_path(b, argv[3], &err);
 	mvm_builder_args(b, (const char *const *)argv + 4, (size_t)(argc - 4), &err);
 	mvm_vm *vm = err ? NULL : mvm_builder_build(b, &err);
-	void *blob = NULL, *rd = NULL;
-	size_t blob_len = 0, rd_len = 0, init_len = 0;
-	const void *init = mvm_init_binary(&init_len);
+	void *rd = NULL;
+	size_t rd_len = 0;
 	int rc = 1;
-	if (vm && guest_config_build(&vm->cfg, NULL, 0, &blob, &blob_len, &err) == 0 &&
-	    initramfs_build(init, init_len, blob, blob_len, &rd, &rd_len, &err) == 0) {
+	if (vm && boot_initramfs(&vm->cfg, &rd, &rd_len, &err) == 0) {
 		FILE *f = fopen(argv[1], "wb");
 		if (f && fwrite(rd, 1, rd_len, f) == rd_len && fclose(f) == 0)
 			rc = 0;
@@ -40,7 +36,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < mvm_error_count(err); i++)
 		fprintf(stderr, "mkinitrd: %s\n", mvm_error_message_at(err, i));
 	mvm_error_free(err);
-	free(blob);
 	free(rd);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);

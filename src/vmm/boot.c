@@ -62,32 +62,35 @@ static int load_kernel_file(struct vmm *v, struct arch_kernel *k, mvm_error **er
 	return 0;
 }
 
-static int load_initramfs(struct vmm *v, const struct arch_kernel *k, uint64_t *gpa,
-			  size_t *len, mvm_error **err)
+int boot_initramfs(const struct mvm_config *cfg, void **out, size_t *len, mvm_error **err)
 {
 	cleanup_free struct guest_mount *mounts = NULL;
 	size_t n = 0;
-	if (guest_mounts_from_config(v->cfg, &mounts, &n, err) < 0)
+	if (guest_mounts_from_config(cfg, &mounts, &n, err) < 0)
 		return -1;
 	cleanup_free void *blob = NULL;
 	size_t blob_len = 0;
-	if (guest_config_build(v->cfg, mounts, n, &blob, &blob_len, err) < 0)
+	if (guest_config_build(cfg, mounts, n, &blob, &blob_len, err) < 0)
 		return -1;
 	size_t init_len = 0;
 	const void *init = mvm_init_binary(&init_len);
+	return initramfs_build(init, init_len, blob, blob_len, out, len, err);
+}
+
+static int load_initramfs(struct vmm *v, const struct arch_kernel *k, uint64_t *gpa,
+			  size_t *len, mvm_error **err)
+{
 	cleanup_free void *rd = NULL;
 	size_t rd_len = 0;
-	if (initramfs_build(init, init_len, blob, blob_len, &rd, &rd_len, err) < 0)
-		return -1;
-	if (arch_place_initrd(&v->mem, k, rd_len, gpa, err) < 0)
+	if (boot_initramfs(v->cfg, &rd, &rd_len, err) < 0 ||
+	    arch_place_initrd(&v->mem, k, rd_len, gpa, err) < 0)
 		return -1;
 	void *dst = gpa_slice(&v->mem, *gpa, rd_len);
 	if (dst == NULL)
 		return mvm_err(err, MVM_ERR_INVALID, 0, "initramfs does not fit in guest RAM");
 	memcpy(dst, rd, rd_len);
 	*len = rd_len;
-	log_debug(v->log, "initramfs: %zu bytes at 0x%llx (config %zu bytes)", rd_len,
-		  (unsigned long long)*gpa, blob_len);
+	log_debug(v->log, "initramfs: %zu bytes at 0x%llx", rd_len, (unsigned long long)*gpa);
 	return 0;
 }
 

@@ -13,6 +13,10 @@
  * malloc'd path; the error lists every place that was tried. */
 int kernel_locate(const struct mvm_config *cfg, char **path, mvm_error **err);
 
+/* The initramfs mvm boots for cfg: mvm-init and its config blob (also what
+ * `make bench` hands to QEMU). *out is malloc'd. */
+int boot_initramfs(const struct mvm_config *cfg, void **out, size_t *len, mvm_error **err);
+
 /* Loads kernel and initramfs, writes the boot data and returns the entry. */
 int boot_load(struct vmm *v, uint64_t *entry, mvm_error **err);
 
