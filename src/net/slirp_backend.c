@@ -106,7 +106,7 @@ static void flush_pending_locked(struct slirp_backend *b)
 {
 	while (b->pending_head != NULL && b->cfg.deliver != NULL) {
 		struct pending_frame *p = b->pending_head;
-		if (b->cfg.deliver(b->cfg.deliver_ctx, p->data, p->len) < 0)
+		if (b->cfg.deliver(b->cfg.device_ctx, p->data, p->len) < 0)
 			return;
 		b->pending_head = p->next;
 		if (b->pending_head == NULL)
@@ -122,7 +122,7 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 	if (b->cfg.deliver == NULL)
 		return (ssize_t)len;
 	flush_pending_locked(b);
-	if (b->pending_head == NULL && b->cfg.deliver(b->cfg.deliver_ctx, buf, len) == 0)
+	if (b->pending_head == NULL && b->cfg.deliver(b->cfg.device_ctx, buf, len) == 0)
 		return (ssize_t)len;
 	/* A dropped frame is not an I/O error for slirp: TCP retransmits. */
 	struct pending_frame *p = NULL;
@@ -303,13 +303,20 @@ static void *net_thread(void *arg)
 		int poll_errno = errno;
 
 		pthread_mutex_lock(&b->lock);
-		if (rc > 0 && (b->pfds[0].revents & POLLIN)) {
+		bool kicked = rc > 0 && (b->pfds[0].revents & POLLIN);
+		if (kicked) {
 			drain_wake(b);
 			flush_pending_locked(b); /* maybe the guest added rx buffers */
 		}
 		if (rc < 0 && poll_errno != EINTR)
 			log_warn(b->cfg.log, "slirp: poll: %s", strerror(poll_errno));
 		slirp_pollfds_poll(b->slirp, rc < 0, get_revents, b);
+		if (kicked && b->cfg.transmit != NULL) {
+			/* Without the lock: transmit calls slirp_backend_send(). */
+			pthread_mutex_unlock(&b->lock);
+			b->cfg.transmit(b->cfg.device_ctx);
+			pthread_mutex_lock(&b->lock);
+		}
 	}
 	pthread_mutex_unlock(&b->lock);
 	return NULL;
@@ -369,8 +376,10 @@ void slirp_backend_send(void *ctx, const struct iovec *frame, int n)
 		slirp_input(b->slirp, pkt, (int)len);
 	}
 	pthread_mutex_unlock(&b->lock);
-	/* Input may have opened sockets or armed timers the thread must poll. */
-	slirp_backend_wake(b);
+	/* Input may have opened sockets the thread must poll; on the thread
+	 * itself the next round does that anyway. */
+	if (!b->thread_started || !pthread_equal(pthread_self(), b->thread))
+		slirp_backend_wake(b);
 }
 
 void slirp_backend_wake(void *ctx)
@@ -471,12 +480,14 @@ int slirp_backend_add_hostfwd(struct slirp_backend *b, bool udp, const char *bin
 	return 0;
 }
 
-void slirp_backend_set_deliver(struct slirp_backend *b,
-			       int (*deliver)(void *ctx, const void *frame, size_t len), void *ctx)
+void slirp_backend_attach(struct slirp_backend *b,
+			  int (*deliver)(void *ctx, const void *frame, size_t len),
+			  unsigned (*transmit)(void *ctx), void *ctx)
 {
 	pthread_mutex_lock(&b->lock);
 	b->cfg.deliver = deliver;
-	b->cfg.deliver_ctx = ctx;
+	b->cfg.transmit = transmit;
+	b->cfg.device_ctx = ctx;
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -488,6 +499,7 @@ int slirp_backend_start(struct slirp_backend *b, mvm_error **err)
 	if (rc != 0)
 		return mvm_err(err, MVM_ERR_IO, rc, "slirp backend: starting the network thread");
 	b->thread_started = true;
+	pthread_setname_np(b->thread, "mvm-net");
 	return 0;
 }
 

@@ -47,9 +47,14 @@ struct slirp_backend_config {
 	 * to the host's 127.0.0.1) and DHCP; see docs/net.md. */
 	bool local_only;
 	const struct mvm_logger *log;
-	/* A frame for the guest. Returns 0, or -1 if it was dropped. */
+	/* The device side, called on the network thread without the backend's
+	 * lock. deliver: a frame for the guest; returns 0, or -1 if it found
+	 * no room (it is queued and retried after the next wake). transmit:
+	 * takes the guest's queued frames, calling slirp_backend_send() for
+	 * each; may be NULL. */
 	int (*deliver)(void *ctx, const void *frame, size_t len);
-	void *deliver_ctx;
+	unsigned (*transmit)(void *ctx);
+	void *device_ctx;
 };
 
 struct slirp_backend;
@@ -60,16 +65,19 @@ struct slirp_backend *slirp_backend_new(const struct slirp_backend_config *cfg, 
  * with "host port N on ADDR is already in use" if the bind fails. */
 int slirp_backend_add_hostfwd(struct slirp_backend *b, bool udp, const char *bind_addr,
 			      uint16_t host_port, uint16_t guest_port, mvm_error **err);
-/* Sets (or replaces) cfg.deliver/deliver_ctx: the device that receives
- * frames usually exists only after the backend (it needs the backend as
+/* Sets (or replaces) cfg.deliver, cfg.transmit and cfg.device_ctx: the
+ * device usually exists only after the backend (it needs the backend as
  * its send_to_backend context). Any thread. */
-void slirp_backend_set_deliver(struct slirp_backend *b,
-			       int (*deliver)(void *ctx, const void *frame, size_t len), void *ctx);
+void slirp_backend_attach(struct slirp_backend *b,
+			  int (*deliver)(void *ctx, const void *frame, size_t len),
+			  unsigned (*transmit)(void *ctx), void *ctx);
 /* Starts the network thread. */
 int slirp_backend_start(struct slirp_backend *b, mvm_error **err);
-/* virtio_net_params.send_to_backend: one guest frame (ctx = backend). */
+/* virtio_net_params.send_to_backend: one guest frame (ctx = backend).
+ * Any thread; the device calls it from cfg.transmit on the network thread. */
 void slirp_backend_send(void *ctx, const struct iovec *frame, int n);
-/* virtio_net_params.rx_ready: wakes the network thread. */
+/* virtio_net_params.kick: wakes the network thread, which then transmits
+ * and retries queued frames for the guest. Any thread. */
 void slirp_backend_wake(void *ctx);
 /* Guest-bound frames dropped because the FIFO was full. */
 uint64_t slirp_backend_rx_dropped(struct slirp_backend *b);

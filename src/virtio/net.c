@@ -175,10 +175,10 @@ static bool complete_checksum(uint8_t *frame, size_t len, const struct virtio_ne
 	return true;
 }
 
-static void tx_work(struct virtio_dev *d)
+unsigned virtio_net_transmit(struct virtio_dev *d)
 {
 	struct virtio_net *n = virtio_dev_priv(d);
-	bool pushed = false;
+	unsigned taken = 0;
 	pthread_mutex_lock(&n->tx_lock);
 	while (virtio_dev_pop(d, TX_Q, &n->tx_elem) == 1) {
 		struct virtq_elem *e = &n->tx_elem;
@@ -216,11 +216,12 @@ static void tx_work(struct virtio_dev *d)
 			}
 		}
 		virtio_dev_push(d, TX_Q, e, 0);
-		pushed = true;
+		taken++;
 	}
 	pthread_mutex_unlock(&n->tx_lock);
-	if (pushed)
+	if (taken > 0)
 		virtio_dev_signal_used(d, TX_Q);
+	return taken;
 }
 
 /* ---- ops ---------------------------------------------------------------- */
@@ -228,10 +229,8 @@ static void tx_work(struct virtio_dev *d)
 static void net_notify(struct virtio_dev *d, uint16_t q)
 {
 	struct virtio_net *n = virtio_dev_priv(d);
-	if (q == TX_Q)
-		tx_work(d);
-	else if (q == RX_Q && n->p.rx_ready)
-		n->p.rx_ready(n->p.backend_ctx);
+	if (n->p.kick)
+		n->p.kick(n->p.backend_ctx);
 }
 
 static int net_activate(struct virtio_dev *d, mvm_error **err)
@@ -240,8 +239,8 @@ static int net_activate(struct virtio_dev *d, mvm_error **err)
 	pthread_mutex_lock(&n->rx_lock);
 	n->active = true;
 	pthread_mutex_unlock(&n->rx_lock);
-	if (n->p.rx_ready)
-		n->p.rx_ready(n->p.backend_ctx);
+	if (n->p.kick)
+		n->p.kick(n->p.backend_ctx);
 	return 0;
 }
 

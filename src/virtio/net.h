@@ -7,12 +7,14 @@
  *                 behind a 12-byte virtio_net_hdr_v1. With MRG_RXBUF a frame
  *                 may span several buffers (num_buffers says how many).
  *                 No buffer: the frame is dropped and counted (TCP in the
- *                 backend retransmits), and rx_ready tells the backend when
+ *                 backend retransmits), and kick tells the backend when
  *                 the guest adds buffers again.
- *   transmitq (1): guest -> host. The header is stripped and, when the
- *                 guest asked for it (CSUM, NEEDS_CSUM), the checksum is
- *                 completed; the frame goes to send_to_backend as a private
- *                 copy (the guest cannot change it under the backend).
+ *   transmitq (1): guest -> host. A kick wakes the backend, whose thread
+ *                 calls virtio_net_transmit(): the header is stripped and,
+ *                 when the guest asked for it (CSUM, NEEDS_CSUM), the
+ *                 checksum is completed; the frame goes to send_to_backend
+ *                 as a private copy (the guest cannot change it under the
+ *                 backend).
  *
  * Offered features: MAC, MRG_RXBUF, CSUM (guest may leave the L4 checksum to
  * us), GUEST_CSUM (we mark frames DATA_VALID: the backend, libslirp, only
@@ -63,19 +65,26 @@ struct virtio_net;
 
 struct virtio_net_params {
 	uint8_t mac[6];
-	/* A guest frame (header stripped), on the thread that handles the tx
-	 * kick (the event loop). frame[] is valid only during the call. */
+	/* A guest frame (header stripped), on the thread that called
+	 * virtio_net_transmit(). frame[] is valid only during the call. */
 	void (*send_to_backend)(void *ctx, const struct iovec *frame, int n);
-	/* The guest kicked the rx queue (new buffers); may be NULL. Called
-	 * without device locks held; a backend with its own thread just wakes
-	 * it. */
-	void (*rx_ready)(void *ctx);
+	/* The guest kicked a queue (frames to send or new rx buffers), or the
+	 * device started. Called on the event loop without device locks; the
+	 * backend wakes its thread, which calls virtio_net_transmit() and
+	 * retries frames that found no rx buffer. May be NULL. */
+	void (*kick)(void *ctx);
 	void *backend_ctx;
 };
 
 extern const struct virtio_dev_ops virtio_net_ops;
 
 struct virtio_net *virtio_net_new(const struct virtio_net_params *p, mvm_error **err);
+
+/* Hands every frame the guest has queued to send_to_backend, on the
+ * caller's thread, and returns how many it took. One backend thread does
+ * all of a device's network work: frames from the guest and frames to it
+ * are then never processed in parallel. */
+unsigned virtio_net_transmit(struct virtio_dev *d);
 
 /* Delivers one frame to the guest. Any thread. Returns 0, or -1 when the
  * frame was dropped (device not active, no or too few rx buffers, length

@@ -47,6 +47,7 @@ struct devices {
 	bool ready;
 	int boot_timer; /* timerfd: mvm-init must say it runs before this fires */
 	struct slirp_backend *slirp;
+	struct virtio_mmio *net;
 };
 
 static int add_device(struct devices *d, const struct virtio_dev_ops *ops, void *priv,
@@ -159,6 +160,11 @@ static int net_deliver(void *ctx, const void *frame, size_t len)
 	return virtio_net_receive(ctx, frame, len);
 }
 
+static unsigned net_transmit(void *ctx)
+{
+	return virtio_net_transmit(ctx);
+}
+
 /* The guest's network: a virtio-net device whose frames go to libslirp,
  * with the port map as host forwards. A busy host port fails the start. */
 static int add_net(struct devices *d, const struct vmm *v, mvm_error **err)
@@ -183,12 +189,13 @@ static int add_net(struct devices *d, const struct vmm *v, mvm_error **err)
 	struct virtio_net_params p = {
 		.mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56},
 		.send_to_backend = slirp_backend_send,
-		.rx_ready = slirp_backend_wake,
+		.kick = slirp_backend_wake,
 		.backend_ctx = d->slirp,
 	};
 	if (add_device(d, &virtio_net_ops, virtio_net_new(&p, err), err) < 0)
 		return -1;
-	slirp_backend_set_deliver(d->slirp, net_deliver, virtio_mmio_dev(d->mmio[d->n - 1]));
+	d->net = d->mmio[d->n - 1];
+	slirp_backend_attach(d->slirp, net_deliver, net_transmit, virtio_mmio_dev(d->net));
 	return slirp_backend_start(d->slirp, err);
 }
 
@@ -276,6 +283,23 @@ bool devices_mmio(struct vmm *v, uint64_t gpa, uint8_t *data, uint32_t len, bool
 int devices_control(struct vmm *v, char cmd, mvm_error **err)
 {
 	return virtio_console_inject(virtio_mmio_dev(v->devices->control), &cmd, 1, err);
+}
+
+void devices_log_net_stats(struct vmm *v)
+{
+	struct devices *d = v->devices;
+	if (d == NULL || d->slirp == NULL || d->net == NULL)
+		return;
+	struct virtio_net_stats s;
+	virtio_net_get_stats(virtio_mmio_dev(d->net), &s);
+	log_info(v->log,
+		 "stats: net rx_frames=%llu rx_dropped=%llu tx_frames=%llu tx_dropped=%llu "
+		 "filtered=%llu backend_dropped=%llu backend_queued_bytes=%zu",
+		 (unsigned long long)s.rx_frames, (unsigned long long)s.rx_dropped,
+		 (unsigned long long)s.tx_frames, (unsigned long long)s.tx_dropped,
+		 (unsigned long long)slirp_backend_filtered(d->slirp),
+		 (unsigned long long)slirp_backend_rx_dropped(d->slirp),
+		 slirp_backend_pending_bytes(d->slirp));
 }
 
 void devices_destroy(struct vmm *v)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Numbers for `make bench`: VM exits that reached userspace, and the
  * VMM's resident memory not counting guest RAM (which is the guest's). */
+#include "vmm/devices.h"
 #include "vmm/vmm.h"
 
 #include <linux/kvm.h>
@@ -102,4 +103,5 @@ void vmm_log_stats(struct vmm *v)
 		 (unsigned long long)mmio,
 		 (unsigned long long)((rss > guest ? rss - guest : 0) >> 10),
 		 (unsigned long long)(guest >> 10));
+	devices_log_net_stats(v);
 }

@@ -107,7 +107,7 @@ static struct slirp_backend *new_backend(struct sink *s, bool local_only)
 {
 	struct slirp_backend_config c = {.local_only = local_only,
 					 .deliver = s ? sink_deliver : NULL,
-					 .deliver_ctx = s};
+					 .device_ctx = s};
 	mvm_error *err = NULL;
 	struct slirp_backend *b = slirp_backend_new(&c, &err);
 	if (b == NULL)
@@ -226,7 +226,7 @@ static void gateway_answers_arp_through_running_thread(void **state)
 {
 	struct sink s = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	struct slirp_backend *b = new_backend(NULL, true);
-	slirp_backend_set_deliver(b, sink_deliver, &s); /* device created later */
+	slirp_backend_attach(b, sink_deliver, NULL, &s); /* device created later */
 	assert_int_equal(slirp_backend_start(b, NULL), 0);
 	uint8_t f[64];
 	size_t n = arp_request(f, IP(10, 0, 2, 2));
@@ -244,6 +244,49 @@ static void gateway_answers_arp_through_running_thread(void **state)
 	pthread_mutex_unlock(&s.lock);
 	assert_int_equal(slirp_backend_filtered(b), 0);
 	slirp_backend_free(b);
+}
+
+/* The device's transmit callback runs on the network thread after a
+ * kick, without the backend's lock: slirp_backend_send() from inside it
+ * must neither deadlock nor be lost. */
+struct tx_device {
+	struct sink sink;
+	struct slirp_backend *b;
+	int calls;
+	bool sent;
+};
+
+static int tx_device_deliver(void *ctx, const void *frame, size_t len)
+{
+	struct tx_device *d = ctx;
+	return sink_deliver(&d->sink, frame, len);
+}
+
+static unsigned tx_device_transmit(void *ctx)
+{
+	struct tx_device *d = ctx;
+	__atomic_add_fetch(&d->calls, 1, __ATOMIC_SEQ_CST);
+	if (d->sent)
+		return 0;
+	uint8_t f[64];
+	size_t n = arp_request(f, IP(10, 0, 2, 2));
+	struct iovec iov = {f, n};
+	slirp_backend_send(d->b, &iov, 1);
+	d->sent = true;
+	return 1;
+}
+
+static void kick_transmits_on_the_network_thread(void **state)
+{
+	struct tx_device d = {.sink = {.lock = PTHREAD_MUTEX_INITIALIZER}};
+	d.b = new_backend(NULL, true);
+	slirp_backend_attach(d.b, tx_device_deliver, tx_device_transmit, &d);
+	assert_int_equal(slirp_backend_start(d.b, NULL), 0);
+	assert_int_equal(__atomic_load_n(&d.calls, __ATOMIC_SEQ_CST), 0); /* no kick yet */
+	slirp_backend_wake(d.b);
+	assert_true(wait_frames(&d.sink, 1)); /* the ARP reply to the transmitted request */
+	assert_true(__atomic_load_n(&d.calls, __ATOMIC_SEQ_CST) >= 1);
+	slirp_backend_free(d.b);
 }
 
 static void frames_wait_for_guest_buffers(void **state)
@@ -321,6 +364,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(addrs_default),
+	    cmocka_unit_test(kick_transmits_on_the_network_thread),
 	    cmocka_unit_test(addrs_assigned),
 	    cmocka_unit_test(addrs_reject_network_and_broadcast),
 	    cmocka_unit_test(hostfwd_listens_and_busy_port_fails),
