@@ -213,6 +213,7 @@ struct virtio_fs *virtio_fs_new(const struct virtio_fs_params *p, mvm_error **er
 				nworkers);
 			return NULL;
 		}
+		pthread_setname_np(workers[i].thread, "mvm-fs");
 	}
 	fs->n_workers = nworkers;
 	return fs;

@@ -127,6 +127,10 @@ int vcpu_start(struct vcpu *c, mvm_error **err)
 		pthread_mutex_unlock(&c->vmm->lock);
 		return mvm_err(err, MVM_ERR_IO, r, "start vCPU %u thread", c->index);
 	}
+	/* Names show in top -H, perf and /proc/PID/task/N/comm. */
+	char name[16];
+	snprintf(name, sizeof(name), "mvm-vcpu%u", c->index);
+	pthread_setname_np(c->thread, name);
 	c->started = true;
 	return 0;
 }

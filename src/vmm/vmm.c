@@ -94,6 +94,7 @@ int vmm_start(struct vmm *v, mvm_error **err)
 		v->loop_running = false;
 		return mvm_err(err, MVM_ERR_IO, r, "start event loop thread");
 	}
+	pthread_setname_np(v->loop_thread, "mvm-loop");
 	v->loop_started = true;
 	for (unsigned i = 0; i < v->n_vcpus; i++) {
 		if (vcpu_start(&v->vcpus[i], err) < 0) {
