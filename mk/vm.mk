@@ -8,21 +8,27 @@
 VM_KVM_SMOKE := $(BUILD)/vm/kvm-smoke
 VM_CONCURRENT := $(BUILD)/tests/vm/concurrent_vms
 BENCH_MKINITRD := $(BUILD)/bench/mkinitrd
+VM_NETTOOL := $(BUILD)/vm/nettool
 
 .PHONY: check-vm vm-tools bench test
-vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT)
+vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_NETTOOL)
 
 # A diagnostic, not part of libmvm: proves /dev/kvm executes guest code.
 $(VM_KVM_SMOKE): tests/vm/kvm-smoke.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $<
 
+# Static, like mvm-init: the same binary runs on the host and in a guest.
+$(VM_NETTOOL): tests/vm/nettool.c
+	@mkdir -p $(dir $@)
+	$(INIT_CC) $(INIT_CFLAGS) $(INIT_LDFLAGS) -o $@ $<
+
 $(VM_CONCURRENT): $(BUILD)/san/tests/vm/concurrent_vms.o $(BUILD)/libmvm-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 
 check-vm: kernel rootfs cli vm-tools
-	@BUILD=$(BUILD) MVM=$(BUILD)/mvm-san MVM_KERNEL=$(abspath $(BUILD)/vmlinux) KVM_SMOKE=$(VM_KVM_SMOKE) \
+	@BUILD=$(BUILD) MVM=$(BUILD)/mvm-san MVM_KERNEL=$(abspath $(BUILD)/vmlinux) KVM_SMOKE=$(VM_KVM_SMOKE) NETTOOL=$(abspath $(VM_NETTOOL)) \
 	    scripts/with-kvm tests/vm/run
 
 # Everything CI runs, ending with one total line.
@@ -35,6 +41,9 @@ $(BENCH_MKINITRD): $(BUILD)/obj/bench/mkinitrd.o $(BUILD)/libmvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmvm.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 
-# Boot-to-exit of mvm against QEMU microvm on the same kernel and root.
-bench: kernel rootfs cli $(BENCH_MKINITRD)
-	@BUILD=$(BUILD) MVM_KERNEL=$(abspath $(BUILD)/vmlinux) scripts/with-kvm bench/boot.sh
+# mvm against QEMU microvm on the same kernel and root, in one machine:
+# boot-to-exit time, then TCP throughput through the port map.
+bench: kernel rootfs cli $(BENCH_MKINITRD) $(VM_NETTOOL)
+	@BUILD=$(BUILD) MVM_KERNEL=$(abspath $(BUILD)/vmlinux) NETTOOL=$(abspath $(VM_NETTOOL)) \
+	    scripts/with-kvm sh -c 'bench/boot.sh && bench/net.sh'
+

@@ -42,3 +42,15 @@ expect_contains() {
 expect_rc() {
 	expect_eq "$1" "$2" "$RC" "stderr: $(head -c 600 "$WORK/err" | tr '\n' '|')"
 }
+
+# free_port FROM: a TCP port on 127.0.0.1 that nothing listens on (checked
+# by connecting, not guessed), searching FROM..FROM+200.
+free_port() {
+	local p
+	for p in $(seq "$1" $(($1 + 200))); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+}

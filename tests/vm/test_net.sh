@@ -5,15 +5,6 @@
 
 WWW=$(mktemp -d /tmp/mvm-www.XXXXXX)
 trap 'rm -rf "$ROOT" "$WORK" "$WWW"; [ -n "${HTTPD:-}" ] && kill "$HTTPD" 2>/dev/null' EXIT
-free_port() { # a TCP port nothing listens on (checked, not guessed)
-	local p
-	for p in $(seq "$1" $(($1 + 200))); do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-}
 
 # The guest's address, route and resolver.
 mvm_run -- /bin/sh -c 'ifconfig eth0 | grep -o "inet addr:[0-9.]*"; route -n | awk "\$1 == \"0.0.0.0\" {print \$2}"; cat /etc/resolv.conf'
@@ -61,6 +52,28 @@ wait "$VM1"
 RC=$?
 expect_eq "published guest exits cleanly" 0 "$RC" "$(cat "$WORK/vm-one.err")"
 wait "$VM2"
+
+# UDP, both ways, with nettool (busybox nc has no UDP).
+NETTOOL=${NETTOOL:-$BUILD/vm/nettool}
+cp "$NETTOOL" "$ROOT/bin/nettool"
+U=$(free_port 18300)
+"$MVM" run --root "$ROOT" --memory 256 -p "$U:53/udp" -- /bin/nettool udp-echo 53 1 \
+	>"$WORK/udp.out" 2>"$WORK/udp.err" </dev/null &
+VM=$!
+# udp-ask repeats its datagram until an answer comes: the guest boots first.
+GOT=$("$NETTOOL" udp-ask 127.0.0.1 "$U" ping-udp 120 2>&1)
+expect_eq "udp port map: host datagram reaches the guest, answer returns" "echo:ping-udp" "$GOT" \
+	"guest: $(head -c 400 "$WORK/udp.err" | tr '\n' '|')"
+wait "$VM"
+RC=$?
+expect_eq "udp-serving guest exits cleanly" 0 "$RC" "$(head -c 400 "$WORK/udp.err" | tr '\n' '|')"
+U2=$(free_port $((U + 1)))
+"$NETTOOL" udp-echo "127.0.0.1:$U2" 1 >/dev/null &
+ECHO=$!
+mvm_run -- /bin/nettool udp-ask 10.0.2.2 "$U2" from-guest 60
+expect_out "guest UDP reaches a host loopback service via the gateway" "echo:from-guest"
+kill "$ECHO" 2>/dev/null
+wait "$ECHO" 2>/dev/null
 
 # A host port in use is a clear error at start.
 mvm_run -p "$HPORT:80" -- /bin/true

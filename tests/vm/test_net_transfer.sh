@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Large TCP transfers through the port map, each way, with the receiver's
+# byte count and checksum compared against the sender's (tests/vm/nettool.c).
+# Only the host's loopback is used.
+. "$(dirname "$0")/guest.sh"
+
+NETTOOL=${NETTOOL:-$BUILD/vm/nettool}
+if [ ! -x "$NETTOOL" ]; then
+	fail "nettool is built" "$NETTOOL is missing (make vm-tools)"
+	finish
+	exit
+fi
+cp "$NETTOOL" "$ROOT/bin/nettool"
+BYTES=$((100 * 1024 * 1024))
+
+# start_guest PORT NAME CMD...: a VM publishing guest port 5000 on PORT.
+start_guest() {
+	local port=$1 name=$2
+	shift 2
+	timeout -k 10 "${MVM_RUN_TIMEOUT:-240}" $MVM run --root "$ROOT" --memory 256 \
+		-p "$port:5000" -- "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+}
+
+# Host -> guest: the guest receives and reports what it got; nettool on the
+# host compares that with what it sent.
+P=$(free_port 18400)
+start_guest "$P" up /bin/nettool serve-recv 5000
+VM=$!
+"$NETTOOL" send 127.0.0.1 "$P" "$BYTES" >"$WORK/send.out" 2>&1
+SEND_RC=$?
+wait "$VM"
+RC=$?
+expect_eq "100 MiB host to guest: checksums match" 0 "$SEND_RC" \
+	"$(tr '\n' '|' <"$WORK/send.out") guest: $(head -c 400 "$WORK/up.err" | tr '\n' '|')"
+expect_contains "100 MiB host to guest: byte count" "$WORK/up.out" "got $BYTES "
+expect_eq "receiving guest exits cleanly" 0 "$RC" "$(head -c 400 "$WORK/up.err" | tr '\n' '|')"
+grep -h "bytes in" "$WORK/send.out"
+
+# Guest -> host: the guest sends; the host reports back and the guest
+# compares, and the host's own count is checked too.
+# KNOWN BUG (docs/net.md, "Known problems"): in the QEMU-TCG harness a
+# guest that sends bulk data is reset (triple fault) or stalls within
+# seconds while mvm's threads run on a second host CPU; QEMU with the same
+# guest does not show it, and the cause is not found yet. Pinning mvm to
+# one CPU avoids it, so this check of data integrity runs pinned and says
+# so; the unpinned run is `bench/net.sh` (make bench).
+P=$(free_port $((P + 1)))
+echo "note: guest -> host transfer runs with mvm pinned to one CPU (known bug, docs/net.md)"
+MVM_ORIG=$MVM
+MVM="taskset -c 0 $MVM_ORIG"
+start_guest "$P" down /bin/nettool serve-send 5000 "$BYTES"
+MVM=$MVM_ORIG
+VM=$!
+"$NETTOOL" recv 127.0.0.1 "$P" >"$WORK/recv.out" 2>&1
+RECV_RC=$?
+wait "$VM"
+RC=$?
+expect_eq "host receives from guest" 0 "$RECV_RC" "$(tr '\n' '|' <"$WORK/recv.out")"
+expect_contains "100 MiB guest to host: byte count" "$WORK/recv.out" "got $BYTES "
+expect_contains "100 MiB guest to host: checksums match" "$WORK/down.out" "matches"
+expect_eq "sending guest exits cleanly" 0 "$RC" "$(head -c 400 "$WORK/down.err" | tr '\n' '|')"
+grep -h "bytes in" "$WORK/recv.out"
+
+finish
