@@ -431,6 +431,8 @@ struct slirp_backend *slirp_backend_new(const struct slirp_backend_config *cfg, 
 	    .disable_host_loopback = false, /* gateway -> 127.0.0.1 */
 	    .enable_emu = false,
 	    .disable_dns = cfg->local_only,
+	    .if_mtu = SLIRP_BACKEND_MTU,
+	    .if_mru = SLIRP_BACKEND_MTU,
 	};
 	pthread_mutex_lock(&b->lock);
 	b->slirp = slirp_new(&sc, &slirp_callbacks, b);

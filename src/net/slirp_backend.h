@@ -41,6 +41,12 @@ struct slirp_net_addrs {
  * (A.B.C.4 if D is 3). D must be 1..254. */
 int slirp_net_addrs_for(uint32_t assigned_ip, struct slirp_net_addrs *out, mvm_error **err);
 
+/* The guest's MTU: libslirp's largest (IF_MTU_MAX is 65521; 65520 keeps IP
+ * packets 8-byte aligned, as libkrun and passt use). A TCP stream then
+ * moves in 64 KiB segments instead of 1460-byte ones: far fewer frames,
+ * interrupts and VM exits per byte. */
+#define SLIRP_BACKEND_MTU 65520
+
 struct slirp_backend_config {
 	uint32_t assigned_ip; /* host order, 0 = default */
 	/* true: the guest may reach only the gateway address (which slirp maps

@@ -12,13 +12,17 @@
 #define RX_Q 0
 #define TX_Q 1
 
-/* §5.1.4: mac[6], status, max_virtqueue_pairs, mtu. We offer neither
- * STATUS nor MQ nor MTU, so only mac is meaningful; the rest reads 0. */
+/* §5.1.4: mac[6], status, max_virtqueue_pairs, mtu (little-endian u16 at
+ * 10). We offer neither STATUS nor MQ, so those read 0. */
 #define NET_CONFIG_SIZE 12
+#define NET_CONFIG_MTU_OFF 10
+#define NET_DEFAULT_MTU 1500
+#define ETH_HDR_LEN 14u
 
 #define NET_FEATURES                                                                               \
-	(VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |                       \
-	 VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM))
+	(VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_MTU) |                              \
+	 VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) | VIRTIO_BIT(VIRTIO_NET_F_CSUM) |                      \
+	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM))
 
 struct virtio_net {
 	struct virtio_net_params p;
@@ -260,6 +264,8 @@ static void net_read_config(struct virtio_dev *d, uint32_t off, void *buf, uint3
 	struct virtio_net *n = virtio_dev_priv(d);
 	uint8_t cfg[NET_CONFIG_SIZE] = {0};
 	memcpy(cfg, n->p.mac, 6);
+	cfg[NET_CONFIG_MTU_OFF] = (uint8_t)n->p.mtu;
+	cfg[NET_CONFIG_MTU_OFF + 1] = (uint8_t)(n->p.mtu >> 8);
 	memcpy(buf, cfg + off, len); /* off + len <= config_size: checked by mmio */
 }
 
@@ -290,6 +296,8 @@ const struct virtio_dev_ops virtio_net_ops = {
 
 struct virtio_net *virtio_net_new(const struct virtio_net_params *p, mvm_error **err)
 {
+	/* Any 16-bit MTU fits: VIRTIO_NET_MAX_FRAME is 65535 + 14 + 1 VLAN. */
+	_Static_assert(VIRTIO_NET_MAX_FRAME >= 65535u + ETH_HDR_LEN, "frame bound vs MTU");
 	struct virtio_net *n = calloc(1, sizeof(*n));
 	if (n != NULL)
 		n->rx_elems = calloc(VIRTIO_NET_RX_MAX_BUFS, sizeof(*n->rx_elems));
@@ -299,6 +307,8 @@ struct virtio_net *virtio_net_new(const struct virtio_net_params *p, mvm_error *
 		return NULL;
 	}
 	n->p = *p;
+	if (n->p.mtu == 0)
+		n->p.mtu = NET_DEFAULT_MTU;
 	pthread_mutex_init(&n->rx_lock, NULL);
 	pthread_mutex_init(&n->tx_lock, NULL);
 	return n;

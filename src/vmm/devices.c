@@ -188,6 +188,7 @@ static int add_net(struct devices *d, const struct vmm *v, mvm_error **err)
 	/* A locally administered unicast MAC, fixed: one NIC per VM. */
 	struct virtio_net_params p = {
 		.mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56},
+		.mtu = SLIRP_BACKEND_MTU,
 		.send_to_backend = slirp_backend_send,
 		.kick = slirp_backend_wake,
 		.backend_ctx = d->slirp,

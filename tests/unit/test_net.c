@@ -159,6 +159,29 @@ static void config_and_features(void **state)
 		mac[i] = b;
 	}
 	assert_memory_equal(mac, test_mac, 6);
+	/* The fixture asks for no MTU: the config says Ethernet's 1500. */
+	assert_true(feat & VIRTIO_BIT(VIRTIO_NET_F_MTU));
+	uint16_t mtu = 0;
+	virtio_mmio_access(f->m, VIRTIO_MMIO_CONFIG + 10, &mtu, 2, false);
+	assert_int_equal(mtu, 1500);
+}
+
+static void mtu_in_config(void **state)
+{
+	struct virtio_net_params p = {.mtu = 65520};
+	struct virtio_net *n = virtio_net_new(&p, NULL);
+	assert_non_null(n);
+	struct fake_guest g;
+	fg_init(&g);
+	struct virtio_host host = {.mem = &g.mem, .vm_fd = -1};
+	struct virtio_mmio *m = virtio_mmio_new(&virtio_net_ops, n, &host, 0xd0000000, 5, NULL);
+	assert_non_null(m);
+	uint8_t b[2] = {0, 0};
+	virtio_mmio_access(m, VIRTIO_MMIO_CONFIG + 10, &b[0], 1, false);
+	virtio_mmio_access(m, VIRTIO_MMIO_CONFIG + 11, &b[1], 1, false);
+	assert_int_equal(b[0] | b[1] << 8, 65520); /* little-endian, byte by byte too */
+	virtio_mmio_free(m);
+	fg_fini(&g);
 }
 
 static void tx_strips_header(void **state)
@@ -478,6 +501,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(config_and_features, setup, teardown),
+	    cmocka_unit_test(mtu_in_config),
 	    cmocka_unit_test_setup_teardown(tx_strips_header, setup, teardown),
 	    cmocka_unit_test_setup_teardown(tx_completes_checksum, setup, teardown),
 	    cmocka_unit_test_setup_teardown(tx_malformed_chains_are_dropped, setup, teardown),
