@@ -20,10 +20,9 @@ ROOT=$T/root
 mkdir -p "$ROOT"
 cp -a "${ROOTFS:-$BUILD/rootfs}/." "$ROOT/"
 "$BUILD/bench/mkinitrd" "$T/initrd" "$ROOT" /bin/true
+. "$(dirname "$0")/qemu.sh"
 
 now() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {m=(NR+1)/2; if (NR%2) print a[m]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-
 run_mvm() {
 	local t0 t1
 	t0=$(now)
@@ -33,32 +32,10 @@ run_mvm() {
 }
 
 run_qemu() {
-	local t0 t1 rc=0
-	rm -f "$T/vfs.sock"
+	local t0 t1
 	t0=$(now)
-	"$VIRTIOFSD" --socket-path="$T/vfs.sock" -o source="$ROOT" -o cache=auto >/dev/null 2>&1 &
-	local vfs=$!
-	while [ ! -S "$T/vfs.sock" ]; do sleep 0.001; done
-	qemu-system-x86_64 -M microvm,acpi=off,x-option-roms=off,rtc=off,auto-kernel-cmdline=on \
-		-enable-kvm -cpu host,-arch-capabilities -smp 1 -m 256m \
-		-object memory-backend-memfd,id=mem,size=256m,share=on -numa node,memdev=mem \
-		-global virtio-mmio.force-legacy=false \
-		-nodefaults -no-user-config -nographic -no-reboot \
-		-kernel "$KERNEL" -initrd "$T/initrd" \
-		-append "console=ttyS0 reboot=t panic=-1 pci=off nomodule 8250.nr_uarts=1 rdinit=/init no_timer_check tsc=reliable quiet loglevel=1" \
-		-serial none \
-		-device virtio-serial-device -chardev null,id=c0 -chardev null,id=c1 -chardev null,id=c2 \
-		-device virtconsole,chardev=c0 -device virtconsole,chardev=c1 -device virtconsole,chardev=c2 \
-		-chardev socket,id=vfs,path="$T/vfs.sock" \
-		-device vhost-user-fs-device,chardev=vfs,tag=/dev/root \
-		-device isa-debug-exit,iobase=0x501,iosize=4 >/dev/null 2>"$T/qemu.err" || rc=$?
+	qemu_vm "$T/initrd" || return 1
 	t1=$(now)
-	wait "$vfs" 2>/dev/null || true
-	# isa-debug-exit turns status s into (s << 1) | 1: /bin/true gives 1.
-	if [ "$rc" -ne 1 ]; then
-		echo "bench: QEMU run failed (status $rc): $(head -c 400 "$T/qemu.err")" >&2
-		return 1
-	fi
 	echo $(((t1 - t0) / 1000000))
 }
 

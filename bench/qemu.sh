@@ -1,0 +1,41 @@
+# QEMU microvm set up like an mvm VM (source it): same kernel, an initramfs
+# from bench/mkinitrd (mvm-init and its config), the root served by QEMU's
+# virtiofsd, three virtio consoles and the exit port mvm-init writes to.
+# Needs T (a scratch dir), ROOT, KERNEL and VIRTIOFSD; PIN (optional) is a
+# command prefix for QEMU, such as "taskset -c 0".
+
+# qemu_vm INITRD [QEMU ARG...]: boots, waits for the guest to power off and
+# fails unless the program exited 0. The program's stdout and stderr go to
+# $T/guest.out and $T/guest.err (shown when it fails).
+qemu_vm() {
+	local initrd=$1 rc=0
+	shift
+	rm -f "$T/vfs.sock"
+	"$VIRTIOFSD" --socket-path="$T/vfs.sock" -o source="$ROOT" -o cache=auto >/dev/null 2>&1 &
+	local vfs=$!
+	while [ ! -S "$T/vfs.sock" ]; do sleep 0.001; done
+	${PIN:-} qemu-system-x86_64 -M microvm,acpi=off,x-option-roms=off,rtc=off,auto-kernel-cmdline=on \
+		-enable-kvm -cpu host,-arch-capabilities -smp 1 -m 256m \
+		-object memory-backend-memfd,id=mem,size=256m,share=on -numa node,memdev=mem \
+		-global virtio-mmio.force-legacy=false \
+		-nodefaults -no-user-config -nographic -no-reboot \
+		-kernel "$KERNEL" -initrd "$initrd" \
+		-append "console=ttyS0 reboot=t panic=-1 pci=off nomodule 8250.nr_uarts=1 rdinit=/init no_timer_check tsc=reliable quiet loglevel=1" \
+		-serial none \
+		-device virtio-serial-device -chardev file,id=c0,path="$T/guest.out" \
+		-chardev file,id=c1,path="$T/guest.err" -chardev null,id=c2 \
+		-device virtconsole,chardev=c0 -device virtconsole,chardev=c1 -device virtconsole,chardev=c2 \
+		-chardev socket,id=vfs,path="$T/vfs.sock" \
+		-device vhost-user-fs-device,chardev=vfs,tag=/dev/root \
+		-device isa-debug-exit,iobase=0x501,iosize=4 "$@" >/dev/null 2>"$T/qemu.err" || rc=$?
+	wait "$vfs" 2>/dev/null || true
+	# isa-debug-exit turns status s into (s << 1) | 1: exit 0 gives 1.
+	if [ "$rc" -ne 1 ]; then
+		echo "bench: QEMU run failed (status $rc): $(head -c 400 "$T/qemu.err")" \
+			"guest stderr: $(head -c 400 "$T/guest.err" | tr '\n' '|')" >&2
+		return 1
+	fi
+}
+
+# median: of the numbers on stdin, one per line.
+median() { sort -n | awk '{a[NR]=$1} END {m=(NR+1)/2; if (NR%2) print a[m]; else print (a[NR/2]+a[NR/2+1])/2}'; }
