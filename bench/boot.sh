@@ -5,22 +5,9 @@
 # scripts/with-kvm). Prints medians, their ratio, mvm's VM exits and RSS.
 set -euo pipefail
 RUNS=${RUNS:-7}
-BUILD=${BUILD:-build}
-MVM=$BUILD/mvm
-KERNEL=${MVM_KERNEL:-$BUILD/vmlinux}
-VIRTIOFSD=${VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
-for f in "$MVM" "$KERNEL" "$VIRTIOFSD" "$BUILD/bench/mkinitrd"; do
-	[ -e "$f" ] || { echo "bench: missing $f" >&2; exit 1; }
-done
-command -v qemu-system-x86_64 >/dev/null || { echo "bench: qemu-system-x86_64 missing" >&2; exit 1; }
-
-T=$(mktemp -d /tmp/mvm-bench.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-ROOT=$T/root
-mkdir -p "$ROOT"
-cp -a "${ROOTFS:-$BUILD/rootfs}/." "$ROOT/"
+. "$(dirname "$0")/lib.sh"
+bench_setup
 "$BUILD/bench/mkinitrd" "$T/initrd" "$ROOT" /bin/true
-. "$(dirname "$0")/qemu.sh"
 
 now() { date +%s%N; }
 run_mvm() {
@@ -50,7 +37,7 @@ for _ in $(seq "$RUNS"); do
 done
 m=$(median <"$T/mvm.times")
 q=$(median <"$T/qemu.times")
-stats=$(grep -o 'stats: .*' "$T/mvm.err" | tail -1)
+stats=$(grep -o 'stats: kvm_exits.*' "$T/mvm.err" | tail -1)
 echo "boot-to-exit of /bin/true, median of $RUNS runs:"
 echo "  mvm:  ${m} ms   (runs: $(tr '\n' ' ' <"$T/mvm.times"))"
 echo "  qemu: ${q} ms   (runs: $(tr '\n' ' ' <"$T/qemu.times"))"

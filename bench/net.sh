@@ -13,29 +13,20 @@
 set -euo pipefail
 RUNS=${NET_RUNS:-3}
 BYTES=${NET_BYTES:-$((100 * 1024 * 1024))}
-BUILD=${BUILD:-build}
-MVM=$BUILD/mvm
-NETTOOL=${NETTOOL:-$BUILD/vm/nettool}
-KERNEL=${MVM_KERNEL:-$BUILD/vmlinux}
-VIRTIOFSD=${VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
-for f in "$MVM" "$KERNEL" "$VIRTIOFSD" "$NETTOOL" "$BUILD/bench/mkinitrd"; do
-	[ -e "$f" ] || { echo "bench: missing $f" >&2; exit 1; }
-done
-command -v qemu-system-x86_64 >/dev/null || { echo "bench: qemu-system-x86_64 missing" >&2; exit 1; }
-
-T=$(mktemp -d /tmp/mvm-bench.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-ROOT=$T/root
-mkdir -p "$ROOT"
-cp -a "${ROOTFS:-$BUILD/rootfs}/." "$ROOT/"
+NETTOOL=${NETTOOL:-${BUILD:-build}/vm/nettool}
+. "$(dirname "$0")/lib.sh"
+bench_setup "$NETTOOL"
 cp "$NETTOOL" "$ROOT/bin/nettool"
-. "$(dirname "$0")/qemu.sh"
 "$BUILD/bench/mkinitrd" "$T/initrd-up" "$ROOT" /bin/nettool serve-recv 5000
 "$BUILD/bench/mkinitrd" "$T/initrd-down" "$ROOT" /bin/nettool serve-send 5000 "$BYTES"
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-PORT=18600
-while ! port_free "$PORT"; do PORT=$((PORT + 1)); done
+# A fresh port for every run: the last run's connections may linger.
+PORT=18599
+next_port() {
+	PORT=$((PORT + 1))
+	while ! port_free "$PORT"; do PORT=$((PORT + 1)); done
+}
 
 # host_side up|down WHO: the host's half of a transfer; prints MiB/s.
 host_side() {
@@ -50,21 +41,27 @@ host_side() {
 }
 
 mvm_run() { # up|down
+	next_port
 	local cmd=(serve-recv 5000)
 	[ "$1" = up ] || cmd=(serve-send 5000 "$BYTES")
 	MVM_KERNEL=$KERNEL ${PIN:-} "$MVM" run --root "$ROOT" --memory 256 -p "$PORT:5000" -- \
 		/bin/nettool "${cmd[@]}" >"$T/mvm.out" 2>"$T/mvm.err" </dev/null &
 	local vm=$! rate
-	rate=$(host_side "$1" mvm) || { kill "$vm" 2>/dev/null; echo "bench: mvm said: $(head -c 400 "$T/mvm.err")" >&2; return 1; }
+	rate=$(host_side "$1" mvm) || { kill "$vm" 2>/dev/null || true; echo "bench: mvm said: $(head -c 400 "$T/mvm.err")" >&2; return 1; }
 	wait "$vm" || { echo "bench: mvm $1 failed: $(head -c 400 "$T/mvm.err")" >&2; return 1; }
 	echo "$rate"
 }
 
 qemu_run() { # up|down
+	next_port
 	qemu_vm "$T/initrd-$1" -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$PORT-:5000" \
 		-device virtio-net-device,netdev=n0 &
 	local vm=$! rate
-	rate=$(host_side "$1" qemu) || { pkill -P "$vm" 2>/dev/null; return 1; }
+	rate=$(host_side "$1" qemu) || {
+		pkill -P "$vm" 2>/dev/null || true
+		echo "bench: qemu said: $(head -c 400 "$T/qemu.err"); guest stderr: $(head -c 400 "$T/guest.err")" >&2
+		return 1
+	}
 	wait "$vm" || return 1
 	echo "$rate"
 }

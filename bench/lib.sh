@@ -1,8 +1,29 @@
-# QEMU microvm set up like an mvm VM (source it): same kernel, an initramfs
-# from bench/mkinitrd (mvm-init and its config), the root served by QEMU's
+# What the benchmarks share (source it).
+
+# bench_setup [FILE...]: sets BUILD, MVM, KERNEL and VIRTIOFSD, checks that
+# they and every FILE exist and that QEMU is installed, and makes a scratch
+# dir T (removed on exit) holding ROOT, a private copy of the root.
+bench_setup() {
+	BUILD=${BUILD:-build}
+	MVM=$BUILD/mvm
+	KERNEL=${MVM_KERNEL:-$BUILD/vmlinux}
+	VIRTIOFSD=${VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
+	local f
+	for f in "$MVM" "$KERNEL" "$VIRTIOFSD" "$BUILD/bench/mkinitrd" "$@"; do
+		[ -e "$f" ] || { echo "bench: missing $f" >&2; exit 1; }
+	done
+	command -v qemu-system-x86_64 >/dev/null || { echo "bench: qemu-system-x86_64 missing" >&2; exit 1; }
+	T=$(mktemp -d /tmp/mvm-bench.XXXXXX)
+	trap 'rm -rf "$T"' EXIT
+	ROOT=$T/root
+	mkdir -p "$ROOT"
+	cp -a "${ROOTFS:-$BUILD/rootfs}/." "$ROOT/"
+}
+
+# QEMU microvm set up like an mvm VM: same kernel, an initramfs from
+# bench/mkinitrd (mvm-init and its config), the root served by QEMU's
 # virtiofsd, three virtio consoles and the exit port mvm-init writes to.
-# Needs T (a scratch dir), ROOT, KERNEL and VIRTIOFSD; PIN (optional) is a
-# command prefix for QEMU, such as "taskset -c 0".
+# PIN (optional) is a command prefix for QEMU, such as "taskset -c 0".
 
 # qemu_vm INITRD [QEMU ARG...]: boots, waits for the guest to power off and
 # fails unless the program exited 0. The program's stdout and stderr go to
