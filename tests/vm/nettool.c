@@ -243,7 +243,7 @@ static struct sockaddr_in bind_addr_of(const char *spec)
 	return addr_of(ip, colon + 1);
 }
 
-static int listen_once(const char *port)
+static int listen_on(const char *port)
 {
 	struct sockaddr_in a = bind_addr_of(port);
 	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
@@ -254,11 +254,23 @@ static int listen_once(const char *port)
 		die("listen on port %s: %s", port, strerror(errno));
 	printf("listening on %s\n", port);
 	fflush(stdout);
+	return l;
+}
+
+static int accept_one(int l)
+{
 	int c;
 	while ((c = accept(l, NULL, NULL)) < 0 && errno == EINTR)
 		;
 	if (c < 0)
 		die("accept: %s", strerror(errno));
+	return c;
+}
+
+static int listen_once(const char *port)
+{
+	int l = listen_on(port);
+	int c = accept_one(l);
 	close(l);
 	return c;
 }
@@ -271,6 +283,9 @@ static double wait_limit(void)
 
 /* Connects and reads the first bytes; a connection that ends before any
  * data (the guest is not listening yet) is retried until the wait limit.
+ * An open one is never given up early: a port map may still be retrying
+ * its SYN to a booting guest, and a guest that then accepts would get a
+ * connection nobody reads.
  * Returns the socket with *got bytes of the stream already in buf. */
 static int connect_with_data(const char *host, const char *port, size_t *got)
 {
@@ -282,7 +297,8 @@ static int connect_with_data(const char *host, const char *port, size_t *got)
 			die("socket: %s", strerror(errno));
 		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
 			struct pollfd p = {.fd = fd, .events = POLLIN};
-			if (poll(&p, 1, 5000) == 1) {
+			double left = deadline - now_s();
+			if (poll(&p, 1, left > 0 ? (int)(left * 1000) + 1 : 0) == 1) {
 				ssize_t r = read(fd, buf, CHUNK);
 				if (r > 0) {
 					*got = (size_t)r;
@@ -352,9 +368,13 @@ static int cmd_recv(char **av)
 
 static int cmd_serve_recv(char **av)
 {
-	int fd = listen_once(av[0]);
+	int l = listen_on(av[0]), fd;
+	/* A connection whose host end is already gone (a port map may deliver
+	 * a stale one) fails the hello: wait for the next. */
 	char hello = HELLO;
-	write_all(fd, &hello, 1);
+	while (fd = accept_one(l), write(fd, &hello, 1) != 1)
+		close(fd);
+	close(l);
 	struct sum s = recv_stream(fd, 0);
 	send_report(fd, &s);
 	close(fd);
