@@ -505,28 +505,13 @@ int slirp_backend_start(struct slirp_backend *b, mvm_error **err)
 	return 0;
 }
 
-uint64_t slirp_backend_rx_dropped(struct slirp_backend *b)
+void slirp_backend_get_stats(struct slirp_backend *b, struct slirp_backend_stats *s)
 {
 	pthread_mutex_lock(&b->lock);
-	uint64_t v = b->rx_dropped;
+	s->rx_dropped = b->rx_dropped;
+	s->pending_bytes = b->pending_bytes;
+	s->filtered = b->filtered;
 	pthread_mutex_unlock(&b->lock);
-	return v;
-}
-
-size_t slirp_backend_pending_bytes(struct slirp_backend *b)
-{
-	pthread_mutex_lock(&b->lock);
-	size_t v = b->pending_bytes;
-	pthread_mutex_unlock(&b->lock);
-	return v;
-}
-
-uint64_t slirp_backend_filtered(struct slirp_backend *b)
-{
-	pthread_mutex_lock(&b->lock);
-	uint64_t v = b->filtered;
-	pthread_mutex_unlock(&b->lock);
-	return v;
 }
 
 void slirp_backend_free(struct slirp_backend *b)

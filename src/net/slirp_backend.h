@@ -85,12 +85,13 @@ void slirp_backend_send(void *ctx, const struct iovec *frame, int n);
 /* virtio_net_params.kick: wakes the network thread, which then transmits
  * and retries queued frames for the guest. Any thread. */
 void slirp_backend_wake(void *ctx);
-/* Guest-bound frames dropped because the FIFO was full. */
-uint64_t slirp_backend_rx_dropped(struct slirp_backend *b);
-/* Bytes waiting in the FIFO for guest rx buffers. */
-size_t slirp_backend_pending_bytes(struct slirp_backend *b);
-/* Frames dropped by the local-only filter so far. */
-uint64_t slirp_backend_filtered(struct slirp_backend *b);
+struct slirp_backend_stats {
+	uint64_t rx_dropped;  /* guest-bound frames dropped: the FIFO was full */
+	size_t pending_bytes; /* bytes waiting in the FIFO for guest rx buffers */
+	uint64_t filtered;    /* guest frames dropped by the local-only filter */
+};
+/* One consistent snapshot of the counters. Any thread. */
+void slirp_backend_get_stats(struct slirp_backend *b, struct slirp_backend_stats *s);
 /* Stops the thread, closes all sockets, frees. NULL is fine. */
 void slirp_backend_free(struct slirp_backend *b);
 

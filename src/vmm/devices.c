@@ -293,14 +293,15 @@ void devices_log_net_stats(struct vmm *v)
 		return;
 	struct virtio_net_stats s;
 	virtio_net_get_stats(virtio_mmio_dev(d->net), &s);
+	struct slirp_backend_stats bs;
+	slirp_backend_get_stats(d->slirp, &bs);
 	log_info(v->log,
 		 "stats: net rx_frames=%llu rx_dropped=%llu tx_frames=%llu tx_dropped=%llu "
 		 "filtered=%llu backend_dropped=%llu backend_queued_bytes=%zu",
 		 (unsigned long long)s.rx_frames, (unsigned long long)s.rx_dropped,
 		 (unsigned long long)s.tx_frames, (unsigned long long)s.tx_dropped,
-		 (unsigned long long)slirp_backend_filtered(d->slirp),
-		 (unsigned long long)slirp_backend_rx_dropped(d->slirp),
-		 slirp_backend_pending_bytes(d->slirp));
+		 (unsigned long long)bs.filtered, (unsigned long long)bs.rx_dropped,
+		 bs.pending_bytes);
 }
 
 void devices_destroy(struct vmm *v)
