@@ -61,14 +61,13 @@ static void fake_kick(void *ctx)
 		virtio_net_transmit(virtio_mmio_dev(f->m));
 }
 
-static int setup(void **state)
+static int setup_mtu(void **state, uint16_t mtu)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	fg_init(&f->g);
 	f->host = (struct virtio_host){.mem = &f->g.mem, .vm_fd = -1, .loop = NULL};
-	struct virtio_net_params p = {.send_to_backend = fake_send,
-				      .kick = fake_kick,
-				      .backend_ctx = f};
+	struct virtio_net_params p = {
+	    .mtu = mtu, .send_to_backend = fake_send, .kick = fake_kick, .backend_ctx = f};
 	memcpy(p.mac, test_mac, 6);
 	struct virtio_net *n = virtio_net_new(&p, NULL);
 	assert_non_null(n);
@@ -76,6 +75,16 @@ static int setup(void **state)
 	assert_non_null(f->m);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_mtu(state, 0);
+}
+
+static int setup_jumbo(void **state)
+{
+	return setup_mtu(state, 65520);
 }
 
 static int teardown(void **state)
@@ -168,20 +177,11 @@ static void config_and_features(void **state)
 
 static void mtu_in_config(void **state)
 {
-	struct virtio_net_params p = {.mtu = 65520};
-	struct virtio_net *n = virtio_net_new(&p, NULL);
-	assert_non_null(n);
-	struct fake_guest g;
-	fg_init(&g);
-	struct virtio_host host = {.mem = &g.mem, .vm_fd = -1};
-	struct virtio_mmio *m = virtio_mmio_new(&virtio_net_ops, n, &host, 0xd0000000, 5, NULL);
-	assert_non_null(m);
+	struct fixture *f = *state;
 	uint8_t b[2] = {0, 0};
-	virtio_mmio_access(m, VIRTIO_MMIO_CONFIG + 10, &b[0], 1, false);
-	virtio_mmio_access(m, VIRTIO_MMIO_CONFIG + 11, &b[1], 1, false);
+	virtio_mmio_access(f->m, VIRTIO_MMIO_CONFIG + 10, &b[0], 1, false);
+	virtio_mmio_access(f->m, VIRTIO_MMIO_CONFIG + 11, &b[1], 1, false);
 	assert_int_equal(b[0] | b[1] << 8, 65520); /* little-endian, byte by byte too */
-	virtio_mmio_free(m);
-	fg_fini(&g);
 }
 
 static void tx_strips_header(void **state)
@@ -501,7 +501,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(config_and_features, setup, teardown),
-	    cmocka_unit_test(mtu_in_config),
+	    cmocka_unit_test_setup_teardown(mtu_in_config, setup_jumbo, teardown),
 	    cmocka_unit_test_setup_teardown(tx_strips_header, setup, teardown),
 	    cmocka_unit_test_setup_teardown(tx_completes_checksum, setup, teardown),
 	    cmocka_unit_test_setup_teardown(tx_malformed_chains_are_dropped, setup, teardown),
