@@ -24,6 +24,16 @@ mvm_run() {
 	fi
 }
 
+# mvm_start NAME ARGS... : mvm_run in the background ($! is the run), for
+# guests that serve the host; stdout in $WORK/NAME.out, stderr in
+# $WORK/NAME.err. MVM_PREFIX, if set, prefixes the command (taskset -c 0).
+mvm_start() {
+	local name=$1
+	shift
+	${MVM_PREFIX:-} timeout -k 10 "${MVM_RUN_TIMEOUT:-240}" "$MVM" run --root "$ROOT" \
+		--memory "${MEM:-256}" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+}
+
 # expect_out NAME WANT: compares the last run's stdout, showing its stderr.
 expect_out() {
 	expect_eq "$1" "$2" "$(cat "$WORK/out")" "status $RC, stderr: $(head -c 600 "$WORK/err" | tr '\n' '|')"

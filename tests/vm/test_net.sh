@@ -27,9 +27,8 @@ expect_out "local-only blocks other addresses" "refused"
 
 # Host -> guest through -p: a guest server on port 80, published on PPORT.
 start_guest_server() { # [IP:]PPORT NAME
-	"$MVM" run --root "$ROOT" --memory 256 -p "$1:80" -- /bin/sh -c \
-		"echo started; printf 'HTTP/1.0 200 OK\r\n\r\n$2\n' | nc -l -p 80 >/dev/null" \
-		>"$WORK/$2.out" 2>"$WORK/$2.err" </dev/null &
+	mvm_start "$2" -p "$1:80" -- /bin/sh -c \
+		"echo started; printf 'HTTP/1.0 200 OK\r\n\r\n$2\n' | nc -l -p 80 >/dev/null"
 }
 fetch() { # PORT: retries while the guest boots
 	local i
@@ -57,8 +56,7 @@ wait "$VM2"
 NETTOOL=${NETTOOL:-$BUILD/vm/nettool}
 cp "$NETTOOL" "$ROOT/bin/nettool"
 U=$(free_port 18300)
-"$MVM" run --root "$ROOT" --memory 256 -p "$U:53/udp" -- /bin/nettool udp-echo 53 1 \
-	>"$WORK/udp.out" 2>"$WORK/udp.err" </dev/null &
+mvm_start udp -p "$U:53/udp" -- /bin/nettool udp-echo 53 1
 VM=$!
 # udp-ask repeats its datagram until an answer comes: the guest boots first.
 GOT=$("$NETTOOL" udp-ask 127.0.0.1 "$U" ping-udp 120 2>&1)

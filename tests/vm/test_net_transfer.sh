@@ -13,18 +13,10 @@ fi
 cp "$NETTOOL" "$ROOT/bin/nettool"
 BYTES=$((100 * 1024 * 1024))
 
-# start_guest PORT NAME CMD...: a VM publishing guest port 5000 on PORT.
-start_guest() {
-	local port=$1 name=$2
-	shift 2
-	timeout -k 10 "${MVM_RUN_TIMEOUT:-240}" $MVM run --root "$ROOT" --memory 256 \
-		-p "$port:5000" -- "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
-}
-
 # Host -> guest: the guest receives and reports what it got; nettool on the
 # host compares that with what it sent.
 P=$(free_port 18400)
-start_guest "$P" up /bin/nettool serve-recv 5000
+mvm_start up -p "$P:5000" -- /bin/nettool serve-recv 5000
 VM=$!
 "$NETTOOL" send 127.0.0.1 "$P" "$BYTES" >"$WORK/send.out" 2>&1
 SEND_RC=$?
@@ -46,10 +38,7 @@ grep -h "bytes in" "$WORK/send.out"
 # so; the unpinned run is `bench/net.sh` (make bench).
 P=$(free_port $((P + 1)))
 echo "note: guest -> host transfer runs with mvm pinned to one CPU (known bug, docs/net.md)"
-MVM_ORIG=$MVM
-MVM="taskset -c 0 $MVM_ORIG"
-start_guest "$P" down /bin/nettool serve-send 5000 "$BYTES"
-MVM=$MVM_ORIG
+MVM_PREFIX="taskset -c 0" mvm_start down -p "$P:5000" -- /bin/nettool serve-send 5000 "$BYTES"
 VM=$!
 "$NETTOOL" recv 127.0.0.1 "$P" >"$WORK/recv.out" 2>&1
 RECV_RC=$?
