@@ -104,6 +104,25 @@ int main(int argc, char **argv)
 	int st_a = -1, st_b = -1;
 	struct pollfd pf[2] = {{mvm_vm_wait_fd(a), POLLIN, 0}, {mvm_vm_wait_fd(b), POLLIN, 0}};
 	check("wait fds are pollable", pf[0].fd >= 0 && pf[1].fd >= 0, "no wait fd");
+	/* The guests give up after ~120 s; a VM still running well after that
+	 * is stuck, and is killed so that this test fails instead of hanging. */
+	int ended = 0;
+	while (ended < 2 && now() - t0 < 300) {
+		if (poll(pf, 2, 1000) < 0)
+			break;
+		for (int i = 0; i < 2; i++) {
+			if (pf[i].fd >= 0 && (pf[i].revents & POLLIN)) {
+				pf[i].fd = -1;
+				ended++;
+			}
+		}
+	}
+	check("both VMs end within 300 s", ended == 2,
+	      pf[0].fd >= 0 ? "VM a is stuck (killed)" : "VM b is stuck (killed)");
+	if (pf[0].fd >= 0)
+		mvm_vm_kill(a, NULL);
+	if (pf[1].fd >= 0)
+		mvm_vm_kill(b, NULL);
 	int ra = mvm_vm_wait(a, &st_a, &e);
 	int rb = mvm_vm_wait(b, &st_b, &e);
 	double both = now() - t0;
