@@ -117,8 +117,10 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	check("both VMs end within 300 s", ended == 2,
-	      pf[0].fd >= 0 ? "VM a is stuck (killed)" : "VM b is stuck (killed)");
+	const char *stuck = pf[0].fd >= 0 && pf[1].fd >= 0 ? "VMs a and b are stuck (killed)"
+			    : pf[0].fd >= 0		   ? "VM a is stuck (killed)"
+							   : "VM b is stuck (killed)";
+	check("both VMs end within 300 s", ended == 2, stuck);
 	if (pf[0].fd >= 0)
 		mvm_vm_kill(a, NULL);
 	if (pf[1].fd >= 0)
