@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -23,7 +24,7 @@ int fuse_reply(struct fuse_op *op, const void *src, size_t len)
 	return fuse_write(op->out, src, len) ? 0 : -EIO;
 }
 
-int fuse_read_name(struct fuse_op *op, char name[NAME_MAX + 1], bool allow_dots)
+int fuse_read_name(struct fuse_op *op, char name[NAME_MAX + 1])
 {
 	long len = fuse_read_string(op->in, name, NAME_MAX);
 	if (len == FUSE_STR_TOO_LONG)
@@ -32,7 +33,7 @@ int fuse_read_name(struct fuse_op *op, char name[NAME_MAX + 1], bool allow_dots)
 		return -EINVAL;
 	if (memchr(name, '/', (size_t)len))
 		return -EINVAL;
-	if (!allow_dots && (strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return -EINVAL;
 	return 0;
 }
@@ -130,20 +131,37 @@ int fuse_lookup_fd(struct fuse_server *s, int path_fd, struct fuse_entry_out *e)
 	return 0;
 }
 
+int fuse_open_beneath(int dirfd, const char *name, int flags, mode_t mode)
+{
+	/* The first line is fuse_read_name(): one component, never "." or "..",
+	 * no '/'. This is the second: the kernel itself refuses to leave dirfd,
+	 * to follow any symlink or magic link on the way (a trailing symlink
+	 * with O_PATH | O_NOFOLLOW is still opened as the link itself). */
+	static atomic_bool no_openat2;
+	if (!atomic_load_explicit(&no_openat2, memory_order_relaxed)) {
+		struct open_how how = {
+		    .flags = (uint64_t)(flags | O_CLOEXEC),
+		    .mode = (flags & (O_CREAT | O_TMPFILE)) ? (uint64_t)mode : 0,
+		    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		};
+		long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS)
+			return (int)fd;
+		/* Linux < 5.6: the name checks alone keep the lookup inside. */
+		atomic_store_explicit(&no_openat2, true, memory_order_relaxed);
+	}
+	return openat(dirfd, name, flags | O_CLOEXEC, mode);
+}
+
 int fuse_lookup_name(struct fuse_server *s, struct fuse_inode *parent, const char *name,
 		     struct fuse_entry_out *e)
 {
-	int fd;
-	bool at_root = parent->nodeid == FUSE_ROOT_ID;
-	/* "." is the directory itself; ".." of the shared root is the root
-	 * again, as in a chroot, so the guest can never climb out of it. */
-	if (strcmp(name, ".") == 0 || (at_root && strcmp(name, "..") == 0)) {
-		if (!S_ISDIR(parent->type))
-			return -ENOTDIR;
-		fd = fcntl(parent->fd, F_DUPFD_CLOEXEC, 0);
-	} else {
-		fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	}
+	/* fuse_read_name() refused "." and ".." already: the guest kernel
+	 * resolves both itself, and only a server offering EXPORT_SUPPORT is
+	 * ever asked for them. A ".." that reached openat() could climb out of
+	 * a directory that was moved outside the share (through another share
+	 * that overlaps it on the host) up to the host's root. */
+	int fd = fuse_open_beneath(parent->fd, name, O_PATH | O_NOFOLLOW, 0);
 	if (fd < 0)
 		return -errno;
 	return fuse_lookup_fd(s, fd, e);

@@ -53,9 +53,9 @@ typedef int fuse_op_fn(struct fuse_op *op);
 int fuse_arg(struct fuse_op *op, void *dst, size_t len);
 int fuse_reply(struct fuse_op *op, const void *src, size_t len);
 /* Reads a name for a directory entry: non-empty, NUL-terminated inside the
- * request, no '/', at most NAME_MAX bytes. "." and ".." are refused too
- * unless allow_dots (only LOOKUP resolves them, and keeps them inside). */
-int fuse_read_name(struct fuse_op *op, char name[NAME_MAX + 1], bool allow_dots);
+ * request, no '/', at most NAME_MAX bytes, never "." or ".." (the protocol
+ * needs neither: we do not offer EXPORT_SUPPORT). */
+int fuse_read_name(struct fuse_op *op, char name[NAME_MAX + 1]);
 /* Takes a ref on hdr.nodeid's inode, or returns NULL (and *rc = -EBADF). */
 struct fuse_inode *fuse_get_inode(struct fuse_op *op, uint64_t nodeid, int *rc);
 int fuse_stat_inode(const struct fuse_inode *i, struct stat *st);
@@ -70,6 +70,10 @@ void fuse_fd_name(char buf[16], int fd);
  * of the result. -errno on error. */
 int fuse_lookup_name(struct fuse_server *s, struct fuse_inode *parent, const char *name,
 		     struct fuse_entry_out *e);
+/* openat() of one checked name in dirfd that cannot resolve outside dirfd
+ * nor through any symlink (openat2 RESOLVE_BENEATH where the kernel has
+ * it). O_CLOEXEC is added. Returns the fd or -1 with errno. */
+int fuse_open_beneath(int dirfd, const char *name, int flags, mode_t mode);
 /* As above, for a file we already hold an O_PATH fd of (taken). */
 int fuse_lookup_fd(struct fuse_server *s, int path_fd, struct fuse_entry_out *e);
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Operations on directory entries: lookup and forget, creating, linking,
  * renaming and removing names. Every name is one path component checked by
- * fuse_read_name(), resolved with *at() calls against the parent's O_PATH
- * fd and never followed if it is a symlink. */
+ * fuse_read_name() (never "." or ".."), resolved with *at() calls against
+ * the parent's O_PATH fd and never followed if it is a symlink. */
 #include "fuse/fuse_internal.h"
 
 #include <errno.h>
@@ -24,7 +24,7 @@ static int reply_entry(struct fuse_op *op, const struct fuse_entry_out *e)
 int fuse_op_lookup(struct fuse_op *op)
 {
 	char name[NAME_MAX + 1];
-	int rc = fuse_read_name(op, name, true);
+	int rc = fuse_read_name(op, name);
 	if (rc)
 		return rc;
 	struct fuse_inode *parent = fuse_get_inode(op, op->hdr->nodeid, &rc);
@@ -78,7 +78,7 @@ int fuse_op_readlink(struct fuse_op *op)
 static int finish_create(struct fuse_op *op, struct fuse_inode *parent, const char *name,
 			 mode_t mode)
 {
-	int fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	int fd = fuse_open_beneath(parent->fd, name, O_PATH | O_NOFOLLOW, 0);
 	if (fd < 0)
 		return -errno;
 	fuse_restore_mode(op->s, fd, mode);
@@ -119,7 +119,7 @@ int fuse_op_symlink(struct fuse_op *op)
 {
 	char name[NAME_MAX + 1];
 	char target[PATH_MAX];
-	int rc = fuse_read_name(op, name, false);
+	int rc = fuse_read_name(op, name);
 	if (rc)
 		return rc;
 	long n = fuse_read_string(op->in, target, PATH_MAX - 1);
@@ -135,7 +135,7 @@ int fuse_op_mknod(struct fuse_op *op)
 	struct fuse_mknod_in in;
 	char name[NAME_MAX + 1];
 	int rc = fuse_arg(op, &in, sizeof(in));
-	if (rc || (rc = fuse_read_name(op, name, false)))
+	if (rc || (rc = fuse_read_name(op, name)))
 		return rc;
 	mode_t type = in.mode & S_IFMT;
 	/* Device nodes would be host devices: anyone on the host who can
@@ -153,7 +153,7 @@ int fuse_op_mkdir(struct fuse_op *op)
 	struct fuse_mkdir_in in;
 	char name[NAME_MAX + 1];
 	int rc = fuse_arg(op, &in, sizeof(in));
-	if (rc || (rc = fuse_read_name(op, name, false)))
+	if (rc || (rc = fuse_read_name(op, name)))
 		return rc;
 	return create_entry(op, CREATE_DIR, name, NULL, in.mode & 07777);
 }
@@ -161,7 +161,7 @@ int fuse_op_mkdir(struct fuse_op *op)
 static int remove_entry(struct fuse_op *op, int flags)
 {
 	char name[NAME_MAX + 1];
-	int rc = fuse_read_name(op, name, false);
+	int rc = fuse_read_name(op, name);
 	if (rc)
 		return rc;
 	struct fuse_inode *parent = fuse_get_inode(op, op->hdr->nodeid, &rc);
@@ -185,8 +185,8 @@ int fuse_op_rmdir(struct fuse_op *op)
 static int do_rename(struct fuse_op *op, uint64_t newdir, uint32_t flags)
 {
 	char oldname[NAME_MAX + 1], newname[NAME_MAX + 1];
-	int rc = fuse_read_name(op, oldname, false);
-	if (rc || (rc = fuse_read_name(op, newname, false)))
+	int rc = fuse_read_name(op, oldname);
+	if (rc || (rc = fuse_read_name(op, newname)))
 		return rc;
 	if (flags & ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
 		return -EINVAL;
@@ -221,7 +221,7 @@ int fuse_op_link(struct fuse_op *op)
 	struct fuse_link_in in;
 	char name[NAME_MAX + 1];
 	int rc = fuse_arg(op, &in, sizeof(in));
-	if (rc || (rc = fuse_read_name(op, name, false)))
+	if (rc || (rc = fuse_read_name(op, name)))
 		return rc;
 	struct fuse_inode *old = fuse_get_inode(op, in.oldnodeid, &rc);
 	if (!old)

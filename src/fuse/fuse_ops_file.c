@@ -77,7 +77,7 @@ static int create_open(struct fuse_op *op, struct fuse_inode *parent, const char
 		return rc;
 	/* O_EXCL first, so that we know whether the file is new; O_NOFOLLOW
 	 * so that a symlink planted at name is never created through. */
-	int fd = openat(parent->fd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	int fd = fuse_open_beneath(parent->fd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
 	rc = fd < 0 ? -errno : 0;
 	fuse_creds_leave(&creds);
 	*created = fd >= 0;
@@ -96,7 +96,7 @@ static int create_open(struct fuse_op *op, struct fuse_inode *parent, const char
 		return rc;
 	/* It exists and the guest did not ask for O_EXCL: open it like OPEN,
 	 * after checking what it is without following it. */
-	*path_fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	*path_fd = fuse_open_beneath(parent->fd, name, O_PATH | O_NOFOLLOW, 0);
 	if (*path_fd < 0)
 		return -errno;
 	struct stat st;
@@ -116,7 +116,7 @@ int fuse_op_create(struct fuse_op *op)
 	char name[NAME_MAX + 1];
 	int flags;
 	int rc = fuse_arg(op, &in, sizeof(in));
-	if (rc || (rc = fuse_read_name(op, name, false)) || (rc = open_flags(s, in.flags, &flags)))
+	if (rc || (rc = fuse_read_name(op, name)) || (rc = open_flags(s, in.flags, &flags)))
 		return rc;
 	if ((in.mode & S_IFMT) != 0 && (in.mode & S_IFMT) != S_IFREG)
 		return -EINVAL;

@@ -81,28 +81,21 @@ bool fuse_skip(struct fuse_reader *r, size_t len)
 
 long fuse_read_string(struct fuse_reader *r, char *buf, size_t max_len)
 {
-	/* Scan without consuming, so a bad string leaves the cursor alone. */
-	int idx = r->idx;
-	size_t off = r->off;
-	size_t len = 0;
-	while (len < r->remaining && idx < r->n) {
-		if (off == r->iov[idx].iov_len) {
-			idx++;
-			off = 0;
-			continue;
-		}
-		char ch = ((const char *)r->iov[idx].iov_base)[off];
-		if (ch == '\0') {
-			if (!fuse_read(r, buf, len + 1))
-				return FUSE_STR_UNTERMINATED;
-			return (long)len;
-		}
-		if (len == max_len)
-			return FUSE_STR_TOO_LONG;
-		len++;
-		off++;
-	}
-	return FUSE_STR_UNTERMINATED;
+	/* The guest can rewrite its buffers while we parse them (another vCPU),
+	 * so the bytes are copied out once and only the copy is scanned: a scan
+	 * of guest memory followed by a second copy could see a terminator that
+	 * the copy no longer has. buf holds max_len + 1 bytes. */
+	size_t want = r->remaining < max_len + 1 ? r->remaining : max_len + 1;
+	struct fuse_reader probe = *r;
+	if (!fuse_read(&probe, buf, want))
+		return FUSE_STR_UNTERMINATED;
+	const char *nul = memchr(buf, '\0', want);
+	if (nul == NULL)
+		return want == max_len + 1 ? FUSE_STR_TOO_LONG : FUSE_STR_UNTERMINATED;
+	size_t len = (size_t)(nul - buf);
+	/* Consume exactly the string and its NUL; what follows stays unread. */
+	fuse_skip(r, len + 1);
+	return (long)len;
 }
 
 static int describe(const struct iovec *iov, int n, int idx, size_t off, size_t len,

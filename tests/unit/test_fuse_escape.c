@@ -117,26 +117,61 @@ static void test_symlinked_directory(void **state)
 	fx_assert_secret_intact(f);
 }
 
-static void test_dotdot_stays_inside(void **state)
+/* The guest kernel resolves "." and ".." itself; only a server offering
+ * EXPORT_SUPPORT is asked for them, and we do not. A hostile kernel that
+ * asks anyway is refused everywhere, the root included. */
+static void test_dots_refused_in_lookup(void **state)
 {
 	struct fx *f = *state;
-	struct fuse_entry_out e, sub;
-	assert_int_equal(fx_lookup(f, FUSE_ROOT_ID, "..", &e), 0);
-	assert_int_equal(e.nodeid, FUSE_ROOT_ID);
-	assert_int_equal(fx_lookup(f, FUSE_ROOT_ID, ".", &e), 0);
-	assert_int_equal(e.nodeid, FUSE_ROOT_ID);
+	struct fuse_entry_out sub;
 	assert_int_equal(fx_mkdir(f, FUSE_ROOT_ID, "sub", 0755, &sub), 0);
-	assert_int_equal(fx_lookup(f, sub.nodeid, "..", &e), 0);
-	assert_int_equal(e.nodeid, FUSE_ROOT_ID);
-	assert_int_equal(fx_lookup(f, sub.nodeid, ".", &e), 0);
-	assert_int_equal(e.nodeid, sub.nodeid);
-	/* ".." twice from the root is still the root. */
-	assert_int_equal(fx_lookup(f, FUSE_ROOT_ID, "..", &e), 0);
-	assert_int_equal(fx_lookup(f, e.nodeid, "..", &e), 0);
-	assert_int_equal(e.nodeid, FUSE_ROOT_ID);
+	const uint64_t dirs[] = {FUSE_ROOT_ID, sub.nodeid};
+	for (int d = 0; d < 2; d++) {
+		assert_int_equal(fx_lookup(f, dirs[d], "..", NULL), -EINVAL);
+		assert_int_equal(fx_lookup(f, dirs[d], ".", NULL), -EINVAL);
+	}
 	/* The root's listing shows the share, not its parent. */
 	struct fuse_entry_out o;
-	assert_int_equal(fx_lookup(f, e.nodeid, "outside", &o), -ENOENT);
+	assert_int_equal(fx_lookup(f, FUSE_ROOT_ID, "outside", &o), -ENOENT);
+}
+
+/* Two shares that overlap on the host (build() refuses that now, but a
+ * library user can still make two servers so): share B is share A's
+ * "data". The guest holds B's inode of data/x, then renames x out of data
+ * through A. B's inode now lies outside B; on 7dfb5e5 a LOOKUP of ".." on
+ * it reached share A's root (outside B) and, one more, the host above. */
+static void test_dotdot_after_rename_out_of_share(void **state)
+{
+	struct fx *f = *state;
+	struct fx b = *f;
+	assert_true(snprintf(b.root, sizeof(b.root), "%s/data", f->root) < (int)sizeof(b.root));
+	const char *data = b.root;
+	assert_int_equal(mkdir(data, 0755), 0);
+	struct fuse_server_opts o = {.root_dir = data};
+	mvm_error *err = NULL;
+	b.s = fuse_server_new(&o, &err);
+	assert_non_null(b.s);
+	struct reply *r = malloc(sizeof(*r));
+	assert_non_null(r);
+	fx_raw_init(&b, 7, 38, FUSE_ASYNC_READ, r);
+	assert_int_equal(r->oh.error, 0);
+	free(r);
+
+	struct fuse_entry_out x_in_b, data_in_a;
+	assert_int_equal(fx_mkdir(&b, FUSE_ROOT_ID, "x", 0755, &x_in_b), 0);
+	assert_int_equal(fx_lookup(f, FUSE_ROOT_ID, "data", &data_in_a), 0);
+	struct fuse_rename_in rin = {.newdir = FUSE_ROOT_ID};
+	struct part p[3] = {{&rin, sizeof(rin)}, PART_STR("x"), PART_STR("x")};
+	fx_call(f, FUSE_RENAME, data_in_a.nodeid, p, 3, &fx_r);
+	assert_int_equal(fx_r.oh.error, 0);
+
+	struct fuse_entry_out up;
+	assert_int_equal(fx_lookup(&b, x_in_b.nodeid, "..", &up), -EINVAL);
+	/* Names in the moved directory itself still resolve only inside it. */
+	assert_int_equal(fx_lookup(&b, x_in_b.nodeid, "share", NULL), -ENOENT);
+	assert_int_equal(fx_lookup(&b, x_in_b.nodeid, "outside", NULL), -ENOENT);
+	fuse_server_free(b.s);
+	fx_assert_secret_intact(f);
 }
 
 static void test_names_with_slashes_and_dots(void **state)
@@ -280,7 +315,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_link_to_symlink_links_the_symlink, fx_setup,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_symlinked_directory, fx_setup, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_dotdot_stays_inside, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_dots_refused_in_lookup, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_dotdot_after_rename_out_of_share, fx_setup,
+					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_names_with_slashes_and_dots, fx_setup,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_name_length_limits, fx_setup, fx_teardown),
