@@ -105,6 +105,49 @@ static void check_mapped_dirs(struct mvm_config *c, mvm_error **err)
 	}
 }
 
+/* Two shares whose host directories contain one another give the guest two
+ * doors to the same files. Each door keeps the guest inside its own
+ * directory, but a directory moved from one share into the other through
+ * the first door is still held through the second, outside that share, and
+ * any rule a share has of its own (read-only, ownership mode) can be
+ * bypassed through the other door. So they are refused, including a root
+ * that contains a mapped dir. Bind mounts that alias one directory under
+ * two unrelated paths are caught by comparing device and inode. */
+static bool is_dir(const char *path, struct stat *st)
+{
+	return path != NULL && path[0] == '/' && stat(path, st) == 0 && S_ISDIR(st->st_mode);
+}
+
+static bool host_dirs_overlap(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	/* Paths that did not resolve to a directory were reported already. */
+	if (!is_dir(a, &sa) || !is_dir(b, &sb))
+		return false;
+	return guest_path_contains(a, b) || guest_path_contains(b, a) ||
+	       (sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+}
+
+static void check_host_overlaps(const struct mvm_config *c, mvm_error **err)
+{
+	for (size_t i = 0; i < c->n_mapped_dirs; i++) {
+		const char *h = c->mapped_dirs[i].host;
+		if (host_dirs_overlap(c->root_path, h))
+			mvm_err(err, MVM_ERR_INVALID, 0,
+				"mapped dir host path `%s` overlaps the root path `%s`: shares "
+				"must not contain one another on the host",
+				h, c->root_path);
+		for (size_t j = 0; j < i; j++) {
+			const char *o = c->mapped_dirs[j].host;
+			if (host_dirs_overlap(o, h))
+				mvm_err(err, MVM_ERR_INVALID, 0,
+					"mapped dir host paths `%s` and `%s` overlap: shares "
+					"must not contain one another on the host",
+					o, h);
+		}
+	}
+}
+
 static void check_ports(const struct mvm_config *c, mvm_error **err)
 {
 	for (size_t i = 0; i < c->n_ports; i++) {
@@ -251,6 +294,7 @@ int config_validate(struct mvm_config *c, mvm_error **err)
 	mvm_error *problems = NULL;
 	check_root_and_sizes(c, &problems);
 	check_mapped_dirs(c, &problems);
+	check_host_overlaps(c, &problems);
 	check_ports(c, &problems);
 	check_rlimits(c, &problems);
 	check_env(c, &problems);

@@ -4,6 +4,7 @@
 
 #include "vmm/vm.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@ struct fixture {
 	char *dir;  /* a temp dir, also used as root */
 	char *file; /* a plain file inside it */
 	char *sub;  /* a sub directory */
+	char *root; /* a sibling of sub, the root where sub is mapped */
 };
 
 static int setup(void **state)
@@ -20,6 +22,8 @@ static int setup(void **state)
 	f->dir = make_temp_dir();
 	assert_true(asprintf(&f->file, "%s/file", f->dir) > 0);
 	assert_true(asprintf(&f->sub, "%s/sub", f->dir) > 0);
+	assert_true(asprintf(&f->root, "%s/root", f->dir) > 0);
+	assert_int_equal(mkdir(f->root, 0755), 0);
 	int fd = open(f->file, O_CREAT | O_WRONLY, 0644);
 	assert_true(fd >= 0);
 	close(fd);
@@ -33,6 +37,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	free(f->file);
 	free(f->sub);
+	free(f->root);
 	remove_tree(f->dir);
 	free(f);
 	return 0;
@@ -126,7 +131,7 @@ static void test_mapped_dir_normalised(void **state)
 	char *host, *guest;
 	char *messy_host = NULL;
 	assert_true(asprintf(&messy_host, "%s/sub/../sub/", f->dir) > 0);
-	assert_null(build_mapped(f->dir, messy_host, "/guest//mount/./x/../", &host, &guest));
+	assert_null(build_mapped(f->root, messy_host, "/guest//mount/./x/../", &host, &guest));
 	assert_string_equal(host, f->sub);
 	assert_string_equal(guest, "/guest/mount");
 	free(host);
@@ -151,13 +156,13 @@ static void expect_bad_mapped(const char *root, const char *host, const char *gu
 static void test_bad_mapped_dirs(void **state)
 {
 	struct fixture *f = *state;
-	expect_bad_mapped(f->dir, f->file, "/g", f->file, "not a directory");
-	expect_bad_mapped(f->dir, "/nonexistent/x", "/g", "/nonexistent/x", "No such file");
-	expect_bad_mapped(f->dir, f->sub, "relative", "relative", "not an absolute");
-	expect_bad_mapped(f->dir, f->sub, "/", "/", "guest's `/`");
-	expect_bad_mapped(f->dir, f->sub, "/a/..", "/a/..", "guest's `/`");
-	expect_bad_mapped(f->dir, f->sub, "/..", "/..", "climbs above");
-	expect_bad_mapped(f->dir, f->sub, "/a/../../b", "/a/../../b", "climbs above");
+	expect_bad_mapped(f->root, f->file, "/g", f->file, "not a directory");
+	expect_bad_mapped(f->root, "/nonexistent/x", "/g", "/nonexistent/x", "No such file");
+	expect_bad_mapped(f->root, f->sub, "relative", "relative", "not an absolute");
+	expect_bad_mapped(f->root, f->sub, "/", "/", "guest's `/`");
+	expect_bad_mapped(f->root, f->sub, "/a/..", "/a/..", "guest's `/`");
+	expect_bad_mapped(f->root, f->sub, "/..", "/..", "climbs above");
+	expect_bad_mapped(f->root, f->sub, "/a/../../b", "/a/../../b", "climbs above");
 }
 
 static void test_mapped_dir_a_b_c(void **state)
@@ -165,7 +170,7 @@ static void test_mapped_dir_a_b_c(void **state)
 	/* "a:b:c" parses as host "a", guest "b:c": a relative guest path, and
 	 * (from this cwd) a host path that does not exist. Both are named. */
 	struct fixture *f = *state;
-	mvm_builder *b = minimal_builder(f->dir);
+	mvm_builder *b = minimal_builder(f->root);
 	mvm_error *err = NULL;
 	assert_int_equal(mvm_builder_mapped_dir(b, "a:b:c", &err), 0);
 	err = build_fails(b);
@@ -176,13 +181,17 @@ static void test_mapped_dir_a_b_c(void **state)
 	mvm_builder_free(b);
 }
 
-/* Builds with the given guest paths (all mapped from f->sub). */
+/* Builds with the given guest paths, mapped from sibling dirs sub/N. */
 static mvm_error *build_guests(struct fixture *f, const char *const *guests, size_t n)
 {
-	mvm_builder *b = minimal_builder(f->dir);
+	mvm_builder *b = minimal_builder(f->root);
 	mvm_error *err = NULL;
-	for (size_t i = 0; i < n; i++)
-		assert_int_equal(mvm_builder_mapped_dir_pair(b, f->sub, guests[i], &err), 0);
+	for (size_t i = 0; i < n; i++) {
+		char host[4096];
+		snprintf(host, sizeof(host), "%s/%zu", f->sub, i);
+		assert_true(mkdir(host, 0755) == 0 || errno == EEXIST);
+		assert_int_equal(mvm_builder_mapped_dir_pair(b, host, guests[i], &err), 0);
+	}
 	mvm_vm *vm = mvm_builder_build(b, &err);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -215,11 +224,66 @@ static void test_guest_conflicts(void **state)
 	mvm_error_free(err);
 }
 
-static void test_same_host_dir_twice_allowed(void **state)
+/* Builds root + mapped dirs given as host paths (guests /m0, /m1, ...). */
+static mvm_error *build_hosts(const char *root, const char *const *hosts, size_t n)
+{
+	mvm_builder *b = minimal_builder(root);
+	mvm_error *err = NULL;
+	for (size_t i = 0; i < n; i++) {
+		char guest[32];
+		snprintf(guest, sizeof(guest), "/m%zu", i);
+		assert_int_equal(mvm_builder_mapped_dir_pair(b, hosts[i], guest, &err), 0);
+	}
+	mvm_vm *vm = mvm_builder_build(b, &err);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+	return err;
+}
+
+/* Shares must not contain one another on the host (docs/security.md). */
+static void test_host_overlaps_refused(void **state)
 {
 	struct fixture *f = *state;
-	const char *const guests[] = {"/one", "/two"};
-	assert_null(build_guests(f, guests, 2));
+	char a[4096], ab[4096], link[4096];
+	snprintf(a, sizeof(a), "%s/a", f->sub);
+	snprintf(ab, sizeof(ab), "%s/a/b", f->sub);
+	snprintf(link, sizeof(link), "%s/alias", f->dir);
+	assert_int_equal(mkdir(a, 0755), 0);
+	assert_int_equal(mkdir(ab, 0755), 0);
+	assert_int_equal(symlink(a, link), 0);
+
+	const char *const ok[] = {f->sub};
+	assert_null(build_hosts(f->root, ok, 1));
+
+	const char *const twice[] = {a, a};
+	mvm_error *err = build_hosts(f->root, twice, 2);
+	assert_int_equal(mvm_error_count(err), 1);
+	assert_error_has(err, "mapped dir host paths", a, "overlap");
+	mvm_error_free(err);
+
+	const char *const nested[] = {ab, a};
+	err = build_hosts(f->root, nested, 2);
+	assert_int_equal(mvm_error_count(err), 1);
+	assert_error_has(err, "overlap", ab);
+	mvm_error_free(err);
+
+	/* Through a symlink: paths are compared once resolved. */
+	const char *const aliased[] = {a, link};
+	err = build_hosts(f->root, aliased, 2);
+	assert_int_equal(mvm_error_count(err), 1);
+	mvm_error_free(err);
+
+	/* The root holding a mapped dir, and a mapped dir holding the root. */
+	const char *const in_root[] = {ab};
+	err = build_hosts(a, in_root, 1);
+	assert_int_equal(mvm_error_count(err), 1);
+	assert_error_has(err, "mapped dir host path", ab, "overlaps the root path", a);
+	mvm_error_free(err);
+	const char *const over_root[] = {f->dir};
+	err = build_hosts(f->root, over_root, 1);
+	assert_int_equal(mvm_error_count(err), 1);
+	assert_error_has(err, "overlaps the root path");
+	mvm_error_free(err);
 }
 
 static void expect_guest_path(const char *root, const char *workdir, const char *exec,
@@ -408,7 +472,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_mapped_dirs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mapped_dir_a_b_c, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_guest_conflicts, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_same_host_dir_twice_allowed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_host_overlaps_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_workdir_and_exec, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_workdir_and_exec, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_console_output, setup, teardown),

@@ -95,7 +95,7 @@ static void test_builder_reusable_after_build(void **state)
 {
 	mvm_error *err = NULL;
 	mvm_builder *b = mvm_builder_new();
-	mvm_builder_root_path(b, "/", &err);
+	mvm_builder_root_path(b, "/usr", &err);
 	mvm_builder_mapped_dir(b, "/tmp:/data/", &err);
 	mvm_error *e1 = build_fails(b); /* no RAM */
 	mvm_error_free(e1);
@@ -184,7 +184,7 @@ static void test_json_of_reference_example(void **state)
 	mvm_error *err = NULL;
 	mvm_builder *b = mvm_builder_new();
 	mvm_builder_log_level(b, MVM_LOG_DEBUG, &err);
-	mvm_builder_root_path(b, "/", &err);
+	mvm_builder_root_path(b, "/usr", &err);
 	mvm_builder_num_vcpus(b, 2, &err);
 	mvm_builder_ram_mib(b, 1024, &err);
 	mvm_builder_mapped_dir(b, "/tmp:/guest/mount", &err);
@@ -204,16 +204,17 @@ static void test_json_of_reference_example(void **state)
 	char *json = mvm_vm_config_json(vm, &err);
 	assert_non_null(json);
 	assert_string_equal(
-	    json, "{\"log_level\":\"debug\",\"root_path\":\"/\",\"num_vcpus\":2,\"ram_mib\":1024,"
-		  "\"mapped_dirs\":[{\"host\":\"/tmp\",\"guest\":\"/guest/mount\"}],"
-		  "\"port_map\":[{\"host\":8080,\"guest\":80}],"
-		  "\"rlimits\":[{\"resource\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":1024}],"
-		  "\"workdir_path\":\"/workdir\",\"exec_path\":\"/bin/example\","
-		  "\"args\":[\"arg1\",\"arg2\"],"
-		  "\"env\":[{\"key\":\"KEY1\",\"value\":\"VALUE1\"},"
-		  "{\"key\":\"KEY2\",\"value\":\"VALUE\\\"2\\u000a\"}],"
-		  "\"console_output\":\"/tmp/console.log\",\"assigned_ip\":\"10.0.2.15\","
-		  "\"local_only\":false}");
+	    json,
+	    "{\"log_level\":\"debug\",\"root_path\":\"/usr\",\"num_vcpus\":2,\"ram_mib\":1024,"
+	    "\"mapped_dirs\":[{\"host\":\"/tmp\",\"guest\":\"/guest/mount\"}],"
+	    "\"port_map\":[{\"host\":8080,\"guest\":80}],"
+	    "\"rlimits\":[{\"resource\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":1024}],"
+	    "\"workdir_path\":\"/workdir\",\"exec_path\":\"/bin/example\","
+	    "\"args\":[\"arg1\",\"arg2\"],"
+	    "\"env\":[{\"key\":\"KEY1\",\"value\":\"VALUE1\"},"
+	    "{\"key\":\"KEY2\",\"value\":\"VALUE\\\"2\\u000a\"}],"
+	    "\"console_output\":\"/tmp/console.log\",\"assigned_ip\":\"10.0.2.15\","
+	    "\"local_only\":false}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -238,7 +239,7 @@ static void test_json_of_unset_values(void **state)
 static void test_config_copy_is_deep(void **state)
 {
 	mvm_error *err = NULL;
-	mvm_builder *b = minimal_builder("/");
+	mvm_builder *b = minimal_builder("/usr");
 	mvm_builder_mapped_dir(b, "/tmp:/a", &err);
 	mvm_builder_env(b, "K=V", &err);
 	mvm_builder_arg(b, "x", &err);
