@@ -10,14 +10,52 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-static int open_console_output(const struct mvm_config *cfg, mvm_error **err)
+int vm_open_console_output(const char *path, mvm_error **err)
 {
-	/* Append, never truncate: a console log must not lose earlier runs. */
-	int fd = open(cfg->console_output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return mvm_err_sys(err, "open console output `%s`", cfg->console_output);
+	/* Append, never truncate: a console log must not lose earlier runs.
+	 * O_NOFOLLOW: a symlink planted at the name (say in /tmp, by another
+	 * user) must not redirect our writes to a file of its choosing.
+	 * O_NOCTTY: a terminal named here must not become our controlling
+	 * terminal. O_NONBLOCK only for the open itself: a FIFO without a
+	 * reader fails at once instead of hanging. 0666 as the shell's `>>`
+	 * does: the umask of the process decides. The file is checked only
+	 * through the fd we write to, so nothing can swap it in between. */
+	int fd = open(
+	    path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK,
+	    0666);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return mvm_err(err, MVM_ERR_INVALID, errno,
+				       "open console output `%s`: it is a symbolic link", path);
+		if (errno == ENXIO)
+			return mvm_err(err, MVM_ERR_INVALID, errno,
+				       "open console output `%s`: a FIFO without a reader, or a "
+				       "socket",
+				       path);
+		return mvm_err_sys(err, "open console output `%s`", path);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int rc = mvm_err_sys(err, "stat console output `%s`", path);
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		close(fd);
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "open console output `%s`: not a regular file, FIFO or character "
+			       "device",
+			       path);
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int rc = mvm_err_sys(err, "console output `%s`: clear O_NONBLOCK", path);
+		close(fd);
+		return rc;
+	}
 	return fd;
 }
 
@@ -30,7 +68,7 @@ int mvm_vm_spawn(mvm_vm *vm, mvm_error **err)
 			       "this VM was already started; build a new one to run again");
 	struct vmm_stdio stdio = {vm->cfg.stdin_fd, vm->cfg.stdout_fd, vm->cfg.stderr_fd};
 	if (vm->cfg.console_output) {
-		vm->console_fd = open_console_output(&vm->cfg, err);
+		vm->console_fd = vm_open_console_output(vm->cfg.console_output, err);
 		if (vm->console_fd < 0)
 			return -1;
 		stdio.out_fd = stdio.err_fd = vm->console_fd;
