@@ -4,6 +4,7 @@
 
 #include "config/ipv4.h"
 #include "util/error.h"
+#include "util/thread.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -497,7 +498,7 @@ int slirp_backend_start(struct slirp_backend *b, mvm_error **err)
 {
 	if (b->thread_started)
 		return mvm_err(err, MVM_ERR_STATE, 0, "slirp backend: already started");
-	int rc = pthread_create(&b->thread, NULL, net_thread, b);
+	int rc = mvm_thread_create(&b->thread, net_thread, b);
 	if (rc != 0)
 		return mvm_err(err, MVM_ERR_IO, rc, "slirp backend: starting the network thread");
 	b->thread_started = true;

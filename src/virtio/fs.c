@@ -4,6 +4,7 @@
 #include "util/error.h"
 #include "virtio/virtio_spec.h"
 #include "virtio/virtq.h"
+#include "util/thread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -205,7 +206,7 @@ struct virtio_fs *virtio_fs_new(const struct virtio_fs_params *p, mvm_error **er
 	pthread_cond_init(&fs->idle, NULL);
 	for (unsigned i = 0; i < nworkers; i++) {
 		workers[i].fs = fs;
-		int rc = pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+		int rc = mvm_thread_create(&workers[i].thread, worker_main, &workers[i]);
 		if (rc != 0) {
 			fs->n_workers = i;
 			fs_free(fs);

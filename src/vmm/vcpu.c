@@ -6,6 +6,7 @@
 #include "util/error.h"
 #include "vmm/vcpu_kick.h"
 #include "vmm/vmm.h"
+#include "util/thread.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -120,7 +121,7 @@ int vcpu_start(struct vcpu *c, mvm_error **err)
 	pthread_mutex_lock(&c->vmm->lock);
 	c->vmm->vcpus_running++;
 	pthread_mutex_unlock(&c->vmm->lock);
-	int r = pthread_create(&c->thread, NULL, vcpu_thread, c);
+	int r = mvm_thread_create(&c->thread, vcpu_thread, c);
 	if (r != 0) {
 		pthread_mutex_lock(&c->vmm->lock);
 		c->vmm->vcpus_running--;

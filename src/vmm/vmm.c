@@ -7,6 +7,7 @@
 #include "vmm/boot.h"
 #include "vmm/devices.h"
 #include "vmm/vcpu_kick.h"
+#include "util/thread.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -89,7 +90,7 @@ int vmm_start(struct vmm *v, mvm_error **err)
 	pthread_mutex_lock(&v->lock);
 	v->loop_running = true;
 	pthread_mutex_unlock(&v->lock);
-	int r = pthread_create(&v->loop_thread, NULL, loop_thread, v);
+	int r = mvm_thread_create(&v->loop_thread, loop_thread, v);
 	if (r != 0) {
 		v->loop_running = false;
 		return mvm_err(err, MVM_ERR_IO, r, "start event loop thread");
