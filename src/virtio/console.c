@@ -5,16 +5,21 @@
 #include "util/error.h"
 #include "virtio/virtio_spec.h"
 #include "virtio/virtq.h"
+#include "util/thread.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,8 +48,19 @@ struct virtio_console {
 	uint8_t inject[CONSOLE_INJECT_MAX];
 	struct virtq_elem rx_elem;
 
+	/* Transmit side; tx_lock is held while a chain is being written. */
 	pthread_mutex_t tx_lock;
+	bool tx_active;
 	struct virtq_elem tx_elem;
+	int out_fd;	/* where output goes: own_out_fd or p.out_fd */
+	int own_out_fd; /* our non-blocking description of p.out_fd, or -1 */
+	int abort_fd;	/* eventfd: a waiting write gives up (reset, teardown) */
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t wake_lock;
+	pthread_cond_t wake;
+	bool kicked, writer_stop;
+	atomic_bool tx_abort; /* set with abort_fd: drop, do not pop more */
 };
 
 static struct event_loop *loop_of(struct virtio_dev *d)
@@ -154,11 +170,26 @@ static void input_ready(void *opaque, uint32_t events)
 
 /* ---- transmit ----------------------------------------------------------- */
 
-/* Writes all of iov to fd. Returns false if output was dropped. */
-static bool write_all(struct virtio_dev *d, int fd, struct iovec *iov, unsigned cnt)
+/* Output never runs on the event loop thread, which every device of the VM
+ * shares: a reader that stops reading (a full pipe, a stopped terminal)
+ * must slow only the guest's own writes. Each console with an out_fd has a
+ * writer thread. It writes through a non-blocking open file description
+ * of its own where it can make one (a pipe or terminal reopened through
+ * /proc/self/fd, so that the application's description keeps its flags)
+ * and waits in poll() for the fd or for `abort_fd`, so that reset and
+ * teardown never wait on a reader. A buffer is marked used only once it
+ * has been written: the guest's hvc driver waits for that, so its
+ * tcdrain() before reporting the exit status means "all written". */
+
+/* Writes all of iov to fd, waiting for room as long as it takes, unless
+ * abort_fd becomes readable. Returns false if output was dropped. */
+static bool write_all(struct virtio_dev *d, struct virtio_console *c, struct iovec *iov,
+		      unsigned cnt)
 {
+	int fd = c->out_fd;
 	/* EPIPE must not kill the process: block SIGPIPE on this thread and
-	 * swallow the one our write raises. */
+	 * swallow the one our write raises (library threads start with it
+	 * blocked already; this also covers a caller's thread in tests). */
 	sigset_t pipe_set, old_mask, pending;
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
@@ -175,14 +206,15 @@ static bool write_all(struct virtio_dev *d, int fd, struct iovec *iov, unsigned 
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-				int pr = poll(&pfd, 1, CONSOLE_WRITE_TIMEOUT_MS);
-				if (pr > 0 || (pr < 0 && errno == EINTR))
+				struct pollfd pfd[2] = {{.fd = fd, .events = POLLOUT},
+							{.fd = c->abort_fd, .events = POLLIN}};
+				int pr = poll(pfd, 2, -1);
+				if (pr < 0 && errno == EINTR)
 					continue;
-				log_warn(log_of(d),
-					 "console: fd %d not writable for %d ms; output "
-					 "dropped",
-					 fd, CONSOLE_WRITE_TIMEOUT_MS);
+				if (pr > 0 && !(pfd[1].revents & POLLIN))
+					continue;
+				log_debug(log_of(d), "console: output to fd %d abandoned at reset",
+					  fd);
 			} else {
 				got_epipe = errno == EPIPE;
 				log_debug(log_of(d), "console: write to fd %d: %s; output dropped",
@@ -208,22 +240,127 @@ static bool write_all(struct virtio_dev *d, int fd, struct iovec *iov, unsigned 
 	return ok;
 }
 
+/* Hands a chain's bytes to on_output: copied out of guest memory once, in
+ * pieces, so that the callback sees bytes no other vCPU can change. */
+static void sink_chain(struct virtio_console *c, struct virtq_elem *e)
+{
+	uint8_t buf[512];
+	for (unsigned i = 0; i < e->n_read; i++) {
+		const uint8_t *p = e->iov[i].iov_base;
+		size_t left = e->iov[i].iov_len;
+		while (left > 0) {
+			size_t n = left < sizeof(buf) ? left : sizeof(buf);
+			memcpy(buf, p, n);
+			c->p.on_output(c->p.output_ctx, buf, n);
+			p += n;
+			left -= n;
+		}
+	}
+}
+
 static void tx_work(struct virtio_dev *d)
 {
 	struct virtio_console *c = virtio_dev_priv(d);
-	bool pushed = false;
 	pthread_mutex_lock(&c->tx_lock);
-	while (virtio_dev_pop(d, TX_Q, &c->tx_elem) == 1) {
+	while (c->tx_active && !atomic_load(&c->tx_abort) &&
+	       virtio_dev_pop(d, TX_Q, &c->tx_elem) == 1) {
 		struct virtq_elem *e = &c->tx_elem;
-		if (c->p.out_fd >= 0)
-			write_all(d, c->p.out_fd, virtq_elem_read_iov(e), e->n_read);
+		if (c->p.on_output)
+			sink_chain(c, e);
+		else if (c->out_fd >= 0)
+			write_all(d, c, virtq_elem_read_iov(e), e->n_read);
 		/* transmit buffers are device-readable: nothing written back */
 		virtio_dev_push(d, TX_Q, e, 0);
-		pushed = true;
+		/* Per chain: a writer that waited for its reader should let the
+		 * guest reuse each buffer as soon as it is out. */
+		virtio_dev_signal_used(d, TX_Q);
 	}
 	pthread_mutex_unlock(&c->tx_lock);
-	if (pushed)
-		virtio_dev_signal_used(d, TX_Q);
+}
+
+static void *writer_main(void *arg)
+{
+	struct virtio_dev *d = arg;
+	struct virtio_console *c = virtio_dev_priv(d);
+	pthread_setname_np(pthread_self(), "mvm-console");
+	pthread_mutex_lock(&c->wake_lock);
+	for (;;) {
+		while (!c->kicked && !c->writer_stop)
+			pthread_cond_wait(&c->wake, &c->wake_lock);
+		if (c->writer_stop)
+			break;
+		c->kicked = false;
+		pthread_mutex_unlock(&c->wake_lock);
+		tx_work(d);
+		pthread_mutex_lock(&c->wake_lock);
+	}
+	pthread_mutex_unlock(&c->wake_lock);
+	return NULL;
+}
+
+static void kick_writer(struct virtio_console *c)
+{
+	pthread_mutex_lock(&c->wake_lock);
+	c->kicked = true;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&c->wake_lock);
+}
+
+/* A description of out_fd of our own, non-blocking, where the fd is a pipe,
+ * FIFO or terminal; else out_fd itself (a regular file or /dev/null never
+ * blocks for long, and reopening a file would give us another offset). */
+static int private_out_fd(int out_fd)
+{
+	struct stat st;
+	if (fstat(out_fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+		return -1;
+	int fl = fcntl(out_fd, F_GETFL);
+	if (fl < 0)
+		return -1;
+	if (fl & O_NONBLOCK)
+		return -1; /* already non-blocking: nothing to gain */
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", out_fd);
+	int fd = open(path, (fl & (O_ACCMODE | O_APPEND)) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* The reopened object must be the same one (not a file that replaced
+	 * it under that name: /proc/self/fd links are to the object). */
+	struct stat st2;
+	if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino ||
+	    st2.st_rdev != st.st_rdev) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int start_writer(struct virtio_dev *d, struct virtio_console *c, mvm_error **err)
+{
+	if (c->writer_started || c->p.out_fd < 0 || c->p.on_output)
+		return 0;
+	c->own_out_fd = private_out_fd(c->p.out_fd);
+	c->out_fd = c->own_out_fd >= 0 ? c->own_out_fd : c->p.out_fd;
+	int rc = mvm_thread_create(&c->writer, writer_main, d);
+	if (rc != 0)
+		return mvm_err(err, MVM_ERR_IO, rc, "console: starting the output thread");
+	c->writer_started = true;
+	return 0;
+}
+
+/* Stops transmit work and waits for a write in flight, which gives up if
+ * it is waiting for its reader. */
+static void stop_tx(struct virtio_console *c)
+{
+	uint64_t one = 1;
+	atomic_store(&c->tx_abort, true);
+	(void)!write(c->abort_fd, &one, sizeof(one));
+	pthread_mutex_lock(&c->tx_lock);
+	c->tx_active = false;
+	pthread_mutex_unlock(&c->tx_lock);
+	uint64_t v;
+	(void)!read(c->abort_fd, &v, sizeof(v));
+	atomic_store(&c->tx_abort, false);
 }
 
 /* ---- ops ---------------------------------------------------------------- */
@@ -249,15 +386,23 @@ static int watch_input_locked(struct virtio_dev *d, struct virtio_console *c, mv
 
 static void console_notify(struct virtio_dev *d, uint16_t q)
 {
+	struct virtio_console *c = virtio_dev_priv(d);
 	if (q == RX_Q)
 		rx_work(d, true);
+	else if (q == TX_Q && c->writer_started)
+		kick_writer(c);
 	else if (q == TX_Q)
-		tx_work(d);
+		tx_work(d); /* a sink or no output: never blocks */
 }
 
 static int console_activate(struct virtio_dev *d, mvm_error **err)
 {
 	struct virtio_console *c = virtio_dev_priv(d);
+	if (start_writer(d, c, err) < 0)
+		return -1;
+	pthread_mutex_lock(&c->tx_lock);
+	c->tx_active = true;
+	pthread_mutex_unlock(&c->tx_lock);
 	int rc = 0;
 	pthread_mutex_lock(&c->rx_lock);
 	c->active = true;
@@ -279,9 +424,7 @@ static void console_reset(struct virtio_dev *d)
 	pthread_mutex_unlock(&c->rx_lock);
 	if (del)
 		event_loop_del(loop_of(d), c->p.in_fd); /* waits for input_ready */
-	/* Wait for a transmit in flight. */
-	pthread_mutex_lock(&c->tx_lock);
-	pthread_mutex_unlock(&c->tx_lock);
+	stop_tx(c);
 }
 
 static void console_read_config(struct virtio_dev *d, uint32_t off, void *buf, uint32_t len)
@@ -294,8 +437,22 @@ static void console_free(void *priv)
 	struct virtio_console *c = priv;
 	if (c == NULL)
 		return;
+	if (c->writer_started) {
+		stop_tx(c);
+		pthread_mutex_lock(&c->wake_lock);
+		c->writer_stop = true;
+		pthread_cond_signal(&c->wake);
+		pthread_mutex_unlock(&c->wake_lock);
+		pthread_join(c->writer, NULL);
+	}
+	if (c->own_out_fd >= 0)
+		close(c->own_out_fd);
+	if (c->abort_fd >= 0)
+		close(c->abort_fd);
 	pthread_mutex_destroy(&c->rx_lock);
 	pthread_mutex_destroy(&c->tx_lock);
+	pthread_mutex_destroy(&c->wake_lock);
+	pthread_cond_destroy(&c->wake);
 	free(c);
 }
 
@@ -322,8 +479,18 @@ struct virtio_console *virtio_console_new(const struct virtio_console_params *p,
 	}
 	c->p = *p;
 	c->held = p->hold_input;
+	c->out_fd = p->out_fd;
+	c->own_out_fd = -1;
+	c->abort_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->abort_fd < 0) {
+		mvm_err(err, MVM_ERR_IO, errno, "virtio-console: eventfd");
+		free(c);
+		return NULL;
+	}
 	pthread_mutex_init(&c->rx_lock, NULL);
 	pthread_mutex_init(&c->tx_lock, NULL);
+	pthread_mutex_init(&c->wake_lock, NULL);
+	pthread_cond_init(&c->wake, NULL);
 	return c;
 }
 

@@ -15,11 +15,14 @@
  * mvm-init then closes the program's stdin pipe once it has forwarded that
  * many bytes from hvc0 (see guest/protocol.h).
  *
- * out_fd: partial writes are resumed; on a non-blocking fd that stays full
- * for CONSOLE_WRITE_TIMEOUT_MS the rest of the buffer is dropped (logged)
- * so the event loop never hangs. A blocking out_fd (a pipe nobody reads)
- * can block the event loop thread: that is the caller's choice.
- * EPIPE (reader gone) drops output without raising SIGPIPE in the process.
+ * Output: a console with on_output hands every byte to it on the event
+ * loop thread (the control console: nothing can block there). Else a
+ * writer thread of the device's own writes to out_fd, waiting for its
+ * reader as long as it takes (back-pressure on the guest, never loss);
+ * the event loop never waits for out_fd. A buffer is used only once it is
+ * written. Reset and teardown stop a waiting write: what the guest had not
+ * yet seen used is dropped then. EPIPE (reader gone) drops output without
+ * raising SIGPIPE in the process.
  */
 #ifndef MVM_VIRTIO_CONSOLE_H
 #define MVM_VIRTIO_CONSOLE_H
@@ -29,7 +32,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONSOLE_WRITE_TIMEOUT_MS 10000
 /* Bytes virtio_console_inject() may hold while the guest has no rx buffer. */
 #define CONSOLE_INJECT_MAX 4096
 
@@ -38,6 +40,11 @@ struct virtio_console;
 struct virtio_console_params {
 	int in_fd;  /* host fd whose bytes the guest reads, or -1; not owned */
 	int out_fd; /* host fd the guest's output goes to, or -1 (dropped); not owned */
+	/* Instead of out_fd: called on the event loop thread with the guest's
+	 * output, copied out of guest memory, in pieces of at most 512 bytes.
+	 * Must not block. May be NULL. */
+	void (*on_output)(void *ctx, const uint8_t *buf, size_t len);
+	void *output_ctx;
 	/* Called once, on the event loop thread, when in_fd hit EOF (or a read
 	 * error) after `delivered` bytes reached the guest. May be NULL. */
 	void (*on_input_eof)(void *ctx, uint64_t delivered);

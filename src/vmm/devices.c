@@ -42,9 +42,7 @@ struct devices {
 	struct virtio_mmio *control;
 	struct fuse_server *fs[LAYOUT_VIRTIO_MAX_DEVICES];
 	unsigned n_fs;
-	/* hvc2's output: mvm-init says MVM_CTRL_READY here. */
-	int ready_pipe[2];
-	bool ready;
+	bool ready; /* mvm-init said MVM_CTRL_READY on hvc2 */
 	int boot_timer; /* timerfd: mvm-init must say it runs before this fires */
 	struct slirp_backend *slirp;
 	struct virtio_mmio *net;
@@ -80,14 +78,17 @@ static void stdin_eof(void *ctx, uint64_t delivered)
 	mvm_error_free(e);
 }
 
-/* mvm-init has attached hvc0 and hvc2: input may flow. */
-static void guest_ready(void *opaque, uint32_t events)
+/* hvc2's output, on the event loop thread. mvm-init says MVM_CTRL_READY
+ * once it has attached hvc0 and hvc2: input may flow. Anything else the
+ * guest writes there is ignored, as cheaply as possible: a guest that
+ * writes endlessly costs its own event loop a memchr per 512 bytes. (On
+ * 7dfb5e5 this went through a pipe that the same loop thread read: a
+ * flood filled it and stalled the loop for 10 s at a time.) */
+static void control_output(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct vmm *v = opaque;
 	struct devices *d = v->devices;
-	char buf[64];
-	ssize_t n = read(d->ready_pipe[0], buf, sizeof(buf));
-	if (n <= 0 || d->ready || memchr(buf, MVM_CTRL_READY, (size_t)n) == NULL)
+	if (d->ready || memchr(buf, MVM_CTRL_READY, len) == NULL)
 		return;
 	d->ready = true;
 	event_loop_del(v->loop, d->boot_timer);
@@ -123,6 +124,18 @@ static int add_console(struct devices *d, int in_fd, int out_fd, struct vmm *eof
 		.out_fd = out_fd,
 		.on_input_eof = eof_vmm ? stdin_eof : NULL,
 		.eof_ctx = eof_vmm,
+		.hold_input = true,
+	};
+	return add_device(d, &virtio_console_ops, virtio_console_new(&p, err), err);
+}
+
+static int add_control_console(struct devices *d, struct vmm *v, mvm_error **err)
+{
+	struct virtio_console_params p = {
+		.in_fd = -1,
+		.out_fd = -1,
+		.on_output = control_output,
+		.output_ctx = v,
 		.hold_input = true,
 	};
 	return add_device(d, &virtio_console_ops, virtio_console_new(&p, err), err);
@@ -206,7 +219,7 @@ int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err
 	if (d == NULL)
 		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "allocate devices");
 	v->devices = d;
-	d->ready_pipe[0] = d->ready_pipe[1] = d->boot_timer = -1;
+	d->boot_timer = -1;
 	d->boot_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (d->boot_timer < 0)
 		return mvm_err_sys(err, "timerfd for the boot watchdog");
@@ -217,13 +230,9 @@ int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err
 		return -1;
 	d->host = (struct virtio_host){
 		.mem = &v->mem, .vm_fd = v->kvm.vm_fd, .loop = v->loop, .log = v->log};
-	if (pipe2(d->ready_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		return mvm_err_sys(err, "pipe for the control console");
-	if (event_loop_add(v->loop, d->ready_pipe[0], EPOLLIN, guest_ready, v, err) < 0)
-		return -1;
 	if (add_console(d, stdio->in_fd, stdio->out_fd, stdio->in_fd >= 0 ? v : NULL, err) < 0 ||
 	    add_console(d, -1, stdio->err_fd, NULL, err) < 0 ||
-	    add_console(d, -1, d->ready_pipe[1], NULL, err) < 0)
+	    add_control_console(d, v, err) < 0)
 		return -1;
 	d->control = d->mmio[2];
 	/* Without a host stdin the program must read EOF at once, not hang. */
@@ -318,12 +327,6 @@ void devices_destroy(struct vmm *v)
 		virtio_mmio_free(d->mmio[i]);
 	for (unsigned i = 0; i < d->n_fs; i++)
 		fuse_server_free(d->fs[i]);
-	if (d->ready_pipe[0] >= 0) {
-		event_loop_del(v->loop, d->ready_pipe[0]);
-		close(d->ready_pipe[0]);
-	}
-	if (d->ready_pipe[1] >= 0)
-		close(d->ready_pipe[1]);
 	if (d->boot_timer >= 0) {
 		event_loop_del(v->loop, d->boot_timer);
 		close(d->boot_timer);
