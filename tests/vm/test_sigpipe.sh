@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# A port-map client that gives up must never kill the VM (issue 9, defect 1).
+# The guest serves a 50 MiB file with busybox httpd; busybox wget starts
+# to download it and is killed after half a second, three times. On
+# 7dfb5e5 mvm died of SIGPIPE (status 141) at the first one. Then the same
+# through the library, from an application that keeps SIGPIPE's default.
+. "$(dirname "$0")/guest.sh"
+
+fetch_small() { # PORT TRIES
+	local i
+	for i in $(seq 1 "$2"); do
+		if [ "$(busybox wget -qO- "http://127.0.0.1:$1/small" 2>/dev/null)" = small-page ]; then
+			return 0
+		fi
+		sleep 0.5
+	done
+	return 1
+}
+
+P=$(free_port 18400)
+mvm_start web -p "$P:80" -- /bin/sh -c 'mkdir -p /tmp/www && echo small-page >/tmp/www/small &&
+	dd if=/dev/zero of=/tmp/www/big bs=1M count=50 2>/dev/null && exec httpd -f -p 80 -h /tmp/www'
+VM=$!
+if fetch_small "$P" 240; then ok "cli: guest web server answers"; else fail "cli: guest web server answers" "$(head -c 400 "$WORK/web.err")"; fi
+for i in 1 2 3; do
+	busybox wget -qO /dev/null "http://127.0.0.1:$P/big" 2>/dev/null &
+	W=$!
+	sleep 0.5
+	kill "$W" 2>/dev/null
+	wait "$W" 2>/dev/null
+done
+sleep 2
+if kill -0 "$VM" 2>/dev/null; then
+	ok "cli: mvm survives three abandoned downloads"
+else
+	wait "$VM"
+	fail "cli: mvm survives three abandoned downloads" "mvm ended with status $? ($(head -c 400 "$WORK/web.err" | tr '\n' '|'))"
+fi
+if fetch_small "$P" 20; then ok "cli: the VM serves again"; else fail "cli: the VM serves again" "no answer"; fi
+# mvm_start runs mvm under timeout(1), which passes SIGTERM on to it; mvm
+# relays it to the guest's httpd.
+kill -TERM "$VM" 2>/dev/null
+wait "$VM"
+RC=$?
+expect_eq "cli: the server ends by SIGTERM, not by SIGPIPE" 143 "$RC" "$(head -c 400 "$WORK/web.err" | tr '\n' '|')"
+
+P2=$(free_port $((P + 1)))
+"$BUILD/tests/vm/sigpipe_app" "$ROOT" "$P2"
+RC=$?
+if [ "$RC" -gt 128 ]; then
+	fail "library: the application survives" "killed by signal $((RC - 128))"
+fi
+finish
