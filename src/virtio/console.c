@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -54,6 +55,7 @@ struct virtio_console {
 	struct virtq_elem tx_elem;
 	int out_fd;	/* where output goes: own_out_fd or p.out_fd */
 	int own_out_fd; /* our non-blocking description of p.out_fd, or -1 */
+	bool out_is_socket;
 	int abort_fd;	/* eventfd: a waiting write gives up (reset, teardown) */
 	pthread_t writer;
 	bool writer_started;
@@ -201,7 +203,14 @@ static bool write_all(struct virtio_dev *d, struct virtio_console *c, struct iov
 	unsigned i = 0;
 	while (i < cnt) {
 		int batch = cnt - i < IOV_MAX ? (int)(cnt - i) : IOV_MAX;
-		ssize_t n = writev(fd, iov + i, batch);
+		ssize_t n;
+		if (c->out_is_socket) {
+			/* A socket cannot be reopened: ask for non-blocking per call. */
+			struct msghdr m = {.msg_iov = iov + i, .msg_iovlen = (size_t)batch};
+			n = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+		} else {
+			n = writev(fd, iov + i, batch);
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -341,6 +350,8 @@ static int start_writer(struct virtio_dev *d, struct virtio_console *c, mvm_erro
 		return 0;
 	c->own_out_fd = private_out_fd(c->p.out_fd);
 	c->out_fd = c->own_out_fd >= 0 ? c->own_out_fd : c->p.out_fd;
+	struct stat st;
+	c->out_is_socket = fstat(c->out_fd, &st) == 0 && S_ISSOCK(st.st_mode);
 	int rc = mvm_thread_create(&c->writer, writer_main, d);
 	if (rc != 0)
 		return mvm_err(err, MVM_ERR_IO, rc, "console: starting the output thread");

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -406,6 +407,29 @@ static void stalled_reader_never_blocks_the_kick(void **state)
 	free(dr);
 }
 
+/* The same through a blocking socket whose peer does not read: a socket
+ * cannot be reopened, so each send asks not to block. */
+static void stalled_socket_reader_never_blocks_teardown(void **state)
+{
+	struct fixture *f = *state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	int small = 4096;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	start_console(f, -1, sv[0]);
+	bring_up(f);
+	publish_big_tx(f, 16);
+	mmio_wr(f->m, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+	sleep_ms(50);
+	assert_int_equal(fvq_used_idx(&f->g, &f->vq[TXQ]), 0);
+	double t0 = now_ms();
+	virtio_mmio_free(f->m);
+	f->m = NULL;
+	assert_true(now_ms() - t0 < 2000);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* Reset and teardown give up a write that waits for its reader. */
 static void reset_abandons_a_waiting_write(void **state)
 {
@@ -495,6 +519,7 @@ int main(void)
 	    T(reset_stops_input),
 	    T(stalled_reader_never_blocks_the_kick),
 	    T(reset_abandons_a_waiting_write),
+	    T(stalled_socket_reader_never_blocks_teardown),
 	    T(output_callback_gets_every_byte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
