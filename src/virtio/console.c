@@ -56,7 +56,7 @@ struct virtio_console {
 	int out_fd;	/* where output goes: own_out_fd or p.out_fd */
 	int own_out_fd; /* our non-blocking description of p.out_fd, or -1 */
 	bool out_is_socket;
-	int abort_fd;	/* eventfd: a waiting write gives up (reset, teardown) */
+	int abort_fd; /* eventfd: a waiting write gives up (reset, teardown) */
 	pthread_t writer;
 	bool writer_started;
 	pthread_mutex_t wake_lock;
