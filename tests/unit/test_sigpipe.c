@@ -9,7 +9,10 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 static int write_errno;
 
@@ -70,10 +73,51 @@ static void test_library_threads_survive_epipe(void **state)
 	assert_false(sigismember(&pending, SIGPIPE));
 }
 
+static void *write_past_fsize(void *arg)
+{
+	int fd = *(int *)arg;
+	static char buf[4096];
+	write_errno = 0;
+	/* The first write reaches the limit; the second crosses it. */
+	for (int i = 0; i < 2 && write_errno == 0; i++)
+		if (write(fd, buf, sizeof(buf)) < 0)
+			write_errno = errno;
+	return NULL;
+}
+
+/* A write past RLIMIT_FSIZE raises SIGXFSZ, whose default kills the
+ * process: in a child, so the limit stays there. */
+static void test_library_threads_survive_fsize_limit(void **state)
+{
+	char *dir = make_temp_dir();
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/big", dir);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGXFSZ, SIG_DFL);
+		struct rlimit rl = {4096, RLIM_INFINITY};
+		setrlimit(RLIMIT_FSIZE, &rl);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		pthread_t t;
+		if (fd < 0 || mvm_thread_create(&t, write_past_fsize, &fd) != 0)
+			_exit(2);
+		pthread_join(t, NULL);
+		_exit(write_errno == EFBIG ? 0 : 3);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("the process died of signal %d", WTERMSIG(status));
+	assert_true(WIFEXITED(status));
+	remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_library_threads_survive_epipe),
+	    cmocka_unit_test(test_library_threads_survive_fsize_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
