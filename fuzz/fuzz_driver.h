@@ -188,7 +188,7 @@ static inline void fzd_step(struct fzd *d, struct fz *f)
 		static const uint32_t widths[] = {1, 2, 4, 8, 3, 0};
 		uint8_t how = fz_u8(f);
 		uint64_t off = how & 0x80 ? fz_u64(f) : fz_u16(f) % 0x200;
-		uint32_t len = widths[(how & 0x7f) % 6];
+		uint32_t len = widths[(how & 0x3f) % 6];
 		uint8_t buf[8];
 		fz_bytes(f, buf, sizeof(buf));
 		virtio_mmio_access(d->m, off, buf, len, (how & 0x40) != 0);

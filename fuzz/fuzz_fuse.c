@@ -118,6 +118,8 @@ static void check_outside_intact(void)
 }
 
 static unsigned char reply[REPLY_MAX];
+/* MVM_FUZZ_VERBOSE=1: one line per reply, to see what a seed does. */
+static bool verbose;
 
 /* Sends one request; checks the reply against what the server promises. */
 static void send_request(struct fuse_server *s, uint8_t ctl, uint8_t *req, size_t len)
@@ -162,6 +164,9 @@ static void send_request(struct fuse_server *s, uint8_t ctl, uint8_t *req, size_
 	FZ_CHECK(oh.error <= 0 && oh.error > -4096);
 	FZ_CHECK(oh.error == 0 || ret == sizeof(oh));
 	FZ_CHECK(oh.unique == hdr.unique);
+	if (verbose)
+		fprintf(stderr, "fuzz_fuse: opcode %u nodeid %llu: error %d, %zd bytes\n",
+			hdr.opcode, (unsigned long long)hdr.nodeid, oh.error, ret);
 }
 
 static void send_init(struct fuse_server *s)
@@ -181,8 +186,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (base[0] == '\0')
+	if (base[0] == '\0') {
 		make_scratch();
+		verbose = getenv("MVM_FUZZ_VERBOSE") != NULL;
+	}
 	populate_share();
 	struct fz f = {data, size};
 	uint8_t flags = fz_u8(&f);
