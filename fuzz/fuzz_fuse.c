@@ -10,9 +10,9 @@
  * The scratch directory is made once per process under $TMPDIR (default
  * /tmp; scripts/run-fuzz uses /dev/shm, where rmdir is cheap) and holds the
  * share and, beside it, outside/secret: a file the guest must never reach.
- * After each input the secret must be intact and nothing may have appeared
- * outside the share. Files are capped at 1 MiB (RLIMIT_FSIZE), so a WRITE or
- * FALLOCATE at a huge offset cannot fill the host's disk.
+ * After each input the secret must be intact, nothing may have appeared
+ * outside the share, and the freed server must have closed all its fds. Files are capped at 1 MiB
+ * (RLIMIT_FSIZE), so a WRITE or FALLOCATE at a huge offset cannot fill the host's disk.
  *
  * Input: records of u8 control, u16 length, then that many request bytes
  * (fuse_in_header and arguments). Control: bits 0-2 the iovec size,
@@ -117,6 +117,19 @@ static void check_outside_intact(void)
 	}
 }
 
+/* Open fds of the process: the server must close every fd it opened once
+ * it is freed, whatever the guest did. */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	FZ_CHECK(d != NULL);
+	int n = 0;
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
 static unsigned char reply[REPLY_MAX];
 /* MVM_FUZZ_VERBOSE=1: one line per reply, to see what a seed does. */
 static bool verbose;
@@ -186,9 +199,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static int fds_before;
 	if (base[0] == '\0') {
 		make_scratch();
 		verbose = getenv("MVM_FUZZ_VERBOSE") != NULL;
+		fds_before = count_fds();
 	}
 	populate_share();
 	struct fz f = {data, size};
@@ -208,6 +223,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		send_request(s, ctl, req, len);
 	}
 	fuse_server_free(s);
+	FZ_CHECK(count_fds() == fds_before);
 	nftw(share, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	check_outside_intact();
 	return 0;
