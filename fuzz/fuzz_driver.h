@@ -125,6 +125,7 @@ enum {
 	FZD_OP_DEVICE,	    /* the target's own operation */
 	FZD_OP_RESET,	    /* Status 0, then the probe sequence again */
 	FZD_OP_INT_ACK,	    /* read InterruptStatus and acknowledge it */
+	FZD_OP_RUN,	    /* many buffers at once: one long chain, or many heads */
 	FZD_OP_COUNT
 };
 
@@ -213,6 +214,29 @@ static inline void fzd_step(struct fzd *d, struct fz *f)
 	case FZD_OP_RESET: {
 		uint16_t qsize = (uint16_t)(1u << (fz_u8(f) % 9));
 		fzd_bring_up(d, fz_u64(f), qsize);
+		break;
+	}
+	case FZD_OP_RUN: {
+		uint16_t q = fzd_queue(d, f);
+		uint16_t first = fz_u16(f);
+		uint16_t count = fz_u8(f);
+		uint64_t addr = fz_gpa(f);
+		uint32_t len = fz_u16(f);
+		uint8_t flags = fz_u8(f);
+		uint16_t size = d->qsize[q] ? d->qsize[q] : 1;
+		for (uint16_t k = 0; k < count; k++) {
+			uint16_t i = (uint16_t)((first + k) % FZ_QSIZE_MAX);
+			bool chained = (flags & 0x80) && k + 1 < count;
+			fzd_write_desc(d, FZ_RING(q), i, addr + (uint64_t)len * k, len,
+				       (flags & VIRTQ_DESC_F_WRITE) |
+					   (chained ? VIRTQ_DESC_F_NEXT : 0),
+				       (uint16_t)((i + 1) % FZ_QSIZE_MAX));
+			if (!(flags & 0x80) || k == 0) {
+				fzd_set16(d, fzd_avail(q) + 4 + 2ull * (d->avail_idx[q] % size), i);
+				d->avail_idx[q]++;
+			}
+		}
+		fzd_set16(d, fzd_avail(q) + 2, d->avail_idx[q]);
 		break;
 	}
 	case FZD_OP_INT_ACK: {

@@ -116,7 +116,7 @@ static void pop(struct state *s, int k)
 static void step(struct state *s, struct fz *f)
 {
 	uint16_t size = s->layout ? s->layout : 1;
-	switch (fz_u8(f) % 16) {
+	switch (fz_u8(f) % 18) {
 	case 0: { /* descriptor */
 		uint16_t i = fz_u16(f) % VIRTQ_MAX_SIZE;
 		uint64_t addr = fz_gpa(f);
@@ -213,6 +213,24 @@ static void step(struct state *s, struct fz *f)
 		virtq_is_ready(&s->q);
 		virtq_is_broken(&s->q);
 		break;
+	case 16:
+	case 17: { /* a long chain at once: the chain and table limits are
+		    * out of reach one descriptor at a time */
+		bool indirect = fz_u8(f) & 1;
+		uint64_t table = indirect ? BUF_GPA : DESC_GPA;
+		uint16_t first = fz_u16(f) % VIRTQ_MAX_SIZE;
+		uint16_t count = fz_u16(f) % (VIRTQ_MAX_SIZE + 1);
+		uint64_t addr = fz_gpa(f);
+		uint32_t len = fz_u16(f);
+		uint8_t flags = fz_u8(f);
+		for (uint16_t i = first; i < VIRTQ_MAX_SIZE && i < first + count; i++) {
+			bool last = i + 1 == first + count;
+			write_desc(s, table, i, addr, len,
+				   (flags & 6) | (last && !(flags & 0x80) ? 0 : VIRTQ_DESC_F_NEXT),
+				   (uint16_t)(i + 1));
+		}
+		break;
+	}
 	}
 }
 
