@@ -30,11 +30,11 @@ FUZZ_LIB := $(BUILD)/fuzzobj/libmvm-fuzz.a
 .PHONY: fuzz check-fuzz
 fuzz: $(FUZZ_BINS)
 ifneq ($(FUZZ_SECONDS),)
-	@scripts/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
+	@BUILD=$(BUILD) scripts/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
 endif
 
 check-fuzz: $(FUZZ_BINS)
-	@scripts/run-fuzz $(or $(FUZZ_SECONDS),60) $(FUZZ_BINS)
+	@BUILD=$(BUILD) scripts/run-fuzz $(or $(FUZZ_SECONDS),60) $(FUZZ_BINS)
 
 $(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
