@@ -113,7 +113,7 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/mvm.pc $(DESTDIR)$(PREFIX)/bin/mvm
 
 format:
-	clang-format -i $$(find include src cli guest tests examples -name '*.[ch]')
+	clang-format -i $$(find include src cli guest tests examples fuzz -name '*.[ch]')
 
 clean:
 	rm -rf $(BUILD)

@@ -36,11 +36,13 @@ check-vm: kernel rootfs cli vm-tools
 	@BUILD=$(BUILD) MVM=$(BUILD)/mvm-san MVM_KERNEL=$(abspath $(BUILD)/vmlinux) KVM_SMOKE=$(VM_KVM_SMOKE) NETTOOL=$(abspath $(VM_NETTOOL)) \
 	    scripts/with-kvm tests/vm/run
 
-# Everything CI runs, ending with one total line.
+# Everything CI runs, ending with one total line. The fuzz targets run
+# FUZZ_SECONDS (default 60) each (mk/fuzz.mk).
 test:
 	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory check-vm
-	@scripts/test-summary unit cli vm
+	@scripts/test-summary unit cli fuzz vm
 
 $(BENCH_MKINITRD): $(BUILD)/obj/bench/mkinitrd.o $(BUILD)/libmvm.a
 	@mkdir -p $(dir $@)

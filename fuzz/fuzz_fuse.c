@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The FUSE server (src/fuse/) on a scratch share: each input is a short
+ * session of requests as the guest's virtio-fs driver would send them, each
+ * split over iovecs at a size the input chooses, with a reply space of a
+ * size it chooses. Every input gets a new server (INITed, unless the input
+ * asks otherwise) and a freshly populated share, so a crash reproduces from
+ * its input alone and the state stays bounded.
+ *
+ * The scratch directory is made once per process under $TMPDIR (default
+ * /tmp; scripts/run-fuzz uses /dev/shm, where rmdir is cheap) and holds the
+ * share and, beside it, outside/secret: a file the guest must never reach.
+ * After each input the secret must be intact, nothing may have appeared
+ * outside the share, and the freed server must have closed all its fds. Files are capped at 1 MiB
+ * (RLIMIT_FSIZE), so a WRITE or FALLOCATE at a huge offset cannot fill the host's disk.
+ *
+ * Input: records of u8 control, u16 length, then that many request bytes
+ * (fuse_in_header and arguments). Control: bits 0-2 the iovec size,
+ * bit 3 "set fuse_in_header.len to the real length", bits 4-5 the reply
+ * space. The very first byte, bit 0 set, skips the INIT.
+ */
+#include "fuzz_common.h"
+#include "fuse/fuse_server.h"
+#include "util/error.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <linux/fuse.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/fsuid.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_REQUESTS 64
+#define MAX_IOVS 512
+#define REPLY_MAX (sizeof(struct fuse_out_header) + 128 * 1024)
+#define SECRET "TOPSECRET"
+
+static char base[4096], share[4200], outside[4200], secret[4300];
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void remove_scratch(void)
+{
+	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void write_file(const char *dir, const char *name, const char *data, mode_t mode)
+{
+	char p[4400];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	FZ_CHECK(fd >= 0);
+	FZ_CHECK(write(fd, data, strlen(data)) == (ssize_t)strlen(data));
+	close(fd);
+}
+
+static void make_scratch(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(base, sizeof(base), "%s/mvm-fuzz-fuse-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	FZ_CHECK(mkdtemp(base) != NULL);
+	snprintf(share, sizeof(share), "%s/share", base);
+	snprintf(outside, sizeof(outside), "%s/outside", base);
+	snprintf(secret, sizeof(secret), "%s/secret", outside);
+	FZ_CHECK(mkdir(outside, 0755) == 0);
+	write_file(outside, "secret", SECRET, 0600);
+	atexit(remove_scratch);
+	struct rlimit fsize = {1 << 20, 1 << 20};
+	FZ_CHECK(setrlimit(RLIMIT_FSIZE, &fsize) == 0);
+	signal(SIGXFSZ, SIG_IGN); /* the write fails with EFBIG instead */
+}
+
+/* A small tree with something of each kind, and symlinks that point out. */
+static void populate_share(void)
+{
+	char p[4400];
+	FZ_CHECK(mkdir(share, 0755) == 0);
+	write_file(share, "f", "hello, world\n", 0644);
+	snprintf(p, sizeof(p), "%s/d", share);
+	FZ_CHECK(mkdir(p, 0755) == 0);
+	write_file(p, "g", "g", 0600);
+	snprintf(p, sizeof(p), "%s/up", share);
+	FZ_CHECK(symlink("../outside/secret", p) == 0);
+	snprintf(p, sizeof(p), "%s/abs", share);
+	FZ_CHECK(symlink(secret, p) == 0);
+}
+
+static void check_outside_intact(void)
+{
+	char buf[32] = {0};
+	int fd = open(secret, O_RDONLY | O_CLOEXEC);
+	FZ_CHECK(fd >= 0);
+	FZ_CHECK(read(fd, buf, sizeof(buf)) == (ssize_t)strlen(SECRET));
+	close(fd);
+	FZ_CHECK(strcmp(buf, SECRET) == 0);
+	struct stat st;
+	FZ_CHECK(lstat(secret, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600 &&
+		 st.st_nlink == 1 && st.st_uid == 0);
+	/* The share is gone by now: base holds outside, outside holds secret,
+	 * and nothing else. */
+	const char *dirs[] = {base, outside};
+	int want[] = {1, 1};
+	for (int i = 0; i < 2; i++) {
+		DIR *d = opendir(dirs[i]);
+		FZ_CHECK(d != NULL);
+		int n = 0;
+		for (struct dirent *e; (e = readdir(d)) != NULL;)
+			n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+		closedir(d);
+		FZ_CHECK(n == want[i]);
+	}
+}
+
+/* Open fds of the process: the server must close every fd it opened once
+ * it is freed, whatever the guest did. */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	FZ_CHECK(d != NULL);
+	int n = 0;
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+static unsigned char reply[REPLY_MAX];
+/* MVM_FUZZ_VERBOSE=1: one line per reply, to see what a seed does. */
+static bool verbose;
+
+/* Sends one request; checks the reply against what the server promises. */
+static void send_request(struct fuse_server *s, uint8_t ctl, uint8_t *req, size_t len)
+{
+	static const size_t chunks[] = {0, 1, 3, 8, 16, 40, 64, 4096};
+	static const size_t caps[] = {REPLY_MAX, sizeof(struct fuse_out_header), 0, 100};
+	struct fuse_in_header hdr = {0};
+	if ((ctl & 8) && len >= sizeof(hdr)) {
+		uint32_t l = (uint32_t)len;
+		memcpy(req + offsetof(struct fuse_in_header, len), &l, sizeof(l));
+	}
+	if (len >= sizeof(hdr))
+		memcpy(&hdr, req, sizeof(hdr));
+
+	struct iovec in[MAX_IOVS];
+	int n_in = 0;
+	size_t chunk = chunks[ctl & 7] ? chunks[ctl & 7] : (len ? len : 1);
+	for (size_t off = 0; off < len && n_in < MAX_IOVS; off += chunk)
+		in[n_in++] = (struct iovec){req + off, len - off < chunk ? len - off : chunk};
+	/* The reply space as a virtio-fs driver gives it: out header, rest. */
+	size_t cap = caps[(ctl >> 4) & 3];
+	struct iovec out[2];
+	int n_out = 0;
+	if (cap > 0) {
+		size_t first = cap < 16 ? cap : 16;
+		out[n_out++] = (struct iovec){reply, first};
+		if (cap > first)
+			out[n_out++] = (struct iovec){reply + first, cap - first};
+	}
+	ssize_t ret = fuse_server_handle(s, in, n_in, out, n_out);
+	if (ret < 0) {
+		FZ_CHECK(ret == -1 && cap < sizeof(struct fuse_out_header));
+		return;
+	}
+	FZ_CHECK((size_t)ret <= cap);
+	if (ret == 0)
+		return;
+	FZ_CHECK((size_t)ret >= sizeof(struct fuse_out_header));
+	struct fuse_out_header oh;
+	memcpy(&oh, reply, sizeof(oh));
+	FZ_CHECK(oh.len == (uint32_t)ret);
+	FZ_CHECK(oh.error <= 0 && oh.error > -4096);
+	FZ_CHECK(oh.error == 0 || ret == sizeof(oh));
+	FZ_CHECK(oh.unique == hdr.unique);
+	if (verbose)
+		fprintf(stderr, "fuzz_fuse: opcode %u nodeid %llu: error %d, %zd bytes\n",
+			hdr.opcode, (unsigned long long)hdr.nodeid, oh.error, ret);
+}
+
+static void send_init(struct fuse_server *s)
+{
+	struct {
+		struct fuse_in_header h;
+		struct fuse_init_in in;
+	} req = {.h = {.len = sizeof(req), .opcode = FUSE_INIT, .unique = 1},
+		 .in = {.major = FUSE_KERNEL_VERSION,
+			.minor = FUSE_KERNEL_MINOR_VERSION,
+			.max_readahead = 65536,
+			.flags = FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS | FUSE_MAX_PAGES}};
+	send_request(s, 0, (uint8_t *)&req, sizeof(req));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int fds_before;
+	if (base[0] == '\0') {
+		make_scratch();
+		verbose = getenv("MVM_FUZZ_VERBOSE") != NULL;
+		fds_before = count_fds();
+	}
+	populate_share();
+	struct fz f = {data, size};
+	uint8_t flags = fz_u8(&f);
+	struct fuse_server_opts o = {.root_dir = share, .read_only = (flags & 2) != 0};
+	mvm_error *err = NULL;
+	struct fuse_server *s = fuse_server_new(&o, &err);
+	FZ_CHECK(s != NULL);
+	if (!(flags & 1))
+		send_init(s);
+	static uint8_t req[65536];
+	for (int i = 0; i < MAX_REQUESTS && !fz_empty(&f); i++) {
+		uint8_t ctl = fz_u8(&f);
+		size_t len;
+		const uint8_t *p = fz_take(&f, fz_u16(&f), &len);
+		memcpy(req, p, len); /* the server may not write into requests */
+		send_request(s, ctl, req, len);
+	}
+	fuse_server_free(s);
+	FZ_CHECK(count_fds() == fds_before);
+	/* Run as root, the server takes on the guest's ids per request; it
+	 * must always give them back (setfsuid(-1) only reads). */
+	FZ_CHECK(setfsuid((uid_t)-1) == (int)geteuid() && setfsgid((gid_t)-1) == (int)getegid());
+	nftw(share, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	check_outside_intact();
+	return 0;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The string parsers a user feeds through the CLI or the builder: the first
+ * byte picks the parser, the rest is the string. On success the result
+ * must satisfy the parser's promise, and where there is a printer, print
+ * and parse back to the same value.
+ */
+#include "fuzz_common.h"
+#include "config/guest_path.h"
+#include "config/ipv4.h"
+#include "config/number.h"
+#include "config/port_spec.h"
+#include "config/rlimit.h"
+#include "mvm.h"
+
+#include <stdio.h>
+
+static void path_pair(const char *s)
+{
+	mvm_path_pair p;
+	mvm_error *err = NULL;
+	if (mvm_path_pair_parse(s, &p, &err) == 0) {
+		/* Split at the first ':', both sides non-empty; absolute
+		 * paths are build()'s rule, not the parser's. */
+		FZ_CHECK(p.host != NULL && p.guest != NULL && p.host[0] && p.guest[0]);
+		FZ_CHECK(strchr(p.host, ':') == NULL);
+		mvm_path_pair_clear(&p);
+	}
+	mvm_error_free(err);
+}
+
+static void port_pair(const char *s)
+{
+	mvm_port_pair p;
+	mvm_error *err = NULL;
+	if (mvm_port_pair_parse(s, &p, &err) == 0) {
+		char again[64];
+		snprintf(again, sizeof(again), "%u:%u", p.host, p.guest);
+		mvm_port_pair q;
+		FZ_CHECK(mvm_port_pair_parse(again, &q, NULL) == 0);
+		FZ_CHECK(q.host == p.host && q.guest == p.guest && p.host && p.guest);
+	}
+	mvm_error_free(err);
+	/* docker's full form, [IP:]HOST:GUEST[/tcp|/udp] */
+	struct net_port_spec spec;
+	err = NULL;
+	if (net_port_spec_parse(s, &spec, &err) == 0) {
+		char again[64], ip[IPV4_STR_MAX];
+		ipv4_format(spec.bind_ip, ip);
+		snprintf(again, sizeof(again), "%s:%u:%u/%s", ip, spec.host, spec.guest,
+			 spec.udp ? "udp" : "tcp");
+		struct net_port_spec q;
+		FZ_CHECK(net_port_spec_parse(again, &q, NULL) == 0);
+		FZ_CHECK(q.host == spec.host && q.guest == spec.guest &&
+			 q.bind_ip == spec.bind_ip && q.udp == spec.udp);
+	}
+	mvm_error_free(err);
+}
+
+static void env_pair(const char *s)
+{
+	mvm_env_pair p;
+	mvm_error *err = NULL;
+	if (mvm_env_pair_parse(s, &p, &err) == 0) {
+		FZ_CHECK(p.key != NULL && p.value != NULL && p.key[0] != '\0' &&
+			 strchr(p.key, '=') == NULL);
+		mvm_env_pair_clear(&p);
+	}
+	mvm_error_free(err);
+}
+
+static void rlimit(const char *s)
+{
+	mvm_rlimit r;
+	mvm_error *err = NULL;
+	if (mvm_rlimit_parse(s, &r, &err) == 0) {
+		FZ_CHECK(rlimit_problem(&r) == NULL);
+		const char *name = mvm_rlimit_name(r.resource);
+		FZ_CHECK(name != NULL);
+		char again[128];
+		snprintf(again, sizeof(again), "%s=%llu:%llu", name, (unsigned long long)r.soft,
+			 (unsigned long long)r.hard);
+		mvm_rlimit q;
+		FZ_CHECK(mvm_rlimit_parse(again, &q, NULL) == 0);
+		FZ_CHECK(q.resource == r.resource && q.soft == r.soft && q.hard == r.hard);
+	}
+	mvm_error_free(err);
+}
+
+static void log_level(const char *s)
+{
+	mvm_log_level l;
+	mvm_error *err = NULL;
+	if (mvm_log_level_parse(s, &l, &err) == 0) {
+		FZ_CHECK(l >= MVM_LOG_OFF && l <= MVM_LOG_TRACE);
+		mvm_log_level again;
+		FZ_CHECK(mvm_log_level_parse(mvm_log_level_name(l), &again, NULL) == 0 &&
+			 again == l);
+	}
+	mvm_error_free(err);
+}
+
+static void ipv4(const char *s)
+{
+	uint32_t a;
+	mvm_error *err = NULL;
+	if (ipv4_parse(s, &a, &err) == 0) {
+		char buf[IPV4_STR_MAX];
+		ipv4_format(a, buf);
+		FZ_CHECK(strcmp(buf, s) == 0); /* strict: one spelling per address */
+		ipv4_not_unicast_reason(a);
+	}
+	mvm_error_free(err);
+}
+
+static void guest_path(const char *s)
+{
+	mvm_error *err = NULL;
+	char *n = guest_path_normalize(s, "fuzz", &err);
+	if (n != NULL) {
+		FZ_CHECK(n[0] == '/');
+		char *again = guest_path_normalize(n, "fuzz", NULL);
+		FZ_CHECK(again != NULL && strcmp(again, n) == 0);
+		FZ_CHECK(guest_path_contains("/", n) && guest_path_contains(n, n));
+		free(again);
+		free(n);
+	}
+	mvm_error_free(err);
+}
+
+static void decimal(const char *s)
+{
+	uint64_t v;
+	if (parse_decimal(s, strlen(s), UINT64_MAX, &v)) {
+		FZ_CHECK(s[0] != '\0' && strspn(s, "0123456789") == strlen(s));
+		FZ_CHECK(v == strtoull(s, NULL, 10));
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size == 0)
+		return 0;
+	static void (*const parsers[])(const char *) = {
+	    path_pair, port_pair, env_pair, rlimit, log_level, ipv4, guest_path, decimal,
+	};
+	void (*parse)(const char *) = parsers[data[0] % (sizeof(parsers) / sizeof(parsers[0]))];
+	/* Exactly the string's bytes and its NUL, so that ASan sees any read
+	 * past the end. Inner NULs just end the string early. */
+	char *s = malloc(size);
+	FZ_CHECK(s != NULL);
+	memcpy(s, data + 1, size - 1);
+	s[size - 1] = '\0';
+	parse(s);
+	free(s);
+	return 0;
+}
