@@ -56,7 +56,10 @@ struct virtio_console {
 	int out_fd;	/* where output goes: own_out_fd or p.out_fd */
 	int own_out_fd; /* our non-blocking description of p.out_fd, or -1 */
 	bool out_is_socket;
-	int abort_fd; /* eventfd: a waiting write gives up (reset, teardown) */
+	bool write_inline;   /* the loop thread may try a write itself */
+	bool tx_pending;     /* tx_elem is popped and partly written */
+	unsigned tx_iov_pos; /* its first iovec not yet written */
+	int abort_fd;	     /* eventfd: a waiting write gives up (reset, teardown) */
 	pthread_t writer;
 	bool writer_started;
 	pthread_mutex_t wake_lock;
@@ -172,22 +175,29 @@ static void input_ready(void *opaque, uint32_t events)
 
 /* ---- transmit ----------------------------------------------------------- */
 
-/* Output never runs on the event loop thread, which every device of the VM
- * shares: a reader that stops reading (a full pipe, a stopped terminal)
- * must slow only the guest's own writes. Each console with an out_fd has a
- * writer thread. It writes through a non-blocking open file description
- * of its own where it can make one (a pipe or terminal reopened through
- * /proc/self/fd, so that the application's description keeps its flags)
- * and waits in poll() for the fd or for `abort_fd`, so that reset and
- * teardown never wait on a reader. A buffer is marked used only once it
- * has been written: the guest's hvc driver waits for that, so its
- * tcdrain() before reporting the exit status means "all written". */
+/* Output must never make the event loop wait: every device of the VM shares
+ * it. The loop thread writes what goes out at once (a non-blocking write
+ * through a description of our own: a pipe, FIFO or terminal reopened
+ * through /proc/self/fd with O_NONBLOCK, so that the application's
+ * description keeps its flags; MSG_DONTWAIT for a socket; a regular file
+ * never waits long). When out_fd is full, it hands the rest to the
+ * console's writer thread, which waits in poll() for the reader as long as
+ * it takes, or for `abort_fd` (reset, teardown). Meanwhile the loop only
+ * kicks the writer. A buffer is marked used only once written: the guest's
+ * hvc driver waits for that, so output has back-pressure, never loss, and
+ * the guest's tcdrain() before it reports its exit status means "all
+ * written". */
 
-/* Writes all of iov to fd, waiting for room as long as it takes, unless
- * abort_fd becomes readable. Returns false if output was dropped. */
-static bool write_all(struct virtio_dev *d, struct virtio_console *c, struct iovec *iov,
-		      unsigned cnt)
+enum write_result { WRITE_DONE, WRITE_BLOCKED, WRITE_DROPPED };
+
+/* Writes c->tx_elem's readable iovecs from c->tx_iov_pos on, advancing
+ * both in place so that a blocked write can resume. With may_wait, waits
+ * for room (or abort_fd); without, returns WRITE_BLOCKED instead. */
+static enum write_result write_elem(struct virtio_dev *d, struct virtio_console *c, bool may_wait)
 {
+	struct virtq_elem *e = &c->tx_elem;
+	struct iovec *iov = virtq_elem_read_iov(e);
+	unsigned cnt = e->n_read;
 	int fd = c->out_fd;
 	/* EPIPE must not kill the process: block SIGPIPE on this thread and
 	 * swallow the one our write raises (library threads start with it
@@ -198,9 +208,10 @@ static bool write_all(struct virtio_dev *d, struct virtio_console *c, struct iov
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
 	sigpending(&pending);
 	bool was_pending = sigismember(&pending, SIGPIPE);
-	bool ok = true, got_epipe = false;
+	bool got_epipe = false;
+	enum write_result res = WRITE_DONE;
 
-	unsigned i = 0;
+	unsigned i = c->tx_iov_pos;
 	while (i < cnt) {
 		int batch = cnt - i < IOV_MAX ? (int)(cnt - i) : IOV_MAX;
 		ssize_t n;
@@ -214,6 +225,10 @@ static bool write_all(struct virtio_dev *d, struct virtio_console *c, struct iov
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN && !may_wait) {
+				res = WRITE_BLOCKED;
+				break;
+			}
 			if (errno == EAGAIN) {
 				struct pollfd pfd[2] = {{.fd = fd, .events = POLLOUT},
 							{.fd = c->abort_fd, .events = POLLIN}};
@@ -229,7 +244,7 @@ static bool write_all(struct virtio_dev *d, struct virtio_console *c, struct iov
 				log_debug(log_of(d), "console: write to fd %d: %s; output dropped",
 					  fd, strerror(errno));
 			}
-			ok = false;
+			res = WRITE_DROPPED;
 			break;
 		}
 		size_t left = (size_t)n;
@@ -240,13 +255,14 @@ static bool write_all(struct virtio_dev *d, struct virtio_console *c, struct iov
 			iov[i].iov_len -= left;
 		}
 	}
+	c->tx_iov_pos = i;
 
 	if (got_epipe && !was_pending) {
 		const struct timespec zero = {0, 0};
 		sigtimedwait(&pipe_set, NULL, &zero);
 	}
 	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-	return ok;
+	return res;
 }
 
 /* Hands a chain's bytes to on_output: copied out of guest memory once, in
@@ -267,24 +283,72 @@ static void sink_chain(struct virtio_console *c, struct virtq_elem *e)
 	}
 }
 
-static void tx_work(struct virtio_dev *d)
+/* Moves chains out until the queue is empty, or (without may_wait) until
+ * out_fd is full: then the chain in progress stays in c->tx_elem and true
+ * is returned. Runs under tx_lock. */
+static bool tx_drain_locked(struct virtio_dev *d, struct virtio_console *c, bool may_wait)
 {
-	struct virtio_console *c = virtio_dev_priv(d);
-	pthread_mutex_lock(&c->tx_lock);
-	while (c->tx_active && !atomic_load(&c->tx_abort) &&
-	       virtio_dev_pop(d, TX_Q, &c->tx_elem) == 1) {
+	bool pushed = false, blocked = false;
+	while (c->tx_active && !atomic_load(&c->tx_abort)) {
+		if (!c->tx_pending) {
+			if (virtio_dev_pop(d, TX_Q, &c->tx_elem) != 1)
+				break;
+			c->tx_pending = true;
+			c->tx_iov_pos = 0;
+		}
 		struct virtq_elem *e = &c->tx_elem;
-		if (c->p.on_output)
+		if (c->p.on_output) {
 			sink_chain(c, e);
-		else if (c->out_fd >= 0)
-			write_all(d, c, virtq_elem_read_iov(e), e->n_read);
+		} else if (c->out_fd >= 0 && write_elem(d, c, may_wait) == WRITE_BLOCKED) {
+			blocked = true;
+			break;
+		}
+		c->tx_pending = false;
 		/* transmit buffers are device-readable: nothing written back */
 		virtio_dev_push(d, TX_Q, e, 0);
-		/* Per chain: a writer that waited for its reader should let the
-		 * guest reuse each buffer as soon as it is out. */
-		virtio_dev_signal_used(d, TX_Q);
+		pushed = true;
+		if (may_wait) {
+			/* The writer may wait long for its reader next: let the
+			 * guest have each buffer back as soon as it is out. */
+			virtio_dev_signal_used(d, TX_Q);
+			pushed = false;
+		}
 	}
+	if (!c->tx_active || atomic_load(&c->tx_abort))
+		c->tx_pending = false; /* reset: the queue forgot it */
+	if (pushed)
+		virtio_dev_signal_used(d, TX_Q);
+	return blocked;
+}
+
+static void kick_writer(struct virtio_console *c)
+{
+	pthread_mutex_lock(&c->wake_lock);
+	c->kicked = true;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&c->wake_lock);
+}
+
+/* A guest kick, on the event loop thread: never waits for out_fd. */
+static void tx_kick(struct virtio_dev *d, struct virtio_console *c)
+{
+	if (!c->writer_started) {
+		/* A sink or no output: nothing can block. */
+		pthread_mutex_lock(&c->tx_lock);
+		tx_drain_locked(d, c, false);
+		pthread_mutex_unlock(&c->tx_lock);
+		return;
+	}
+	/* The writer holds tx_lock while it waits for the reader: then it
+	 * owns the queue, and this kick is its to handle. */
+	if (!c->write_inline || pthread_mutex_trylock(&c->tx_lock) != 0) {
+		kick_writer(c);
+		return;
+	}
+	bool blocked = tx_drain_locked(d, c, false);
 	pthread_mutex_unlock(&c->tx_lock);
+	if (blocked)
+		kick_writer(c);
 }
 
 static void *writer_main(void *arg)
@@ -300,41 +364,33 @@ static void *writer_main(void *arg)
 			break;
 		c->kicked = false;
 		pthread_mutex_unlock(&c->wake_lock);
-		tx_work(d);
+		pthread_mutex_lock(&c->tx_lock);
+		tx_drain_locked(d, c, true);
+		pthread_mutex_unlock(&c->tx_lock);
 		pthread_mutex_lock(&c->wake_lock);
 	}
 	pthread_mutex_unlock(&c->wake_lock);
 	return NULL;
 }
 
-static void kick_writer(struct virtio_console *c)
-{
-	pthread_mutex_lock(&c->wake_lock);
-	c->kicked = true;
-	pthread_cond_signal(&c->wake);
-	pthread_mutex_unlock(&c->wake_lock);
-}
-
 /* A description of out_fd of our own, non-blocking, where the fd is a pipe,
- * FIFO or terminal; else out_fd itself (a regular file or /dev/null never
- * blocks for long, and reopening a file would give us another offset). */
+ * FIFO or character device (a terminal); -1 where it is not, or where it
+ * cannot be reopened. */
 static int private_out_fd(int out_fd)
 {
 	struct stat st;
 	if (fstat(out_fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
 		return -1;
 	int fl = fcntl(out_fd, F_GETFL);
-	if (fl < 0)
-		return -1;
-	if (fl & O_NONBLOCK)
+	if (fl < 0 || (fl & O_NONBLOCK))
 		return -1; /* already non-blocking: nothing to gain */
 	char path[32];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", out_fd);
 	int fd = open(path, (fl & (O_ACCMODE | O_APPEND)) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	/* The reopened object must be the same one (not a file that replaced
-	 * it under that name: /proc/self/fd links are to the object). */
+	/* The reopened object must be the same one: /proc/self/fd links lead
+	 * to the object, but check rather than trust. */
 	struct stat st2;
 	if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino ||
 	    st2.st_rdev != st.st_rdev) {
@@ -351,7 +407,13 @@ static int start_writer(struct virtio_dev *d, struct virtio_console *c, mvm_erro
 	c->own_out_fd = private_out_fd(c->p.out_fd);
 	c->out_fd = c->own_out_fd >= 0 ? c->own_out_fd : c->p.out_fd;
 	struct stat st;
-	c->out_is_socket = fstat(c->out_fd, &st) == 0 && S_ISSOCK(st.st_mode);
+	int fl = fcntl(c->out_fd, F_GETFL);
+	bool got_st = fstat(c->out_fd, &st) == 0;
+	c->out_is_socket = got_st && S_ISSOCK(st.st_mode);
+	/* Writes the loop thread may try itself: those that cannot block
+	 * (a blocking pipe we could not reopen goes to the writer only). */
+	c->write_inline = c->own_out_fd >= 0 || c->out_is_socket ||
+			  (fl >= 0 && (fl & O_NONBLOCK)) || (got_st && S_ISREG(st.st_mode));
 	int rc = mvm_thread_create(&c->writer, writer_main, d);
 	if (rc != 0)
 		return mvm_err(err, MVM_ERR_IO, rc, "console: starting the output thread");
@@ -368,6 +430,7 @@ static void stop_tx(struct virtio_console *c)
 	(void)!write(c->abort_fd, &one, sizeof(one));
 	pthread_mutex_lock(&c->tx_lock);
 	c->tx_active = false;
+	c->tx_pending = false;
 	pthread_mutex_unlock(&c->tx_lock);
 	uint64_t v;
 	(void)!read(c->abort_fd, &v, sizeof(v));
@@ -400,10 +463,8 @@ static void console_notify(struct virtio_dev *d, uint16_t q)
 	struct virtio_console *c = virtio_dev_priv(d);
 	if (q == RX_Q)
 		rx_work(d, true);
-	else if (q == TX_Q && c->writer_started)
-		kick_writer(c);
 	else if (q == TX_Q)
-		tx_work(d); /* a sink or no output: never blocks */
+		tx_kick(d, c);
 }
 
 static int console_activate(struct virtio_dev *d, mvm_error **err)
