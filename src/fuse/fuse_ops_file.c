@@ -58,7 +58,7 @@ int fuse_op_open(struct fuse_op *op)
 		return fd;
 	struct fuse_open_out out = {.fh = handle_add(&s->handles, fd, nodeid, false)};
 	if (out.fh == 0)
-		return -ENOMEM;
+		return -errno; /* ENFILE at the fd quota */
 	rc = fuse_reply(op, &out, sizeof(out));
 	if (rc)
 		handle_remove(&s->handles, out.fh, false);
@@ -142,7 +142,9 @@ int fuse_op_create(struct fuse_op *op)
 		return rc;
 	}
 	out.open.fh = handle_add(&s->handles, fd, out.entry.nodeid, false);
-	rc = out.open.fh ? fuse_reply(op, &out, sizeof(out)) : -ENOMEM;
+	/* At the handle quota the file stays created, as after an EMFILE of
+	 * open(2) on the host; the guest just gets no handle. */
+	rc = out.open.fh ? fuse_reply(op, &out, sizeof(out)) : -errno;
 	if (rc) {
 		if (out.open.fh)
 			handle_remove(&s->handles, out.open.fh, false);
