@@ -7,11 +7,12 @@
 # same cache and points at whichever built last.
 VM_KVM_SMOKE := $(BUILD)/vm/kvm-smoke
 VM_CONCURRENT := $(BUILD)/tests/vm/concurrent_vms
+VM_FD_EXHAUST := $(BUILD)/tests/vm/fd_exhaust_vms
 BENCH_MKINITRD := $(BUILD)/bench/mkinitrd
 VM_NETTOOL := $(BUILD)/vm/nettool
 
 .PHONY: check-vm vm-tools bench test
-vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_NETTOOL)
+vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_FD_EXHAUST) $(VM_NETTOOL)
 
 # A diagnostic, not part of libmvm: proves /dev/kvm executes guest code.
 $(VM_KVM_SMOKE): tests/vm/kvm-smoke.c
@@ -24,6 +25,10 @@ $(VM_NETTOOL): tests/vm/nettool.c
 	$(INIT_CC) $(INIT_CFLAGS) $(INIT_LDFLAGS) -o $@ $<
 
 $(VM_CONCURRENT): $(BUILD)/san/tests/vm/concurrent_vms.o $(BUILD)/libmvm-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
+
+$(VM_FD_EXHAUST): $(BUILD)/san/tests/vm/fd_exhaust_vms.o $(BUILD)/libmvm-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 

@@ -112,8 +112,8 @@ static void test_lookup_cap_and_forget(void **state)
 	assert_int_equal(inode_table_count(&f->s->inodes), 1);
 }
 
-/* Every request that makes a new inode is refused at the cap; the host
- * entry may exist afterwards (as after EMFILE on the host), the fd not. */
+/* Every request that makes a new inode is refused at the cap, and leaves
+ * neither an fd nor the new entry behind. */
 static void test_creating_ops_at_cap(void **state)
 {
 	struct fx *f = *state;
@@ -129,6 +129,18 @@ static void test_creating_ops_at_cap(void **state)
 	struct part ps[2] = {PART_STR("link"), PART_STR("f0")};
 	fx_call(f, FUSE_SYMLINK, FUSE_ROOT_ID, ps, 2, &fx_r);
 	assert_int_equal(fx_r.oh.error, -ENFILE);
+	assert_false(fx_host_exists(f, "new"));
+	assert_false(fx_host_exists(f, "dir"));
+	assert_false(fx_host_exists(f, "node"));
+	assert_false(fx_host_exists(f, "link"));
+	/* An existing file is still opened by CREATE (its inode is held),
+	 * and one that is not held is refused but kept. */
+	uint64_t fh;
+	assert_int_equal(fx_create(f, FUSE_ROOT_ID, "f1", O_RDWR, 0644, NULL, &fh), 0);
+	assert_int_equal(fx_release(f, FUSE_RELEASE, ids[1], fh), 0);
+	fx_forget(f, ids[1], 1);
+	assert_int_equal(fx_create(f, FUSE_ROOT_ID, "f12", O_RDWR, 0644, NULL, NULL), -ENFILE);
+	assert_true(fx_host_exists(f, "f12"));
 	assert_int_equal(handle_table_count(&f->s->handles), 0);
 	assert_int_equal(inode_table_count(&f->s->inodes), 1 + CAP_INODES);
 	/* READDIRPLUS still lists everything; new entries come without an
@@ -172,6 +184,7 @@ static void test_handle_cap(void **state)
 	size_t inodes = inode_table_count(&f->s->inodes);
 	assert_int_equal(fx_create(f, FUSE_ROOT_ID, "c", O_RDWR, 0644, NULL, NULL), -ENFILE);
 	assert_int_equal(inode_table_count(&f->s->inodes), inodes);
+	assert_false(fx_host_exists(f, "c"));
 	assert_int_equal(count_fds(), fds0 + CAP_HANDLES);
 	/* Open handles keep working. */
 	assert_int_equal(fx_read(f, FUSE_READ, id, fh[0], 0, 64), 4);
