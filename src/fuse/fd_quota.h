@@ -11,7 +11,8 @@
  *    from RLIMIT_NOFILE, which leaves a reserve for the VMMs' own fds, and a
  *    share may take a new fd only while it holds fewer than the budget still
  *    free, so a greedy share stops at half of what was free and any other
- *    share can still make progress.
+ *    share can still make progress. Inodes count against 7/8 of the
+ *    budget only, so that a share full of cached inodes can still open.
  *
  * A refused fd is ENFILE for the guest; the server goes on. Design and
  * numbers: docs/fuse.md, "File descriptor limits".
