@@ -41,7 +41,7 @@ struct fuse_server_opts {
 /* Opens root_dir (O_PATH) and /proc/self/fd, which the server needs to
  * reopen files for I/O. Fails with a clear error when /proc is not mounted.
  * The first server of the process raises the soft RLIMIT_NOFILE to the hard
- * limit; all servers share an fd budget derived from it (fuse/fd_quota.h). */
+ * limit; all servers share an fd budget derived from it (util/fd_quota.h). */
 struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error **err);
 
 /* Handles one request. `in` holds the request bytes (fuse_in_header and

@@ -8,7 +8,7 @@
 #ifndef MVM_FUSE_HANDLE_TABLE_H
 #define MVM_FUSE_HANDLE_TABLE_H
 
-#include "fuse/fd_quota.h"
+#include "util/fd_quota.h"
 
 #include <pthread.h>
 #include <stdbool.h>

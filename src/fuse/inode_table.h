@@ -13,7 +13,7 @@
 #ifndef MVM_FUSE_INODE_TABLE_H
 #define MVM_FUSE_INODE_TABLE_H
 
-#include "fuse/fd_quota.h"
+#include "util/fd_quota.h"
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "fuse/fd_quota.h"
+#include "util/fd_quota.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -36,6 +36,7 @@ void fd_quota_init(struct fd_quota *q, size_t max_inodes, size_t max_handles)
 	memset(q, 0, sizeof(*q));
 	q->max[FD_INODE] = max_inodes ? max_inodes : FD_QUOTA_DEFAULT_MAX_INODES;
 	q->max[FD_HANDLE] = max_handles ? max_handles : FD_QUOTA_DEFAULT_MAX_HANDLES;
+	q->max[FD_SOCKET] = FD_QUOTA_DEFAULT_MAX_SOCKETS;
 }
 
 void fd_quota_process_setup(const struct mvm_logger *log)
@@ -71,29 +72,52 @@ void fd_quota_process_setup(const struct mvm_logger *log)
 			  "RLIMIT_NOFILE soft limit raised from %llu to the hard limit %llu "
 			  "for the process",
 			  (unsigned long long)before, (unsigned long long)rl.rlim_cur);
-	log_debug(log, "virtio-fs: fd budget of all shares %zu (soft limit %zu, %zu held now)", b,
-		  soft, held);
+	log_debug(log, "fd budget for what guests hold %zu (soft limit %zu, %zu held now)", b, soft,
+		  held);
+}
+
+/* With the lock held. */
+static bool has_room(const struct fd_quota *q, enum fd_kind k)
+{
+	size_t mine = 0;
+	for (int i = 0; i < FD_KIND_COUNT; i++)
+		mine += q->held[i];
+	/* Inodes pile up passively, as the guest's dentry cache grows; handles
+	 * and sockets are in use. Inodes see only 7/8 of the budget, so a share
+	 * whose guest cached its way to the limit can still open its files. */
+	size_t limit = k == FD_INODE ? budget - budget / 8 : budget;
+	size_t free_fds = total_held < limit ? limit - total_held : 0;
+	return q->held[k] < q->max[k] && mine < free_fds;
 }
 
 int fd_quota_take(struct fd_quota *q, enum fd_kind k)
 {
 	if (!q)
 		return 0;
-	int rc = -ENFILE;
 	pthread_mutex_lock(&lock);
-	size_t mine = q->held[FD_INODE] + q->held[FD_HANDLE];
-	/* Inodes pile up passively, as the guest's dentry cache grows; handles
-	 * are files in use. Inodes see only 7/8 of the budget, so a share whose
-	 * guest cached its way to the limit can still open the files it has. */
-	size_t limit = k == FD_INODE ? budget - budget / 8 : budget;
-	size_t free_fds = total_held < limit ? limit - total_held : 0;
-	if (q->held[k] < q->max[k] && mine < free_fds) {
+	bool ok = has_room(q, k);
+	if (ok) {
 		q->held[k]++;
 		total_held++;
-		rc = 0;
 	}
 	pthread_mutex_unlock(&lock);
-	return rc;
+	return ok ? 0 : -ENFILE;
+}
+
+int fd_quota_room(struct fd_quota *q, enum fd_kind k)
+{
+	pthread_mutex_lock(&lock);
+	bool ok = has_room(q, k);
+	pthread_mutex_unlock(&lock);
+	return ok ? 0 : -ENFILE;
+}
+
+void fd_quota_set_held(struct fd_quota *q, enum fd_kind k, size_t n)
+{
+	pthread_mutex_lock(&lock);
+	total_held = total_held - q->held[k] + n;
+	q->held[k] = n;
+	pthread_mutex_unlock(&lock);
 }
 
 void fd_quota_give(struct fd_quota *q, enum fd_kind k)
