@@ -6,7 +6,7 @@
  * served, reads a file it holds and exits. Run it under a low
  * `ulimit -n` (test_fd_exhaust.sh uses 512): without a per-process fd
  * budget A's guest drives the process to EMFILE and B cannot start.
- * Usage: fd_exhaust_vms ROOTFS SHARED_A SHARED_B HTTP_PORT
+ * Usage: fd_exhaust_vms ROOTFS SHARED_A SHARED_B CTL_DIR HTTP_PORT
  * (prints ok/FAIL lines like lib.sh) */
 #include "mvm.h"
 
@@ -42,18 +42,20 @@ static void print_err(const char *what, mvm_error *e)
 		fprintf(stderr, "%s: %s\n", what, mvm_error_message_at(e, i));
 }
 
-static mvm_vm *make_vm(const char *root, const char *shared, int in_fd, int out_fd,
+static mvm_vm *make_vm(const char *root, const char *shared, const char *ctl, int out_fd,
 		       const char *script)
 {
 	mvm_error *e = NULL;
 	mvm_builder *b = mvm_builder_new();
 	mvm_builder_root_path(b, root, &e);
 	mvm_builder_mapped_dir_pair(b, shared, "/shared", &e);
+	if (ctl)
+		mvm_builder_mapped_dir_pair(b, ctl, "/ctl", &e);
 	mvm_builder_ram_mib(b, 192, &e);
 	mvm_builder_exec_path(b, "/bin/sh", &e);
 	const char *args[] = {"-c", script};
 	mvm_builder_args(b, args, 2, &e);
-	mvm_builder_stdio(b, in_fd, out_fd, 2, &e);
+	mvm_builder_stdio(b, -1, out_fd, 2, &e);
 	mvm_vm *vm = e ? NULL : mvm_builder_build(b, &e);
 	if (vm == NULL)
 		print_err("build", e);
@@ -62,16 +64,21 @@ static mvm_vm *make_vm(const char *root, const char *shared, int in_fd, int out_
 	return vm;
 }
 
-static int count_fds(void)
+static int count_entries(const char *dir)
 {
-	DIR *d = opendir("/proc/self/fd");
+	DIR *d = opendir(dir);
 	int n = 0;
 	if (d == NULL)
 		return -1;
 	for (struct dirent *e; (e = readdir(d));)
 		n += e->d_name[0] != '.';
 	closedir(d);
-	return n - 1;
+	return n;
+}
+
+static int count_fds(void)
+{
+	return count_entries("/proc/self/fd") - 1; /* the DIR's own fd */
 }
 
 static double now(void)
@@ -139,25 +146,28 @@ static int has_spare_fds(int n)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s ROOTFS SHARED_A SHARED_B HTTP_PORT\n", argv[0]);
+	if (argc != 6) {
+		fprintf(stderr, "usage: %s ROOTFS SHARED_A SHARED_B CTL_DIR HTTP_PORT\n", argv[0]);
 		return 2;
 	}
 	struct rlimit rl;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	fprintf(stderr, "fd_exhaust_vms: RLIMIT_NOFILE %llu:%llu\n",
 		(unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
-	int a_in[2], a_out[2], b_out[2];
-	if (pipe(a_in) < 0 || pipe(a_out) < 0 || pipe(b_out) < 0)
+	int a_out[2], b_out[2];
+	if (pipe(a_out) < 0 || pipe(b_out) < 0)
 		return 2;
+	char go[512];
+	snprintf(go, sizeof(go), "%s/go", argv[4]);
 	int fds_before = count_fds();
 	/* Creates files until the share refuses one (or 5000, which a capped
 	 * server never allows under the test's limit), reports, and then holds
-	 * them all until the host says go. */
-	mvm_vm *a = make_vm(argv[1], argv[2], a_in[0], a_out[1],
-			    "cd /shared || exit 1; i=0; while [ $i -lt 5000 ] && "
-			    "echo x 2>/dev/null >f$i; do i=$((i+1)); done; echo \"full $i\"; "
-			    "read go; cat f0 && ls | wc -l; exit 3");
+	 * them all until the host says go (in another share). */
+	mvm_vm *a =
+	    make_vm(argv[1], argv[2], argv[4], a_out[1],
+		    "cd /shared || exit 1; i=0; while [ $i -lt 5000 ] && "
+		    "echo x 2>/dev/null >f$i; do i=$((i+1)); done; echo \"full $i\"; "
+		    "while [ ! -e /ctl/go ]; do sleep 0.2; done; cat f0 && ls | wc -l; exit 3");
 	if (a == NULL) {
 		check("VM a built", 0, "build failed");
 		return 1;
@@ -169,7 +179,14 @@ int main(int argc, char **argv)
 	mvm_error_free(e);
 	e = NULL;
 	char out_a[4096] = {0};
-	int full = read_until(a_out[0], out_a, sizeof(out_a), "\n", t0 + DEADLINE_S);
+	int full = 0;
+	/* A progress line every 30 s, so that a slow or stuck guest shows. */
+	while (!full && now() < t0 + DEADLINE_S) {
+		full = read_until(a_out[0], out_a, sizeof(out_a), "\n", now() + 30);
+		if (!full)
+			fprintf(stderr, "fd_exhaust_vms: %.0fs: VM a made %d files so far\n",
+				now() - t0, count_entries(argv[2]));
+	}
 	int made = -1;
 	sscanf(out_a, "full %d", &made);
 	fprintf(stderr, "fd_exhaust_vms: VM a made %d files in %.1fs; process holds %d fds\n", made,
@@ -183,8 +200,8 @@ int main(int argc, char **argv)
 	snprintf(script_b, sizeof(script_b),
 		 "echo b-share >/shared/b && cat /shared/b && wget -qO- http://10.0.2.2:%s/ && "
 		 "exit 4",
-		 argv[4]);
-	mvm_vm *b = make_vm(argv[1], argv[3], -1, b_out[1], script_b);
+		 argv[5]);
+	mvm_vm *b = make_vm(argv[1], argv[3], NULL, b_out[1], script_b);
 	int st_b = -1;
 	double t1 = now();
 	int spawned = b != NULL && mvm_vm_spawn(b, &e) == 0;
@@ -206,9 +223,10 @@ int main(int argc, char **argv)
 
 	/* A is still served: it reads a file it holds and lists its share. */
 	int st_a = -1;
-	if (write(a_in[1], "go\n", 3) != 3)
-		check("VM a told to go on", 0, "write failed");
-	close(a_in[1]);
+	int gofd = open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	check("VM a told to go on", gofd >= 0, "cannot create the go file");
+	if (gofd >= 0)
+		close(gofd);
 	check("VM a ends within the deadline", wait_vm(a, now() + DEADLINE_S, &st_a) == 0,
 	      "VM a is stuck (killed)");
 	close(a_out[1]);
@@ -221,12 +239,11 @@ int main(int argc, char **argv)
 
 	mvm_vm_free(a);
 	mvm_vm_free(b);
-	close(a_in[0]);
 	close(a_out[0]);
 	close(b_out[0]);
 	char leak[64];
 	int fds_after = count_fds();
 	snprintf(leak, sizeof(leak), "fds %d -> %d", fds_before, fds_after);
-	check("teardown returns every fd", fds_after == fds_before - 6, leak);
+	check("teardown returns every fd", fds_after == fds_before - 4, leak);
 	return failures ? 1 : 0;
 }

@@ -6,8 +6,9 @@
 . "$(dirname "$0")/guest.sh"
 SHARED_A=$(mktemp -d /tmp/mvm-shared-a.XXXXXX)
 SHARED_B=$(mktemp -d /tmp/mvm-shared-b.XXXXXX)
+CTL=$(mktemp -d /tmp/mvm-ctl.XXXXXX)
 WWW=$(mktemp -d /tmp/mvm-www.XXXXXX)
-trap 'rm -rf "$ROOT" "$WORK" "$SHARED_A" "$SHARED_B" "$WWW"; [ -n "${HTTPD:-}" ] && kill "$HTTPD" 2>/dev/null' EXIT
+trap 'rm -rf "$ROOT" "$WORK" "$SHARED_A" "$SHARED_B" "$CTL" "$WWW"; [ -n "${HTTPD:-}" ] && kill "$HTTPD" 2>/dev/null' EXIT
 echo host-page >"$WWW/index.html"
 HPORT=$(free_port 18280)
 busybox httpd -f -p "127.0.0.1:$HPORT" -h "$WWW" &
@@ -15,5 +16,5 @@ HTTPD=$!
 sleep 0.5
 (
 	ulimit -n "${FD_EXHAUST_NOFILE:-512}" &&
-		exec "${BUILD:-build}/tests/vm/fd_exhaust_vms" "$ROOT" "$SHARED_A" "$SHARED_B" "$HPORT"
+		exec "${BUILD:-build}/tests/vm/fd_exhaust_vms" "$ROOT" "$SHARED_A" "$SHARED_B" "$CTL" "$HPORT"
 )
