@@ -10,18 +10,18 @@
  *
  *  - per holder (a share's server, a VM's network): at most max[kind] fds of
  *    each kind;
- *  - per process: all shares of all VMs together stay below a budget derived
+ *  - per process: all holders of all VMs together stay below a budget derived
  *    from RLIMIT_NOFILE, which leaves a reserve for the VMMs' own fds, and a
- *    share may take a new fd only while it holds fewer than the budget still
- *    free, so a greedy share stops at half of what was free and any other
- *    share can still make progress. Inodes count against 7/8 of the
+ *    holder may take a new fd only while it holds fewer than the budget still
+ *    free, so a greedy holder stops at half of what was free and any other
+ *    holder can still make progress. Inodes count against 7/8 of the
  *    budget only, so that a share full of cached inodes can still open.
  *
  * A refused fd is ENFILE for the guest; the server goes on. Design and
  * numbers: docs/fuse.md, "File descriptor limits".
  */
-#ifndef MVM_FUSE_FD_QUOTA_H
-#define MVM_FUSE_FD_QUOTA_H
+#ifndef MVM_UTIL_FD_QUOTA_H
+#define MVM_UTIL_FD_QUOTA_H
 
 #include "util/log.h"
 
