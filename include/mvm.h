@@ -21,7 +21,15 @@
  *   callback set with mvm_builder_log_callback(), filtered by log level.
  * - There is no global mutable state: separate builders and VMs may be
  *   used from separate threads. One object must not be used from two
- *   threads at once unless its documentation says so.
+ *   threads at once unless its documentation says so. The exceptions are
+ *   the process's file descriptor table and RLIMIT_NOFILE, which are
+ *   process-wide by nature: the first VM to start raises the soft
+ *   RLIMIT_NOFILE to the hard limit (never lowers it), and the virtio-fs
+ *   servers of all VMs share an fd budget derived from it, so that no
+ *   guest can exhaust the process's fds (docs/fuse.md, "File descriptor
+ *   limits"). fds may then be numbered above FD_SETSIZE (1024): an
+ *   application that uses select() must not use it on fds opened while
+ *   VMs run, or lower the limit itself after the first VM started.
  */
 #ifndef MVM_H
 #define MVM_H

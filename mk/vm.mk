@@ -7,12 +7,13 @@
 # same cache and points at whichever built last.
 VM_KVM_SMOKE := $(BUILD)/vm/kvm-smoke
 VM_CONCURRENT := $(BUILD)/tests/vm/concurrent_vms
+VM_FD_EXHAUST := $(BUILD)/tests/vm/fd_exhaust_vms
 BENCH_MKINITRD := $(BUILD)/bench/mkinitrd
 VM_NETTOOL := $(BUILD)/vm/nettool
 VM_SIGPIPE_APP := $(BUILD)/tests/vm/sigpipe_app
 
 .PHONY: check-vm vm-tools bench test
-vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_NETTOOL) $(VM_SIGPIPE_APP)
+vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_FD_EXHAUST) $(VM_NETTOOL) $(VM_SIGPIPE_APP)
 
 # A diagnostic, not part of libmvm: proves /dev/kvm executes guest code.
 $(VM_KVM_SMOKE): tests/vm/kvm-smoke.c
@@ -29,6 +30,10 @@ $(VM_CONCURRENT): $(BUILD)/san/tests/vm/concurrent_vms.o $(BUILD)/libmvm-san.a
 	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 
 $(VM_SIGPIPE_APP): $(BUILD)/san/tests/vm/sigpipe_app.o $(BUILD)/libmvm-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
+
+$(VM_FD_EXHAUST): $(BUILD)/san/tests/vm/fd_exhaust_vms.o $(BUILD)/libmvm-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 

@@ -117,7 +117,7 @@ int fuse_lookup_fd(struct fuse_server *s, int path_fd, struct fuse_entry_out *e)
 	struct fuse_inode *i =
 	    inode_lookup_insert(&s->inodes, path_fd, st.st_dev, st.st_ino, st.st_mode);
 	if (!i)
-		return -ENOMEM;
+		return -errno; /* ENFILE at the fd quota */
 	*e = (struct fuse_entry_out){
 	    .nodeid = i->nodeid,
 	    .generation = 0, /* nodeids are never reused */

@@ -27,6 +27,7 @@
 #define FUSE_NO_REPLY 1
 
 struct fuse_server {
+	struct fd_quota quota; /* what inodes and handles may hold */
 	struct inode_table inodes;
 	struct handle_table handles;
 	int proc_self_fd; /* O_PATH on /proc/self/fd, to reopen O_PATH fds */

@@ -28,7 +28,7 @@ int fuse_op_opendir(struct fuse_op *op)
 		return fd;
 	struct fuse_open_out out = {.fh = handle_add(&s->handles, fd, nodeid, true)};
 	if (out.fh == 0)
-		return -ENOMEM;
+		return -errno; /* ENFILE at the fd quota */
 	rc = fuse_reply(op, &out, sizeof(out));
 	if (rc)
 		handle_remove(&s->handles, out.fh, true);

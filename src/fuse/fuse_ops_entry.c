@@ -109,8 +109,11 @@ static int create_entry(struct fuse_op *op, enum create_kind kind, const char *n
 		rc = r < 0 ? -errno : 0;
 		fuse_creds_leave(&creds);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		rc = finish_create(op, parent, name, kind == CREATE_SYMLINK ? 0 : mode);
+		if (rc == -ENFILE) /* at the fd quota: leave nothing the guest never saw */
+			unlinkat(parent->fd, name, kind == CREATE_DIR ? AT_REMOVEDIR : 0);
+	}
 	inode_put(&op->s->inodes, parent);
 	return rc;
 }

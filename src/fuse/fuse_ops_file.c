@@ -58,7 +58,7 @@ int fuse_op_open(struct fuse_op *op)
 		return fd;
 	struct fuse_open_out out = {.fh = handle_add(&s->handles, fd, nodeid, false)};
 	if (out.fh == 0)
-		return -ENOMEM;
+		return -errno; /* ENFILE at the fd quota */
 	rc = fuse_reply(op, &out, sizeof(out));
 	if (rc)
 		handle_remove(&s->handles, out.fh, false);
@@ -127,9 +127,10 @@ int fuse_op_create(struct fuse_op *op)
 	bool created = false;
 	int fd = create_open(op, parent, name, flags, in.flags & O_EXCL, in.mode & 07777, &path_fd,
 			     &created);
-	inode_put(&s->inodes, parent);
-	if (fd < 0)
+	if (fd < 0) {
+		inode_put(&s->inodes, parent);
 		return fd;
+	}
 	if (created)
 		fuse_restore_mode(s, path_fd, in.mode & 07777);
 	struct {
@@ -139,15 +140,22 @@ int fuse_op_create(struct fuse_op *op)
 	rc = fuse_lookup_fd(s, path_fd, &out.entry);
 	if (rc) {
 		close(fd);
-		return rc;
+	} else {
+		out.open.fh = handle_add(&s->handles, fd, out.entry.nodeid, false);
+		rc = out.open.fh ? fuse_reply(op, &out, sizeof(out)) : -errno;
+		if (rc) {
+			if (out.open.fh)
+				handle_remove(&s->handles, out.open.fh, false);
+			inode_forget(&s->inodes, out.entry.nodeid, 1);
+		}
 	}
-	out.open.fh = handle_add(&s->handles, fd, out.entry.nodeid, false);
-	rc = out.open.fh ? fuse_reply(op, &out, sizeof(out)) : -ENOMEM;
-	if (rc) {
-		if (out.open.fh)
-			handle_remove(&s->handles, out.open.fh, false);
-		inode_forget(&s->inodes, out.entry.nodeid, 1);
-	}
+	/* At an fd quota (ENFILE) the guest learns nothing of the file, so a
+	 * file made just now must not stay behind as a surprise. The guest
+	 * holds the directory locked during CREATE: no request of its own can
+	 * have found the name meanwhile. */
+	if (rc == -ENFILE && created)
+		unlinkat(parent->fd, name, 0);
+	inode_put(&s->inodes, parent);
 	return rc;
 }
 

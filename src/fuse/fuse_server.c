@@ -257,6 +257,10 @@ struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error 
 		return NULL;
 	}
 	root_fd = -1; /* owned by the root inode now */
+	fd_quota_init(&s->quota, o->max_inodes, o->max_handles);
+	s->inodes.quota = &s->quota;
+	s->handles.quota = &s->quota;
+	fd_quota_process_setup(o->log);
 	s->proc_self_fd = steal_fd(&proc_fd);
 	s->read_only = o->read_only;
 	s->log = o->log;
@@ -266,8 +270,9 @@ struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error 
 	 * guest creates belongs to the user running the VMM. */
 	s->switch_creds = geteuid() == 0 && getegid() == 0;
 	atomic_init(&s->proto_minor, 0);
-	log_debug(s->log, "virtio-fs: serving '%s'%s", o->root_dir,
-		  o->read_only ? " read-only" : "");
+	log_debug(s->log, "virtio-fs: serving '%s'%s, at most %zu inodes and %zu open files",
+		  o->root_dir, o->read_only ? " read-only" : "", s->quota.max[FD_INODE],
+		  s->quota.max[FD_HANDLE]);
 	return s;
 }
 

@@ -29,10 +29,19 @@ struct fuse_server_opts {
 				       * max_write / 4096 + 4 descriptors per request. */
 	uint32_t cache_timeout_ms;    /* 0: 1000. How long the guest may cache
 				       * entries and attributes. */
+	size_t max_inodes;	      /* 0: FD_QUOTA_DEFAULT_MAX_INODES. Inodes (one
+				       * O_PATH fd each) the guest may hold at once;
+				       * past it a new file's LOOKUP, CREATE,
+				       * MKNOD, ... is ENFILE. */
+	size_t max_handles;	      /* 0: FD_QUOTA_DEFAULT_MAX_HANDLES. Open files
+				       * and directories; past it OPEN, OPENDIR and
+				       * CREATE are ENFILE. */
 };
 
 /* Opens root_dir (O_PATH) and /proc/self/fd, which the server needs to
- * reopen files for I/O. Fails with a clear error when /proc is not mounted. */
+ * reopen files for I/O. Fails with a clear error when /proc is not mounted.
+ * The first server of the process raises the soft RLIMIT_NOFILE to the hard
+ * limit; all servers share an fd budget derived from it (util/fd_quota.h). */
 struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error **err);
 
 /* Handles one request. `in` holds the request bytes (fuse_in_header and

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "fuse/handle_table.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -21,13 +22,14 @@ int handle_table_init(struct handle_table *t)
 	return 0;
 }
 
-static void free_handle(struct fuse_handle *h)
+static void free_handle(struct handle_table *t, struct fuse_handle *h)
 {
 	if (!h)
 		return;
 	close(h->fd);
 	pthread_mutex_destroy(&h->dir_lock);
 	free(h);
+	fd_quota_give(t->quota, FD_HANDLE);
 }
 
 void handle_table_destroy(struct handle_table *t)
@@ -38,7 +40,7 @@ void handle_table_destroy(struct handle_table *t)
 		struct fuse_handle *h = t->buckets[b];
 		while (h) {
 			struct fuse_handle *next = h->next;
-			free_handle(h);
+			free_handle(t, h);
 			h = next;
 		}
 	}
@@ -49,9 +51,13 @@ void handle_table_destroy(struct handle_table *t)
 
 uint64_t handle_add(struct handle_table *t, int fd, uint64_t nodeid, bool is_dir)
 {
-	struct fuse_handle *h = calloc(1, sizeof(*h));
+	int rc = fd_quota_take(t->quota, FD_HANDLE);
+	struct fuse_handle *h = rc ? NULL : calloc(1, sizeof(*h));
 	if (!h) {
+		if (rc == 0)
+			fd_quota_give(t->quota, FD_HANDLE);
 		close(fd);
+		errno = rc ? -rc : ENOMEM;
 		return 0;
 	}
 	h->fd = fd;
@@ -96,7 +102,7 @@ void handle_put(struct handle_table *t, struct fuse_handle *h)
 	bool dead = --h->refs == 0 && h->removed;
 	pthread_mutex_unlock(&t->lock);
 	if (dead)
-		free_handle(h);
+		free_handle(t, h);
 }
 
 /* With the lock held: unlinks *pp; returns it if nobody uses it. */
@@ -120,7 +126,7 @@ bool handle_remove(struct handle_table *t, uint64_t fh, bool is_dir)
 	}
 	struct fuse_handle *dead = unlink_handle(t, pp);
 	pthread_mutex_unlock(&t->lock);
-	free_handle(dead);
+	free_handle(t, dead);
 	return true;
 }
 
@@ -140,7 +146,7 @@ void handle_remove_all(struct handle_table *t)
 	pthread_mutex_unlock(&t->lock);
 	while (dead) {
 		struct fuse_handle *next = dead->next;
-		free_handle(dead);
+		free_handle(t, dead);
 		dead = next;
 	}
 }

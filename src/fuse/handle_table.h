@@ -8,6 +8,8 @@
 #ifndef MVM_FUSE_HANDLE_TABLE_H
 #define MVM_FUSE_HANDLE_TABLE_H
 
+#include "util/fd_quota.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,12 +32,15 @@ struct handle_table {
 	size_t nbuckets;
 	size_t count;
 	uint64_t next_fh;
+	/* NULL: no limit. Set after handle_table_init, must outlive it. */
+	struct fd_quota *quota;
 };
 
 int handle_table_init(struct handle_table *t);
 void handle_table_destroy(struct handle_table *t);
 
-/* Registers fd (taken) and returns the new fh, or 0 (fd closed) on ENOMEM. */
+/* Registers fd (taken) and returns the new fh, or 0 (fd closed) with errno
+ * ENFILE (the fd quota is used up) or ENOMEM. */
 uint64_t handle_add(struct handle_table *t, int fd, uint64_t nodeid, bool is_dir);
 /* Finds fh (of the right kind) and takes a ref; NULL if unknown. */
 struct fuse_handle *handle_get(struct handle_table *t, uint64_t fh, bool is_dir);

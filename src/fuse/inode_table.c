@@ -53,6 +53,8 @@ void inode_table_destroy(struct inode_table *t)
 		struct fuse_inode *i = t->by_id[b];
 		while (i) {
 			struct fuse_inode *next = i->next_by_id;
+			if (!i->pinned)
+				fd_quota_give(t->quota, FD_INODE);
 			close(i->fd);
 			free(i);
 			i = next;
@@ -144,12 +146,14 @@ static struct fuse_inode *release_if_unused(struct inode_table *t, struct fuse_i
 	return i;
 }
 
-static void free_inode(struct fuse_inode *i)
+static void free_inode(struct inode_table *t, struct fuse_inode *i)
 {
 	if (!i)
 		return;
 	close(i->fd);
 	free(i);
+	/* After the close: the quota counts fds really held. */
+	fd_quota_give(t->quota, FD_INODE);
 }
 
 int inode_table_set_root(struct inode_table *t, int fd, dev_t dev, ino_t ino, mode_t type)
@@ -189,7 +193,7 @@ void inode_put(struct inode_table *t, struct fuse_inode *i)
 	i->refs--;
 	struct fuse_inode *dead = release_if_unused(t, i);
 	pthread_mutex_unlock(&t->lock);
-	free_inode(dead);
+	free_inode(t, dead);
 }
 
 struct fuse_inode *inode_lookup_insert(struct inode_table *t, int fd, dev_t dev, ino_t ino,
@@ -206,9 +210,12 @@ struct fuse_inode *inode_lookup_insert(struct inode_table *t, int fd, dev_t dev,
 		close(fd);
 		return i;
 	}
-	if (!fresh) {
+	int rc = fresh ? fd_quota_take(t->quota, FD_INODE) : -ENOMEM;
+	if (rc) {
 		pthread_mutex_unlock(&t->lock);
+		free(fresh);
 		close(fd);
+		errno = -rc;
 		return NULL;
 	}
 	*fresh = (struct fuse_inode){.nodeid = t->next_nodeid++,
@@ -235,7 +242,7 @@ void inode_forget(struct inode_table *t, uint64_t nodeid, uint64_t n)
 		dead = release_if_unused(t, i);
 	}
 	pthread_mutex_unlock(&t->lock);
-	free_inode(dead);
+	free_inode(t, dead);
 }
 
 void inode_forget_all(struct inode_table *t)
@@ -261,7 +268,7 @@ void inode_forget_all(struct inode_table *t)
 	pthread_mutex_unlock(&t->lock);
 	while (dead) {
 		struct fuse_inode *next = dead->next_by_id;
-		free_inode(dead);
+		free_inode(t, dead);
 		dead = next;
 	}
 }

@@ -13,6 +13,8 @@
 #ifndef MVM_FUSE_INODE_TABLE_H
 #define MVM_FUSE_INODE_TABLE_H
 
+#include "util/fd_quota.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,6 +40,9 @@ struct inode_table {
 	size_t buckets; /* power of two */
 	size_t count;
 	uint64_t next_nodeid;
+	/* Counts every inode but the root; NULL: no limit (table tests). Set
+	 * after inode_table_init, must outlive the table. */
+	struct fd_quota *quota;
 };
 
 int inode_table_init(struct inode_table *t);
@@ -54,7 +59,9 @@ void inode_put(struct inode_table *t, struct fuse_inode *i);
 
 /* The guest learned about the file (dev, ino) whose O_PATH fd is fd: returns
  * the existing inode with nlookup+1 (closing fd), or a new one owning fd
- * with nlookup 1. Takes a ref either way. NULL (fd closed) on ENOMEM. */
+ * with nlookup 1. Takes a ref either way. NULL (fd closed) with errno set:
+ * ENFILE when a new inode would pass the fd quota, or ENOMEM. A file the
+ * table already holds needs no new fd, so it is found even at the quota. */
 struct fuse_inode *inode_lookup_insert(struct inode_table *t, int fd, dev_t dev, ino_t ino,
 				       mode_t type);
 

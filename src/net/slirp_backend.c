@@ -4,6 +4,7 @@
 
 #include "config/ipv4.h"
 #include "util/error.h"
+#include "util/fd_quota.h"
 #include "util/thread.h"
 
 #include <arpa/inet.h>
@@ -56,6 +57,10 @@ struct slirp_backend {
 	struct pending_frame *pending_head, **pending_tail;
 	size_t pending_bytes;
 	uint64_t rx_dropped;
+	/* libslirp's host sockets, counted each polling round against the
+	 * process's fd budget (util/fd_quota.h). */
+	struct fd_quota fds;
+	bool fds_warned;
 
 	int wake_fd;
 	bool stop;
@@ -297,6 +302,7 @@ static void *net_thread(void *arg)
 		b->n_pfds = 0;
 		add_poll(b->wake_fd, SLIRP_POLL_IN, b); /* index 0 */
 		slirp_pollfds_fill(b->slirp, &timeout, add_poll, b);
+		fd_quota_set_held(&b->fds, FD_SOCKET, b->n_pfds - 1);
 		pthread_mutex_unlock(&b->lock);
 
 		int ms = timeout > (uint32_t)INT32_MAX ? -1 : (int)timeout;
@@ -351,6 +357,38 @@ static bool local_only_allows(const struct slirp_backend *b, const uint8_t *f, s
 	return false;
 }
 
+/* Frames after which libslirp may open a host socket: a TCP SYN (a new
+ * connection), a UDP datagram but DHCP (a new flow gets a socket) and
+ * ICMP. At the fd budget they are dropped, as by a full firewall table. */
+static bool may_open_socket(const uint8_t *f, size_t len)
+{
+	if (len < ETH_HLEN + 20 || ((unsigned)f[12] << 8 | f[13]) != ETHERTYPE_IPV4)
+		return false;
+	unsigned ihl = (f[ETH_HLEN] & 0xfu) * 4u, proto = f[ETH_HLEN + 9];
+	if (proto == 1)
+		return true;
+	if (proto == 17)
+		return len < ETH_HLEN + ihl + 4 ||
+		       ((unsigned)f[ETH_HLEN + ihl + 2] << 8 | f[ETH_HLEN + ihl + 3]) != 67;
+	if (proto != 6 || len < ETH_HLEN + ihl + 14)
+		return false;
+	uint8_t flags = f[ETH_HLEN + ihl + 13];
+	return (flags & 0x02) && !(flags & 0x10); /* SYN without ACK */
+}
+
+static bool socket_refused(struct slirp_backend *b, const uint8_t *f, size_t len)
+{
+	if (!may_open_socket(f, len) || fd_quota_room(&b->fds, FD_SOCKET) == 0)
+		return false;
+	if (!b->fds_warned) {
+		b->fds_warned = true;
+		log_warn(b->cfg.log,
+			 "slirp: the guest's connections reached the process's fd limit; new "
+			 "connections are dropped until some close");
+	}
+	return true;
+}
+
 void slirp_backend_send(void *ctx, const struct iovec *frame, int n)
 {
 	struct slirp_backend *b = ctx;
@@ -371,7 +409,8 @@ void slirp_backend_send(void *ctx, const struct iovec *frame, int n)
 		}
 		pkt = b->frame;
 	}
-	if (len == 0 || len > FRAME_MAX || (b->cfg.local_only && !local_only_allows(b, pkt, len))) {
+	if (len == 0 || len > FRAME_MAX || (b->cfg.local_only && !local_only_allows(b, pkt, len)) ||
+	    socket_refused(b, pkt, len)) {
 		b->filtered++;
 	} else {
 		slirp_input(b->slirp, pkt, (int)len);
@@ -408,6 +447,7 @@ struct slirp_backend *slirp_backend_new(const struct slirp_backend_config *cfg, 
 	}
 	b->cfg = *cfg;
 	b->addrs = a;
+	fd_quota_init(&b->fds, 0, 0);
 	b->pending_tail = &b->pending_head;
 	b->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	b->cap_pfds = POLLFDS_INITIAL;
@@ -527,6 +567,7 @@ void slirp_backend_free(struct slirp_backend *b)
 		pthread_join(b->thread, NULL);
 	}
 	slirp_cleanup(b->slirp);
+	fd_quota_set_held(&b->fds, FD_SOCKET, 0);
 	while (b->pending_head) {
 		struct pending_frame *p = b->pending_head;
 		b->pending_head = p->next;

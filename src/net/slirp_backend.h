@@ -88,7 +88,8 @@ void slirp_backend_wake(void *ctx);
 struct slirp_backend_stats {
 	uint64_t rx_dropped;  /* guest-bound frames dropped: the FIFO was full */
 	size_t pending_bytes; /* bytes waiting in the FIFO for guest rx buffers */
-	uint64_t filtered;    /* guest frames dropped by the local-only filter */
+	uint64_t filtered;    /* guest frames dropped by the local-only filter,
+			       * or at the fd budget (util/fd_quota.h) */
 };
 /* One consistent snapshot of the counters. Any thread. */
 void slirp_backend_get_stats(struct slirp_backend *b, struct slirp_backend_stats *s);

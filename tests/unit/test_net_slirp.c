@@ -9,6 +9,7 @@
 
 #include "net/slirp_backend.h"
 #include "util/error.h"
+#include "util/fd_quota.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -229,6 +230,40 @@ static bool wait_frames(struct sink *s, int n)
 	return false;
 }
 
+/* At the process's fd budget, frames after which libslirp would open a host
+ * socket are dropped (counted as filtered); the rest still pass. */
+static void socket_frames_refused_at_fd_budget(void **state)
+{
+	struct slirp_backend *b = new_backend(NULL, true);
+	struct fd_quota hog;
+	fd_quota_init(&hog, 0, 0);
+	uint8_t udp[64], syn[64], ack[64], arp[64], dhcp[64];
+	struct iovec u = {udp, ipv4_frame(udp, IP(10, 0, 2, 2), 17)};
+	struct iovec s = {syn, ipv4_frame(syn, IP(10, 0, 2, 2), 6)};
+	struct iovec a = {ack, ipv4_frame(ack, IP(10, 0, 2, 2), 6)};
+	struct iovec r = {arp, arp_request(arp, IP(10, 0, 2, 2))};
+	struct iovec d = {dhcp, ipv4_frame(dhcp, IP(255, 255, 255, 255), 17)};
+	syn[14 + 20 + 13] = 0x02; /* SYN */
+	ack[14 + 20 + 13] = 0x12; /* SYN+ACK: no new connection */
+	dhcp[14 + 20 + 3] = 67;	  /* to the DHCP server */
+	slirp_backend_send(b, &u, 1);
+	slirp_backend_send(b, &s, 1);
+	assert_int_equal(bstats(b).filtered, 0);
+	fd_quota_set_held(&hog, FD_SOCKET, fd_quota_process_budget());
+	slirp_backend_send(b, &u, 1);
+	slirp_backend_send(b, &s, 1);
+	assert_int_equal(bstats(b).filtered, 2);
+	slirp_backend_send(b, &a, 1);
+	slirp_backend_send(b, &r, 1);
+	slirp_backend_send(b, &d, 1);
+	assert_int_equal(bstats(b).filtered, 2);
+	fd_quota_set_held(&hog, FD_SOCKET, 0);
+	slirp_backend_send(b, &u, 1);
+	slirp_backend_send(b, &s, 1);
+	assert_int_equal(bstats(b).filtered, 2);
+	slirp_backend_free(b);
+}
+
 static void gateway_answers_arp_through_running_thread(void **state)
 {
 	struct sink s = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -380,6 +415,7 @@ int main(void)
 	    cmocka_unit_test(gateway_answers_arp_through_running_thread),
 	    cmocka_unit_test(frames_wait_for_guest_buffers),
 	    cmocka_unit_test(local_only_filters_everything_but_the_gateway),
+	    cmocka_unit_test(socket_frames_refused_at_fd_budget),
 	    cmocka_unit_test(open_mode_does_not_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
