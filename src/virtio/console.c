@@ -504,11 +504,10 @@ static void console_read_config(struct virtio_dev *d, uint32_t off, void *buf, u
 	memset(buf, 0, len);
 }
 
-static void console_free(void *priv)
+/* Stops the writer thread for good and lets go of our description of
+ * out_fd. */
+static void stop_writer(struct virtio_console *c)
 {
-	struct virtio_console *c = priv;
-	if (c == NULL)
-		return;
 	if (c->writer_started) {
 		stop_tx(c);
 		pthread_mutex_lock(&c->wake_lock);
@@ -516,9 +515,20 @@ static void console_free(void *priv)
 		pthread_cond_signal(&c->wake);
 		pthread_mutex_unlock(&c->wake_lock);
 		pthread_join(c->writer, NULL);
+		c->writer_started = false;
 	}
 	if (c->own_out_fd >= 0)
 		close(c->own_out_fd);
+	c->own_out_fd = -1;
+	c->out_fd = -1;
+}
+
+static void console_free(void *priv)
+{
+	struct virtio_console *c = priv;
+	if (c == NULL)
+		return;
+	stop_writer(c);
 	if (c->abort_fd >= 0)
 		close(c->abort_fd);
 	pthread_mutex_destroy(&c->rx_lock);
@@ -613,4 +623,13 @@ uint64_t virtio_console_delivered(struct virtio_dev *d)
 	uint64_t v = c->delivered;
 	pthread_mutex_unlock(&c->rx_lock);
 	return v;
+}
+
+void virtio_console_close_output(struct virtio_dev *d)
+{
+	struct virtio_console *c = virtio_dev_priv(d);
+	pthread_mutex_lock(&c->tx_lock);
+	c->tx_active = false;
+	pthread_mutex_unlock(&c->tx_lock);
+	stop_writer(c);
 }

@@ -71,6 +71,12 @@ int virtio_console_send_stdin_eof(struct virtio_dev *d, uint64_t delivered, mvm_
  * on the event loop thread. */
 int virtio_console_release_input(struct virtio_dev *d, mvm_error **err);
 
+/* The VM has ended: stops output for good and closes the device's own
+ * description of out_fd, so that a reader of out_fd sees end of file as
+ * soon as the caller closes its end, not only when the VM is freed. Call
+ * once no vCPU or loop thread can kick the device any more. */
+void virtio_console_close_output(struct virtio_dev *d);
+
 /* Bytes of in_fd delivered to the guest so far. */
 uint64_t virtio_console_delivered(struct virtio_dev *d);
 

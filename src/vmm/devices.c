@@ -313,6 +313,14 @@ void devices_log_net_stats(struct vmm *v)
 		 bs.pending_bytes);
 }
 
+void devices_close_output(struct vmm *v)
+{
+	struct devices *d = v->devices;
+	/* hvc0 and hvc1; hvc2 has no host fd. */
+	for (unsigned i = 0; d && i < 2 && i < d->n; i++)
+		virtio_console_close_output(virtio_mmio_dev(d->mmio[i]));
+}
+
 void devices_destroy(struct vmm *v)
 {
 	struct devices *d = v->devices;

@@ -26,6 +26,9 @@ int devices_control(struct vmm *v, char cmd, mvm_error **err);
 /* Logs the network's counters (frames each way, drops, frames the
  * local-only filter refused) at info level; nothing without a network. */
 void devices_log_net_stats(struct vmm *v);
+/* The VM has ended (no vCPU or loop thread runs): the consoles let go of
+ * the caller's output fds, so their readers see end of file. */
+void devices_close_output(struct vmm *v);
 void devices_destroy(struct vmm *v);
 
 #endif

@@ -151,6 +151,8 @@ int vmm_wait(struct vmm *v, mvm_error **err)
 	if (v->loop_started)
 		pthread_join(v->loop_thread, NULL);
 	v->loop_started = false;
+	if (v->devices)
+		devices_close_output(v);
 	vmm_log_stats(v);
 	if (v->failure) {
 		mvm_error *f = v->failure;

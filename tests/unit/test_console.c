@@ -13,6 +13,7 @@
 #include "vmm/event_loop.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -430,6 +431,30 @@ static void stalled_socket_reader_never_blocks_teardown(void **state)
 	close(sv[1]);
 }
 
+/* Once the VM has ended, the device holds nothing of out_fd: the reader
+ * sees end of file when the caller closes its end, before the VM is freed
+ * (the writer's own non-blocking description would otherwise keep the
+ * pipe open). */
+static void closed_output_lets_the_reader_see_eof(void **state)
+{
+	struct fixture *f = *state;
+	start_console(f, -1, f->out_w);
+	bring_up(f);
+	memcpy(fg_ptr(&f->g, TXBUF), "bye", 3);
+	fvq_desc(&f->g, &f->vq[TXQ], 0, TXBUF, 3, 0, 0);
+	fvq_publish(&f->g, &f->vq[TXQ], 0);
+	mmio_wr(f->m, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+	assert_true(wait_used(f, TXQ, 1));
+	virtio_console_close_output(virtio_mmio_dev(f->m));
+	close(f->out_w);
+	f->out_w = -1;
+	char buf[8];
+	assert_int_equal(read(f->out_r, buf, sizeof(buf)), 3);
+	struct pollfd p = {.fd = f->out_r, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_int_equal(read(f->out_r, buf, sizeof(buf)), 0);
+}
+
 /* Reset and teardown give up a write that waits for its reader. */
 static void reset_abandons_a_waiting_write(void **state)
 {
@@ -520,6 +545,7 @@ int main(void)
 	    T(stalled_reader_never_blocks_the_kick),
 	    T(reset_abandons_a_waiting_write),
 	    T(stalled_socket_reader_never_blocks_teardown),
+	    T(closed_output_lets_the_reader_see_eof),
 	    T(output_callback_gets_every_byte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
