@@ -37,9 +37,10 @@ else
 	fail "cli: mvm survives three abandoned downloads" "mvm ended with status $? ($(head -c 400 "$WORK/web.err" | tr '\n' '|'))"
 fi
 if fetch_small "$P" 20; then ok "cli: the VM serves again"; else fail "cli: the VM serves again" "no answer"; fi
-# mvm_start runs mvm under timeout(1), which passes SIGTERM on to it; mvm
-# relays it to the guest's httpd.
-kill -TERM "$VM" 2>/dev/null
+# mvm_start runs mvm under timeout(1), which would pass a SIGTERM on to mvm
+# twice (to it and to its process group): a second signal stops the VM
+# at once. So signal mvm itself, timeout's child; mvm relays it to httpd.
+pkill -TERM -P "$VM"
 wait "$VM"
 RC=$?
 expect_eq "cli: the server ends by SIGTERM, not by SIGPIPE" 143 "$RC" "$(head -c 400 "$WORK/web.err" | tr '\n' '|')"
