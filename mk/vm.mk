@@ -7,11 +7,13 @@
 # same cache and points at whichever built last.
 VM_KVM_SMOKE := $(BUILD)/vm/kvm-smoke
 VM_CONCURRENT := $(BUILD)/tests/vm/concurrent_vms
+VM_LEAK := $(BUILD)/tests/vm/leak_vms
+VM_FLOOD := $(BUILD)/tests/vm/flood_vms
 BENCH_MKINITRD := $(BUILD)/bench/mkinitrd
 VM_NETTOOL := $(BUILD)/vm/nettool
 
 .PHONY: check-vm vm-tools bench test
-vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_NETTOOL)
+vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_LEAK) $(VM_FLOOD) $(VM_NETTOOL)
 
 # A diagnostic, not part of libmvm: proves /dev/kvm executes guest code.
 $(VM_KVM_SMOKE): tests/vm/kvm-smoke.c
@@ -23,7 +25,9 @@ $(VM_NETTOOL): tests/vm/nettool.c
 	@mkdir -p $(dir $@)
 	$(INIT_CC) $(INIT_CFLAGS) $(INIT_LDFLAGS) -o $@ $<
 
-$(VM_CONCURRENT): $(BUILD)/san/tests/vm/concurrent_vms.o $(BUILD)/libmvm-san.a
+# C programs driving several VMs through the public API, on the sanitized
+# library.
+$(VM_CONCURRENT) $(VM_LEAK) $(VM_FLOOD): $(BUILD)/tests/vm/%: $(BUILD)/san/tests/vm/%.o $(BUILD)/libmvm-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 
