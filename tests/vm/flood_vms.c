@@ -8,8 +8,8 @@
  *               directory with create/stat/rename/unlink in a loop;
  *   net:        UDP datagrams to the gateway (a host socket this program
  *               drains and counts), with tests/vm/nettool in the root.
- * B must finish, correctly, within FACTOR times its time alone, and A must
- * still be flooding when B is done (else the comparison says nothing).
+ * B must run its job correctly within FACTOR times its time alone, and A
+ * must still be flooding when B is done (else the comparison says nothing).
  * Usage: flood_vms ROOTFS WORKDIR console-fs|net  (prints ok/FAIL lines
  * like lib.sh, timings on stderr). WORKDIR gets a/ and b/, the VMs' shares. */
 #include "mvm.h"
@@ -30,14 +30,19 @@
 #include <time.h>
 #include <unistd.h>
 
-/* B under flood may take this many times as long as B alone. The host has
- * two CPUs (emulated, in the test machine) and A keeps several threads of
- * its own busy (vCPU, event loop, fs workers or network thread), so fair
- * scheduling alone gives B well under half the CPU time it had; beyond
- * that the test machine's timing noise is large. A VM that made B wait on
- * A's device work (a shared lock or queue) would not finish B's fs job
- * within the flood at all, or take far longer. */
-#define FACTOR 3.0
+/* B's job under flood may take this many times as long as alone, timed
+ * by B's guest clock: B's boot, which the host-side time includes, varies
+ * 2x from run to run with the test machine's outside load, and is
+ * printed but not judged. The host has two CPUs (emulated, in the test
+ * machine; one for the network flood there) and A keeps three or more
+ * threads busy (vCPU, event loop, fs workers or network thread), so fair
+ * scheduling leaves B's vCPU and fs workers a third to a half of the CPU,
+ * and each of B's fs round trips waits for a time slice behind A's
+ * threads: measured 2.4x (network, pinned) and 2.7x (console and fs) on
+ * a host with a load average of 8 on 2 cores. A VM whose device work made
+ * B wait on A's (a shared lock, thread or queue) would stall B's job for
+ * as long as the flood lasts. */
+#define FACTOR 4.0
 #define GUEST_MIB 64
 /* B is stuck (and killed) after this long; alone it takes a few seconds. */
 #define B_DEADLINE_S 120
@@ -332,14 +337,13 @@ int main(int argc, char **argv)
 			jf += flooded[i].job;
 		}
 		char name[200];
-		snprintf(
-		    name, sizeof(name),
-		    "B under a %s flood: %.2f s vs %.2f s alone (%.2fx, limit %.1fx; job in the "
-		    "guest %.2f s vs %.2f s)",
-		    net ? "network" : "console and fs", wf / RUNS, wa / RUNS, wf / wa, FACTOR,
-		    jf / RUNS, ja / RUNS);
-		snprintf(why, sizeof(why), "%.2fx slower", wf / wa);
-		check(name, wf <= FACTOR * wa, why);
+		snprintf(name, sizeof(name),
+			 "B's job under a %s flood: %.2f s vs %.2f s alone (%.2fx, limit %.1fx; "
+			 "boot and job %.2f s vs %.2f s, %.2fx)",
+			 net ? "network" : "console and fs", jf / RUNS, ja / RUNS, jf / ja, FACTOR,
+			 wf / RUNS, wa / RUNS, wf / wa);
+		snprintf(why, sizeof(why), "%.2fx slower", jf / ja);
+		check(name, jf <= FACTOR * ja, why);
 	}
 	return failures ? 1 : 0;
 }
