@@ -224,9 +224,10 @@ static double run_phase(const char *name, const char *root, int count, int batch
 	for (int done = 0; done < count; done += batch) {
 		int n = count - done < batch ? count - done : batch;
 		run_batch(root, first_index + done, n, &t);
+		/* RSS on the way shows a trend (a leak) apart from a step. */
 		if ((done + n) % 10 == 0 || done + n == count)
-			fprintf(stderr, "leak_vms: %s: %d/%d VMs, %.1f s\n", name, done + n, count,
-				now() - t0);
+			fprintf(stderr, "leak_vms: %s: %d/%d VMs, %.1f s, RSS %ld KiB\n", name,
+				done + n, count, now() - t0, measure().rss_kib);
 	}
 	double secs = now() - t0;
 	char what[300];
