@@ -8,12 +8,14 @@
 VM_KVM_SMOKE := $(BUILD)/vm/kvm-smoke
 VM_CONCURRENT := $(BUILD)/tests/vm/concurrent_vms
 VM_FD_EXHAUST := $(BUILD)/tests/vm/fd_exhaust_vms
+VM_LEAK := $(BUILD)/tests/vm/leak_vms
+VM_FLOOD := $(BUILD)/tests/vm/flood_vms
 BENCH_MKINITRD := $(BUILD)/bench/mkinitrd
 VM_NETTOOL := $(BUILD)/vm/nettool
 VM_SIGPIPE_APP := $(BUILD)/tests/vm/sigpipe_app
 
 .PHONY: check-vm vm-tools bench test
-vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_FD_EXHAUST) $(VM_NETTOOL) $(VM_SIGPIPE_APP)
+vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_FD_EXHAUST) $(VM_LEAK) $(VM_FLOOD) $(VM_NETTOOL) $(VM_SIGPIPE_APP)
 
 # A diagnostic, not part of libmvm: proves /dev/kvm executes guest code.
 $(VM_KVM_SMOKE): tests/vm/kvm-smoke.c
@@ -25,7 +27,9 @@ $(VM_NETTOOL): tests/vm/nettool.c
 	@mkdir -p $(dir $@)
 	$(INIT_CC) $(INIT_CFLAGS) $(INIT_LDFLAGS) -o $@ $<
 
-$(VM_CONCURRENT): $(BUILD)/san/tests/vm/concurrent_vms.o $(BUILD)/libmvm-san.a
+# C programs driving several VMs through the public API, on the sanitized
+# library.
+$(VM_CONCURRENT) $(VM_LEAK) $(VM_FLOOD): $(BUILD)/tests/vm/%: $(BUILD)/san/tests/vm/%.o $(BUILD)/libmvm-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 

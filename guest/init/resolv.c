@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum init_resolv_decision init_resolv_decide(const char *path)
@@ -56,7 +58,17 @@ enum init_resolv_result init_resolv_update(const char *path, uint32_t dns_be)
 	char text[128], tmp[4096];
 	int text_len =
 	    snprintf(text, sizeof(text), "%s\nnameserver %s\n", INIT_RESOLV_MARKER, addr);
-	int tmp_len = snprintf(tmp, sizeof(tmp), "%s.mvm-init.tmp", path);
+	/* A name of this boot's own: guests of several VMs can share one root
+	 * and boot at once, and with a fixed name one's rename takes away the
+	 * file another has just written (its rename then fails, ENOENT). */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	unsigned long long nonce =
+	    (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+	unsigned long long rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) == (ssize_t)sizeof(rnd))
+		nonce ^= rnd;
+	int tmp_len = snprintf(tmp, sizeof(tmp), "%s.mvm-init.%llx.tmp", path, nonce);
 	if (tmp_len < 0 || (size_t)tmp_len >= sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return INIT_RESOLV_FAILED;

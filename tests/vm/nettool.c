@@ -16,6 +16,7 @@
  *   nettool serve-send [IP:]PORT BYTES  accept once, send (guest side)
  *   nettool udp-echo [IP:]PORT COUNT  answer COUNT datagrams with "echo:" + data
  *   nettool udp-ask HOST PORT MSG SECS  send MSG until an answer comes
+ *   nettool udp-flood HOST PORT SIZE  send SIZE-byte datagrams, never stops
  *
  * The host side retries for up to NETTOOL_WAIT seconds (default 120) while
  * the guest is still booting: a port map accepts host connections before
@@ -447,6 +448,26 @@ static int cmd_udp_ask(char **av)
 	return 1;
 }
 
+/* A guest that floods its network device (tests/vm/flood_vms.c): as fast
+ * as the guest can, with nobody obliged to read. */
+static int cmd_udp_flood(char **av)
+{
+	struct sockaddr_in a = addr_of(av[0], av[1]);
+	uint64_t size = parse_u64(av[2], "size");
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	if (size == 0 || size > sizeof(buf))
+		die("size %" PRIu64 ": expected 1..%u", size, (unsigned)sizeof(buf));
+	memset(buf, 'u', size);
+	/* Refused (no reader yet) or a full queue: keep flooding. */
+	while (sendto(fd, buf, size, 0, (struct sockaddr *)&a, sizeof(a)) >= 0 || errno == EINTR ||
+	       errno == ECONNREFUSED || errno == ENOBUFS || errno == EAGAIN)
+		;
+	die("sendto: %s", strerror(errno));
+	return 1;
+}
+
 static const struct {
 	const char *name;
 	int argc;
@@ -459,6 +480,7 @@ static const struct {
     {"serve-send", 2, cmd_serve_send, "serve-send [IP:]PORT BYTES"},
     {"udp-echo", 2, cmd_udp_echo, "udp-echo [IP:]PORT COUNT"},
     {"udp-ask", 4, cmd_udp_ask, "udp-ask HOST PORT MSG SECS"},
+    {"udp-flood", 3, cmd_udp_flood, "udp-flood HOST PORT SIZE"},
 };
 
 int main(int argc, char **argv)
