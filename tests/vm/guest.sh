@@ -16,12 +16,25 @@ trap 'rm -rf "$ROOT" "$WORK"' EXIT
 # A run that hangs fails after MVM_RUN_TIMEOUT seconds with status 124 and
 # a note on its stderr, instead of stalling the whole test file.
 mvm_run() {
-	timeout -k 10 "${MVM_RUN_TIMEOUT:-240}" "$MVM" run --root "$ROOT" --memory "${MEM:-256}" "$@" \
-		>"$WORK/out" 2>"$WORK/err" </dev/null
-	RC=$?
-	if [ "$RC" -eq 124 ]; then
-		echo "test: mvm run timed out after ${MVM_RUN_TIMEOUT:-240} s" >>"$WORK/err"
-	fi
+	local try
+	for try in 1 2; do
+		timeout -k 10 "${MVM_RUN_TIMEOUT:-240}" "$MVM" run --root "$ROOT" --memory "${MEM:-256}" "$@" \
+			>"$WORK/out" 2>"$WORK/err" </dev/null
+		RC=$?
+		if [ "$RC" -eq 124 ]; then
+			echo "test: mvm run timed out after ${MVM_RUN_TIMEOUT:-240} s" >>"$WORK/err"
+		fi
+		# The emulated test machine now and then hangs a guest kernel
+		# before it starts mvm-init (seen about 2 in 300 boots, on
+		# 7dfb5e5 too; docs/with-kvm.md): only there, and only for that
+		# error, the run is tried once more, and the test says so.
+		if [ "$try" -eq 1 ] && [ "$RC" -eq 125 ] && [ "${MVM_IN_HARNESS:-0}" = 1 ] &&
+			grep -q 'did not start mvm-init within' "$WORK/err"; then
+			echo "note: the harness hung a guest's boot before mvm-init; running it again"
+			continue
+		fi
+		break
+	done
 }
 
 # mvm_start NAME ARGS... : mvm_run in the background ($! is the run), for
