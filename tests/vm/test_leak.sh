@@ -10,8 +10,16 @@ if [ -z "${LEAK_VMS_COUNTS:-}" ] && [ "${MVM_IN_HARNESS:-0}" = 1 ]; then
 	# per VM 10 at a time on a loaded 2-core machine (about 20 s with
 	# three other harnesses running): 100 + 100 would take 15-50 minutes,
 	# beyond the runner's 600 s per script and CI's 30 minutes in all.
-	counts="10 20 10"
+	counts="10 10 10"
 	echo "note: the QEMU-TCG harness runs $counts (serial, in batches, batch size) instead of 100 100 10; LEAK_VMS_COUNTS=\"100 100 10\" with MVM_VM_TEST_TIMEOUT raised runs all"
 fi
+# In the harness, ten guests at once on both emulated CPUs meet its known
+# fault (a triple fault with intact page tables, docs/net.md) and boot
+# hangs; pinned to one CPU, as the network tests are there, they do not.
+prefix=()
+if [ "${MVM_IN_HARNESS:-0}" = 1 ]; then
+	prefix=(taskset -c 0)
+	echo "note: pinned to one CPU in the QEMU-TCG harness (docs/net.md, Known problems)"
+fi
 # shellcheck disable=SC2086 # three numbers
-"${BUILD:-build}/tests/vm/leak_vms" "$ROOT" $counts
+"${prefix[@]}" "${BUILD:-build}/tests/vm/leak_vms" "$ROOT" $counts
