@@ -118,10 +118,11 @@ struct b_result {
 	double job;  /* the file job alone, guest clock */
 };
 
-/* Runs B once; returns 0 if it ran its job correctly. */
-static int run_b(const char *root, const char *shared, const char *label, struct b_result *r)
+/* Runs B once; returns 0 if it ran its job correctly, else -1 with why
+ * filled and *silent set when B printed nothing at all. */
+static int run_b_once(const char *root, const char *shared, const char *label, struct b_result *r,
+		      char *why, size_t why_len, bool *silent)
 {
-	char name[160], why[300];
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
@@ -150,14 +151,32 @@ static int run_b(const char *root, const char *shared, const char *label, struct
 	double j0 = 0, j1 = -1;
 	int parsed = sscanf(out, "job %lf %lf", &j0, &j1) == 2;
 	r->job = j1 - j0;
+	snprintf(why, why_len, "%s, status %d, stdout [%s]", ended ? "ended" : "stuck and killed",
+		 st, out);
+	*silent = out[0] == '\0';
+	return ended && st == 0 && parsed ? 0 : -1;
+}
+
+/* Runs B; returns 0 if it ran its job correctly. Inside the emulated test
+ * machine, a B that never printed anything met its known boot hang (about
+ * 2 in 300 boots, on 7dfb5e5 too; docs/with-kvm.md) and runs once more. */
+static int run_b(const char *root, const char *shared, const char *label, struct b_result *r)
+{
+	char name[160], why[300];
+	bool silent = false;
+	int rc = run_b_once(root, shared, label, r, why, sizeof(why), &silent);
+	const char *h = getenv("MVM_IN_HARNESS");
+	if (rc < 0 && silent && h && strcmp(h, "1") == 0) {
+		printf("note: %s: B never started its job (%s): the harness hangs a boot now "
+		       "and then; once more\n",
+		       label, why);
+		rc = run_b_once(root, shared, label, r, why, sizeof(why), &silent);
+	}
 	snprintf(name, sizeof(name), "%s: B writes, reads back and removes 100 files", label);
-	snprintf(why, sizeof(why), "%s, status %d, stdout [%s]",
-		 ended ? "ended" : "stuck and killed", st, out);
-	int good = ended && st == 0 && parsed;
-	check(name, good, why);
+	check(name, rc == 0, why);
 	fprintf(stderr, "flood_vms: %s: B took %.2f s (job %.2f s in the guest)\n", label, r->wall,
 		r->job);
-	return good ? 0 : -1;
+	return rc;
 }
 
 /* What A has pushed out, counted by a thread that drains it at once. */
