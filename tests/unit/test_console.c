@@ -408,6 +408,36 @@ static void stalled_reader_never_blocks_the_kick(void **state)
 	free(dr);
 }
 
+/* The same with a non-blocking pipe that nobody reads, which is what
+ * 7dfb5e5 gave hvc2: there the kick (the event loop) waited 10 s for
+ * POLLOUT at every full pipe, and every device of the VM with it. */
+static void stalled_nonblocking_reader_never_blocks_the_kick(void **state)
+{
+	struct fixture *f = *state;
+	fcntl(f->out_w, F_SETPIPE_SZ, 4096);
+	fcntl(f->out_w, F_SETFL, fcntl(f->out_w, F_GETFL) | O_NONBLOCK);
+	start_console(f, -1, f->out_w);
+	bring_up(f);
+	uint8_t *src = publish_big_tx(f, 8);
+	double t0 = now_ms();
+	mmio_wr(f->m, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+	assert_true(now_ms() - t0 < 500);
+	sleep_ms(50);
+	assert_int_equal(fvq_used_idx(&f->g, &f->vq[TXQ]), 0);
+	struct drain *dr = calloc(1, sizeof(*dr));
+	size_t want = 8 * 16384;
+	struct pollfd p = {.fd = f->out_r, .events = POLLIN};
+	while (dr->got < want && poll(&p, 1, 5000) == 1) {
+		ssize_t n = read(f->out_r, dr->buf + dr->got, want - dr->got);
+		assert_true(n > 0);
+		dr->got += (size_t)n;
+	}
+	assert_int_equal(dr->got, want);
+	assert_memory_equal(dr->buf, src, want);
+	assert_true(wait_used(f, TXQ, 1));
+	free(dr);
+}
+
 /* The same through a blocking socket whose peer does not read: a socket
  * cannot be reopened, so each send asks not to block. */
 static void stalled_socket_reader_never_blocks_teardown(void **state)
@@ -543,6 +573,7 @@ int main(void)
 	    T(full_nonblocking_out_fd_gets_everything),
 	    T(reset_stops_input),
 	    T(stalled_reader_never_blocks_the_kick),
+	    T(stalled_nonblocking_reader_never_blocks_the_kick),
 	    T(reset_abandons_a_waiting_write),
 	    T(stalled_socket_reader_never_blocks_teardown),
 	    T(closed_output_lets_the_reader_see_eof),

@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # A guest that writes endlessly to its consoles slows only itself (issue 9,
 # defect 5). On 7dfb5e5 the control console hvc2 wrote into a pipe that the
-# VMM's own event loop read: once a flood filled it, the loop waited 10 s
-# for itself at nearly every hvc2 write, and every device of the VM
-# (virtio-fs included) stalled with it.
+# VMM's own event loop read, 64 bytes per wake-up: once a flood filled it,
+# the loop waited 10 s for itself at every full pipe, and every device of
+# the VM (virtio-fs included) stalled with it.
+#
+# This end-to-end check does NOT fail on 7dfb5e5 in the QEMU-TCG harness
+# (measured: 7 s flooded against 7 s alone): Linux's hvc driver sends one
+# page per kick and spins until it is used, and under TCG the loop drains
+# its 64 bytes per wake-up faster than the emulated guest refills the pipe.
+# The failing-then-passing test of the defect is the unit test
+# stalled_nonblocking_reader_never_blocks_the_kick (tests/unit/
+# test_console.c), which fails there after a 10 s kick.
 . "$(dirname "$0")/guest.sh"
 
 # 100 file-system round trips, alone and while a background writer floods
-# hvc2. The flood shares the guest's one vCPU with the loop, so the loop
+# hvc2 with whole pages (cat /dev/zero; a line-buffered writer sends ~30
+# bytes a kick). The flood shares the guest's one vCPU with the loop, so the loop
 # may take about twice as long (measured: 37 s against 76 s for 300 round
-# trips in the emulated machine); 7dfb5e5 stalled ~10 s per round trip.
+# trips in the emulated machine).
 mkdir -p "$ROOT/data"
 LOOP='i=0; while [ $i -lt 100 ]; do echo $i >/data/f; read x </data/f; i=$((i+1)); done'
 start=$(date +%s)
@@ -17,7 +26,7 @@ MVM_RUN_TIMEOUT=200 mvm_run -- /bin/sh -c "$LOOP; echo done"
 alone=$(($(date +%s) - start))
 expect_out "fs round trips alone" "done"
 start=$(date +%s)
-MVM_RUN_TIMEOUT=400 mvm_run -- /bin/sh -c "(yes flood-the-control-console >/dev/hvc2 2>/dev/null &); $LOOP; echo done"
+MVM_RUN_TIMEOUT=400 mvm_run -- /bin/sh -c "(cat /dev/zero >/dev/hvc2 2>/dev/null &); $LOOP; echo done"
 flooded=$(($(date +%s) - start))
 expect_out "flooded control console: the program completes" "done"
 limit=$((3 * alone + 20))
