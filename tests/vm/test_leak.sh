@@ -9,7 +9,7 @@ if [ -z "${LEAK_VMS_COUNTS:-}" ] && [ "${MVM_IN_HARNESS:-0}" = 1 ]; then
 	# In the QEMU-TCG harness a boot takes 8.6 s one after another and 4 s
 	# per VM 10 at a time on a loaded 2-core machine (about 20 s with
 	# three other harnesses running): 100 + 100 would take 15-50 minutes,
-	# beyond the runner's 600 s per script and CI's 30 minutes in all.
+	# beyond the runner's 600 s per script.
 	counts="10 10 10"
 	echo "note: the QEMU-TCG harness runs $counts (serial, in batches, batch size) instead of 100 100 10; LEAK_VMS_COUNTS=\"100 100 10\" with MVM_VM_TEST_TIMEOUT raised runs all"
 fi
