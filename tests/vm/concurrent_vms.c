@@ -4,7 +4,7 @@
  * in a shared directory for the other's marker, which only works if both
  * run at once (a timing comparison would be flaky on a loaded host).
  * Usage: concurrent_vms ROOTFS SHARED_DIR  (prints ok/FAIL lines like lib.sh) */
-#include "mvm.h"
+#include "vm_app.h"
 
 #include <dirent.h>
 #include <poll.h>
@@ -13,24 +13,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static int failures;
-
-static void check(const char *name, int cond, const char *why)
-{
-	if (cond) {
-		printf("ok %s\n", name);
-	} else {
-		printf("FAIL %s: %s\n", name, why);
-		failures++;
-	}
-}
-
-static void print_err(const char *what, mvm_error *e)
-{
-	for (size_t i = 0; i < mvm_error_count(e); i++)
-		fprintf(stderr, "%s: %s\n", what, mvm_error_message_at(e, i));
-}
 
 static mvm_vm *make_vm(const char *root, const char *shared, int out_fd, const char *script)
 {
@@ -46,7 +28,7 @@ static mvm_vm *make_vm(const char *root, const char *shared, int out_fd, const c
 	mvm_builder_stdio(b, -1, out_fd, 2, &e);
 	mvm_vm *vm = e ? NULL : mvm_builder_build(b, &e);
 	if (vm == NULL)
-		print_err("build", e);
+		print_errors("", "build", e);
 	mvm_error_free(e);
 	mvm_builder_free(b);
 	return vm;
@@ -63,13 +45,6 @@ static int count_dir(const char *path)
 		n += e->d_name[0] != '.';
 	closedir(d);
 	return n;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)
@@ -99,7 +74,7 @@ int main(int argc, char **argv)
 	double t0 = now();
 	int sa = mvm_vm_spawn(a, &e), sb = mvm_vm_spawn(b, &e);
 	if (sa < 0 || sb < 0)
-		print_err("spawn", e);
+		print_errors("", "spawn", e);
 	check("two VMs spawned", sa == 0 && sb == 0, "spawn failed");
 	int st_a = -1, st_b = -1;
 	struct pollfd pf[2] = {{mvm_vm_wait_fd(a), POLLIN, 0}, {mvm_vm_wait_fd(b), POLLIN, 0}};
@@ -129,7 +104,7 @@ int main(int argc, char **argv)
 	int rb = mvm_vm_wait(b, &st_b, &e);
 	double both = now() - t0;
 	if (ra < 0 || rb < 0)
-		print_err("wait", e);
+		print_errors("", "wait", e);
 	mvm_error_free(e);
 	close(p1[1]);
 	close(p2[1]);
@@ -151,7 +126,7 @@ int main(int argc, char **argv)
 	int st_c = -1;
 	e = NULL;
 	if (c == NULL || mvm_vm_start(c, &st_c, &e) < 0)
-		print_err("single", e);
+		print_errors("", "single", e);
 	mvm_error_free(e);
 	double one = now() - t1;
 	fprintf(stderr, "concurrent_vms: two VMs took %.2fs, one alone %.2fs\n", both, one);

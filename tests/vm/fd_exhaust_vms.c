@@ -8,7 +8,7 @@
  * budget A's guest drives the process to EMFILE and B cannot start.
  * Usage: fd_exhaust_vms ROOTFS SHARED_A SHARED_B CTL_DIR HTTP_PORT
  * (prints ok/FAIL lines like lib.sh) */
-#include "mvm.h"
+#include "vm_app.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,25 +22,6 @@
 #include <unistd.h>
 
 #define DEADLINE_S 300
-
-static int failures;
-
-static void check(const char *name, int cond, const char *why)
-{
-	if (cond) {
-		printf("ok %s\n", name);
-	} else {
-		printf("FAIL %s: %s\n", name, why);
-		failures++;
-	}
-	fflush(stdout);
-}
-
-static void print_err(const char *what, mvm_error *e)
-{
-	for (size_t i = 0; i < mvm_error_count(e); i++)
-		fprintf(stderr, "%s: %s\n", what, mvm_error_message_at(e, i));
-}
 
 static mvm_vm *make_vm(const char *root, const char *shared, const char *ctl, int out_fd,
 		       const char *script)
@@ -58,7 +39,7 @@ static mvm_vm *make_vm(const char *root, const char *shared, const char *ctl, in
 	mvm_builder_stdio(b, -1, out_fd, 2, &e);
 	mvm_vm *vm = e ? NULL : mvm_builder_build(b, &e);
 	if (vm == NULL)
-		print_err("build", e);
+		print_errors("", "build", e);
 	mvm_error_free(e);
 	mvm_builder_free(b);
 	return vm;
@@ -79,13 +60,6 @@ static int count_entries(const char *dir)
 static int count_fds(void)
 {
 	return count_entries("/proc/self/fd") - 1; /* the DIR's own fd */
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Reads fd until `want` appears in what was read, the fd ends, or the
@@ -128,7 +102,7 @@ static int wait_vm(mvm_vm *vm, double deadline, int *status)
 		mvm_vm_kill(vm, NULL);
 	mvm_error *e = NULL;
 	if (mvm_vm_wait(vm, status, &e) < 0)
-		print_err("wait", e);
+		print_errors("", "wait", e);
 	mvm_error_free(e);
 	return stuck ? -1 : 0;
 }
@@ -175,7 +149,7 @@ int main(int argc, char **argv)
 	mvm_error *e = NULL;
 	double t0 = now();
 	if (mvm_vm_spawn(a, &e) < 0)
-		print_err("spawn a", e);
+		print_errors("", "spawn a", e);
 	mvm_error_free(e);
 	e = NULL;
 	char out_a[4096] = {0};
@@ -206,7 +180,7 @@ int main(int argc, char **argv)
 	double t1 = now();
 	int spawned = b != NULL && mvm_vm_spawn(b, &e) == 0;
 	if (!spawned && e)
-		print_err("spawn b", e);
+		print_errors("", "spawn b", e);
 	mvm_error_free(e);
 	e = NULL;
 	check("VM b starts beside the exhausted VM a", spawned, "spawn failed");

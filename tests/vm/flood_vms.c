@@ -12,7 +12,7 @@
  * must still be flooding when B is done (else the comparison says nothing).
  * Usage: flood_vms ROOTFS WORKDIR console-fs|net  (prints ok/FAIL lines
  * like lib.sh, timings on stderr). WORKDIR gets a/ and b/, the VMs' shares. */
-#include "mvm.h"
+#include "vm_app.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,32 +51,6 @@
 /* B runs under the flood, and alone: one before A, one after. */
 #define RUNS 2
 
-static int failures;
-
-static void check(const char *name, int cond, const char *why)
-{
-	if (cond) {
-		printf("ok %s\n", name);
-	} else {
-		printf("FAIL %s: %s\n", name, why);
-		failures++;
-	}
-	fflush(stdout);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void print_err(const char *what, mvm_error *e)
-{
-	for (size_t i = 0; i < mvm_error_count(e); i++)
-		fprintf(stderr, "flood_vms: %s: %s\n", what, mvm_error_message_at(e, i));
-}
-
 static mvm_vm *make_vm(const char *root, const char *shared, int out_fd, int err_fd,
 		       const char *script)
 {
@@ -96,7 +70,7 @@ static mvm_vm *make_vm(const char *root, const char *shared, int out_fd, int err
 	mvm_builder_stdio(b, -1, out_fd, err_fd, &e);
 	mvm_vm *vm = e ? NULL : mvm_builder_build(b, &e);
 	if (vm == NULL)
-		print_err("build", e);
+		print_errors("flood_vms: ", "build", e);
 	mvm_error_free(e);
 	mvm_builder_free(b);
 	return vm;
@@ -140,7 +114,7 @@ static int run_b_once(const char *root, const char *shared, const char *label, s
 			st = -1;
 	}
 	r->wall = now() - t0;
-	print_err(label, e);
+	print_errors("flood_vms: ", label, e);
 	mvm_error_free(e);
 	mvm_vm_free(vm);
 	close(p[1]);
@@ -286,7 +260,7 @@ int main(int argc, char **argv)
 	mvm_vm *a = make_vm(root, dir_a, net ? devnull : out_pipe[1], devnull, script);
 	mvm_error *e = NULL;
 	if (a == NULL || mvm_vm_spawn(a, &e) < 0) {
-		print_err("A", e);
+		print_errors("flood_vms: ", "A", e);
 		check("A starts", 0, "build or spawn failed");
 		return 1;
 	}
@@ -334,7 +308,7 @@ int main(int argc, char **argv)
 	if (!a_ended)
 		mvm_vm_kill(a, NULL);
 	if (mvm_vm_wait(a, &st, &e) < 0)
-		print_err("A", e);
+		print_errors("flood_vms: ", "A", e);
 	mvm_error_free(e);
 	check("the flooding VM is killed (status 137)", st == 137, "wrong status");
 	mvm_vm_free(a);

@@ -6,7 +6,7 @@
  * VM that did not really run cannot pass.
  * Usage: leak_vms ROOTFS [SERIAL [PARALLEL [BATCH]]]  (default 100 100 10;
  * prints ok/FAIL lines like lib.sh, progress and numbers on stderr). */
-#include "mvm.h"
+#include "vm_app.h"
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -39,26 +39,6 @@ const char *__asan_default_options(void)
 /* RSS may grow this much over a phase (see check_phase()). */
 #define RSS_MARGIN_KIB (8 * 1024)
 #define MAX_BATCH 64
-
-static int failures;
-
-static void check(const char *name, int cond, const char *why)
-{
-	if (cond) {
-		printf("ok %s\n", name);
-	} else {
-		printf("FAIL %s: %s\n", name, why);
-		failures++;
-	}
-	fflush(stdout);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 struct usage {
 	int fds;
@@ -106,9 +86,9 @@ static void print_usage(const char *when, struct usage u)
 
 static void print_err(const char *what, int index, mvm_error *e)
 {
-	for (size_t i = 0; i < mvm_error_count(e); i++)
-		fprintf(stderr, "leak_vms: VM %d: %s: %s\n", index, what,
-			mvm_error_message_at(e, i));
+	char prefix[32];
+	snprintf(prefix, sizeof(prefix), "leak_vms: VM %d: ", index);
+	print_errors(prefix, what, e);
 }
 
 /* Each VM exits with its own status (1..100, clear of mvm's 125-127), so a
