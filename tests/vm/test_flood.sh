@@ -6,4 +6,14 @@
 . "$(dirname "$0")/guest.sh"
 SHARED=$(mktemp -d /tmp/mvm-flood.XXXXXX)
 trap 'rm -rf "$ROOT" "$WORK" "$SHARED"' EXIT
-"${BUILD:-build}/tests/vm/flood_vms" "$ROOT" "$SHARED" console-fs
+# In the QEMU-TCG harness only, the whole process runs on one CPU, as the
+# network flood does: unpinned, this test met the harness's triple fault
+# (RIP 0xfff0) in 3 of 4 runs, and twice after it the whole emulated
+# machine stopped (docs/with-kvm.md, Known problems). B's time alone is
+# measured pinned the same way.
+PIN=
+if [ "${MVM_IN_HARNESS:-0}" = 1 ]; then
+	PIN="taskset -c 0"
+	echo "note: the console and fs flood runs pinned to one CPU in the QEMU-TCG harness (docs/with-kvm.md, Known problems)"
+fi
+$PIN "${BUILD:-build}/tests/vm/flood_vms" "$ROOT" "$SHARED" console-fs
