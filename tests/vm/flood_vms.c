@@ -139,8 +139,7 @@ static int run_b(const char *root, const char *shared, const char *label, struct
 	char name[160], why[300];
 	bool silent = false;
 	int rc = run_b_once(root, shared, label, r, why, sizeof(why), &silent);
-	const char *h = getenv("MVM_IN_HARNESS");
-	if (rc < 0 && silent && h && strcmp(h, "1") == 0) {
+	if (rc < 0 && silent && in_harness()) {
 		printf("note: %s: B never started its job (%s): the harness hangs a boot now "
 		       "and then; once more\n",
 		       label, why);

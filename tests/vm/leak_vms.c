@@ -194,11 +194,10 @@ static void run_batch(const char *root, int first, int n, struct tally *t)
 			 * 300 boots, on 7dfb5e5 too; docs/with-kvm.md, docs/net.md):
 			 * there, one such VM a phase is noted, not failed. It was
 			 * torn down like any other, so the counts still hold. */
-			const char *h = getenv("MVM_IN_HARNESS");
 			bool harness_fault =
 			    strstr(msg, "did not start mvm-init") ||
 			    strstr(msg, "shut down without reporting an exit status");
-			if (h && strcmp(h, "1") == 0 && harness_fault && !t->harness_hang) {
+			if (in_harness() && harness_fault && !t->harness_hang) {
 				t->harness_hang = true;
 				printf("note: VM %d: the harness failed its guest: %s\n", first + i,
 				       msg);
