@@ -3,6 +3,18 @@
 # tmpfs: roots and shared dirs live there, not on the 9p-shared tree.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set -u
+
+# PIN_IN_HARNESS=WHAT, set before sourcing this file: inside the QEMU-TCG
+# harness only, the whole test script runs again on one CPU. Guests that
+# drive their devices hard while mvm's threads run on the machine's second
+# CPU meet the harness's triple fault there, and sometimes the machine
+# stops (docs/with-kvm.md and docs/net.md, Known problems). Every
+# measurement of the script, the ones it compares against included, is
+# then made pinned alike.
+if [ -n "${PIN_IN_HARNESS:-}" ] && [ "${MVM_IN_HARNESS:-0}" = 1 ] && [ -z "${MVM_TEST_PINNED:-}" ]; then
+	echo "note: $PIN_IN_HARNESS runs pinned to one CPU in the QEMU-TCG harness (docs/with-kvm.md, docs/net.md, Known problems)"
+	MVM_TEST_PINNED=1 exec taskset -c 0 bash "$0" "$@"
+fi
 MVM=${MVM:-build/mvm}
 
 # A private copy of the busybox root on tmpfs, fresh for each test file.

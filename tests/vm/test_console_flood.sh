@@ -12,14 +12,9 @@
 # The failing-then-passing test of the defect is the unit test
 # stalled_nonblocking_reader_never_blocks_the_kick (tests/unit/
 # test_console.c), which fails there after a 10 s kick.
-# In the QEMU-TCG harness only, the whole script runs on one CPU, as the
-# other flood tests do: a guest flooding hvc2 with whole pages met the
-# harness's triple fault in about 1 boot of 6 unpinned (docs/with-kvm.md,
-# Known problems). Both runs are pinned alike, so the comparison holds.
-if [ "${MVM_IN_HARNESS:-0}" = 1 ] && [ -z "${CONSOLE_FLOOD_PINNED:-}" ]; then
-	echo "note: the console flood runs pinned to one CPU in the QEMU-TCG harness (docs/with-kvm.md, Known problems)"
-	CONSOLE_FLOOD_PINNED=1 exec taskset -c 0 bash "$0" "$@"
-fi
+# A guest flooding hvc2 with whole pages met the harness's triple fault in
+# about 1 boot of 6 unpinned.
+PIN_IN_HARNESS="the console flood"
 . "$(dirname "$0")/guest.sh"
 
 # 100 file-system round trips, alone and while a background writer floods
