@@ -18,6 +18,7 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_DRY_RUN,
 	OPT_KERNEL,
+	OPT_SHARE_MODE,
 };
 
 static const struct option long_options[] = {
@@ -35,6 +36,7 @@ static const struct option long_options[] = {
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"share-mode", required_argument, NULL, OPT_SHARE_MODE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -102,6 +104,13 @@ static void set_log_level(mvm_builder *b, const char *arg, mvm_error **err)
 		mvm_builder_log_level(b, level, err);
 }
 
+static void set_share_mode(mvm_builder *b, const char *arg, mvm_error **err)
+{
+	mvm_share_mode mode;
+	if (mvm_share_mode_parse(arg, &mode, err) == 0)
+		mvm_builder_share_mode(b, mode, err);
+}
+
 static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_options *o,
 			 mvm_error **err)
 {
@@ -144,6 +153,9 @@ static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_op
 		break;
 	case OPT_KERNEL:
 		mvm_builder_kernel_path(b, arg, err);
+		break;
+	case OPT_SHARE_MODE:
+		set_share_mode(b, arg, err);
 		break;
 	case OPT_DRY_RUN:
 		o->dry_run = true;

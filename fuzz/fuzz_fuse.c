@@ -17,7 +17,9 @@
  * Input: records of u8 control, u16 length, then that many request bytes
  * (fuse_in_header and arguments). Control: bits 0-2 the iovec size,
  * bit 3 "set fuse_in_header.len to the real length", bits 4-5 the reply
- * space. The very first byte, bit 0 set, skips the INIT.
+ * space. The very first byte: bit 0 skips the INIT, bit 1 makes the share
+ * read-only, bit 2 serves it with virtual ownership (xattrs, special files
+ * as regular host files).
  */
 #include "fuzz_common.h"
 #include "fuse/fuse_server.h"
@@ -131,6 +133,23 @@ static int count_fds(void)
 	return n;
 }
 
+/* Says which fds stayed open, for a leak the check below finds. */
+static void list_fds(int before, int after)
+{
+	fprintf(stderr, "fuzz_fuse: %d fds open, %d before:\n", after, before);
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		char path[300], target[4096];
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		target[n < 0 ? 0 : n] = 0;
+		fprintf(stderr, "  %s -> %s\n", e->d_name, target);
+	}
+	if (d)
+		closedir(d);
+}
+
 static unsigned char reply[REPLY_MAX];
 /* MVM_FUZZ_VERBOSE=1: one line per reply, to see what a seed does. */
 static bool verbose;
@@ -200,16 +219,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int fds_before;
 	if (base[0] == '\0') {
 		make_scratch();
 		verbose = getenv("MVM_FUZZ_VERBOSE") != NULL;
-		fds_before = count_fds();
 	}
 	populate_share();
+	/* Counted for each input: between inputs libFuzzer may start the
+	 * sanitizer's symbolizer (pipes to it) to print new coverage. */
+	int fds_before = count_fds();
 	struct fz f = {data, size};
 	uint8_t flags = fz_u8(&f);
-	struct fuse_server_opts o = {.root_dir = share, .read_only = (flags & 2) != 0};
+	struct fuse_server_opts o = {
+	    .root_dir = share,
+	    .read_only = (flags & 2) != 0,
+	    .share_mode = (flags & 4) ? MVM_SHARE_VIRTUAL : MVM_SHARE_PASSTHROUGH,
+	};
 	mvm_error *err = NULL;
 	struct fuse_server *s = fuse_server_new(&o, &err);
 	FZ_CHECK(s != NULL);
@@ -224,7 +248,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		send_request(s, ctl, req, len);
 	}
 	fuse_server_free(s);
-	FZ_CHECK(count_fds() == fds_before);
+	int fds_after = count_fds();
+	if (fds_after != fds_before)
+		list_fds(fds_before, fds_after);
+	FZ_CHECK(fds_after == fds_before);
 	/* Run as root, the server takes on the guest's ids per request; it
 	 * must always give them back (setfsuid(-1) only reads). */
 	FZ_CHECK(setfsuid((uid_t)-1) == (int)geteuid() && setfsgid((gid_t)-1) == (int)getegid());

@@ -11,9 +11,11 @@
 #include "config/number.h"
 #include "config/port_spec.h"
 #include "config/rlimit.h"
+#include "fuse/override_stat.h"
 #include "mvm.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 static void path_pair(const char *s)
 {
@@ -137,6 +139,23 @@ static void decimal(const char *s)
 	}
 }
 
+/* The ownership xattr of the virtual share mode: whatever we accept we
+ * print, and read back to the same value. */
+static void override_stat(const char *s)
+{
+	struct override_stat o, again;
+	if (override_stat_parse(s, strlen(s), &o) == 0) {
+		FZ_CHECK((o.mode & ~(mode_t)(S_IFMT | 07777)) == 0);
+		FZ_CHECK(o.uid != UINT32_MAX && o.gid != UINT32_MAX);
+		char buf[OVERRIDE_STAT_MAX];
+		size_t n = override_stat_format(&o, buf);
+		FZ_CHECK(n == strlen(buf) && n < OVERRIDE_STAT_MAX);
+		FZ_CHECK(override_stat_parse(buf, n, &again) == 0);
+		FZ_CHECK(again.uid == o.uid && again.gid == o.gid && again.mode == o.mode &&
+			 again.has_type == o.has_type && again.rdev == o.rdev);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -144,7 +163,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	static void (*const parsers[])(const char *) = {
-	    path_pair, port_pair, env_pair, rlimit, log_level, ipv4, guest_path, decimal,
+	    path_pair, port_pair, env_pair, rlimit,	  log_level,
+	    ipv4,      guest_path, decimal,  override_stat,
 	};
 	void (*parse)(const char *) = parsers[data[0] % (sizeof(parsers) / sizeof(parsers[0]))];
 	/* Exactly the string's bytes and its NUL, so that ASan sees any read

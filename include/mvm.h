@@ -201,6 +201,25 @@ int mvm_builder_assigned_ip(mvm_builder *b, const char *ipv4, mvm_error **err);
 int mvm_builder_assigned_ipv4(mvm_builder *b, uint32_t addr, mvm_error **err);
 /* Default true. */
 int mvm_builder_local_only(mvm_builder *b, bool local_only, mvm_error **err);
+/* How every share (the root and each mapped directory) shows ownership
+ * to the guest (docs/fuse.md, "Share modes"). */
+typedef enum mvm_share_mode {
+	/* Default: virtual when the VMM does not run as root and the share's
+	 * file system holds user xattrs, passthrough otherwise. */
+	MVM_SHARE_AUTO = 0,
+	/* Owner, group, mode bits and special files live in the
+	 * user.containers.override_stat xattr of host files that belong to
+	 * the VMM's user: the guest's root can chown, chmod 4755 and mknod,
+	 * and on the host nothing is setuid and no device node exists. */
+	MVM_SHARE_VIRTUAL = 1,
+	/* The host's real ownership; as root the guest's root is host root
+	 * inside the share. Device nodes are refused. */
+	MVM_SHARE_PASSTHROUGH = 2,
+} mvm_share_mode;
+int mvm_builder_share_mode(mvm_builder *b, mvm_share_mode mode, mvm_error **err);
+/* "auto", "virtual" or "passthrough". */
+int mvm_share_mode_parse(const char *s, mvm_share_mode *mode, mvm_error **err);
+const char *mvm_share_mode_name(mvm_share_mode mode);
 /* Host path of the guest kernel to boot; must not be empty. Unset: mvm's
  * search order. */
 int mvm_builder_kernel_path(mvm_builder *b, const char *path, mvm_error **err);

@@ -345,6 +345,45 @@ int mvm_builder_assigned_ip(mvm_builder *b, const char *ipv4, mvm_error **err)
 	return mvm_builder_assigned_ipv4(b, addr, err);
 }
 
+int mvm_builder_share_mode(mvm_builder *b, mvm_share_mode mode, mvm_error **err)
+{
+	if (check_builder(b, "the share mode", err) < 0)
+		return -1;
+	if (mode != MVM_SHARE_AUTO && mode != MVM_SHARE_VIRTUAL && mode != MVM_SHARE_PASSTHROUGH)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "invalid share mode %d: expected MVM_SHARE_AUTO, MVM_SHARE_VIRTUAL "
+			       "or MVM_SHARE_PASSTHROUGH",
+			       (int)mode);
+	b->cfg.share_mode = mode;
+	return 0;
+}
+
+static const char *const share_mode_names[] = {
+    [MVM_SHARE_AUTO] = "auto",
+    [MVM_SHARE_VIRTUAL] = "virtual",
+    [MVM_SHARE_PASSTHROUGH] = "passthrough",
+};
+
+const char *mvm_share_mode_name(mvm_share_mode mode)
+{
+	if ((unsigned)mode < sizeof(share_mode_names) / sizeof(share_mode_names[0]))
+		return share_mode_names[mode];
+	return "invalid";
+}
+
+int mvm_share_mode_parse(const char *s, mvm_share_mode *mode, mvm_error **err)
+{
+	for (unsigned m = 0; s && m < sizeof(share_mode_names) / sizeof(share_mode_names[0]); m++) {
+		if (strcmp(s, share_mode_names[m]) == 0) {
+			*mode = (mvm_share_mode)m;
+			return 0;
+		}
+	}
+	return mvm_err(err, MVM_ERR_INVALID, 0,
+		       "invalid share mode `%s`: expected auto, virtual or passthrough",
+		       s ? s : "(null)");
+}
+
 int mvm_builder_local_only(mvm_builder *b, bool local_only, mvm_error **err)
 {
 	if (check_builder(b, "local-only", err) < 0)

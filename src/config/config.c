@@ -138,6 +138,7 @@ int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_er
 	dst->has_assigned_ip = src->has_assigned_ip;
 	dst->assigned_ip = src->assigned_ip;
 	dst->local_only = src->local_only;
+	dst->share_mode = src->share_mode;
 	dst->stdin_fd = src->stdin_fd;
 	dst->stdout_fd = src->stdout_fd;
 	dst->stderr_fd = src->stderr_fd;

@@ -37,6 +37,7 @@ struct mvm_config {
 	bool has_assigned_ip;
 	uint32_t assigned_ip; /* host byte order */
 	bool local_only;      /* default true */
+	mvm_share_mode share_mode;
 
 	/* Host fds for the program's stdin, stdout and stderr (default 0, 1,
 	 * 2; stdin -1 means none). Borrowed from the application. */

@@ -46,18 +46,16 @@ struct fuse_inode *fuse_get_inode(struct fuse_op *op, uint64_t nodeid, int *rc)
 	return i;
 }
 
-int fuse_stat_inode(const struct fuse_inode *i, struct stat *st)
-{
-	if (fstatat(i->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	return 0;
-}
-
 /* The guest kernel decodes fuse_attr.rdev with new_decode_dev(). */
 static uint32_t encode_dev(dev_t dev)
 {
 	uint32_t maj = major(dev), min = minor(dev);
 	return (min & 0xff) | ((maj & 0xfff) << 8) | ((min & ~0xffu) << 12);
+}
+
+dev_t fuse_decode_dev(uint32_t dev)
+{
+	return makedev((dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00));
 }
 
 void fuse_fill_attr(struct fuse_attr *a, const struct stat *st)
@@ -114,6 +112,16 @@ int fuse_lookup_fd(struct fuse_server *s, int path_fd, struct fuse_entry_out *e)
 		close(path_fd);
 		return rc;
 	}
+	/* The table keys on the host's identity and type; the guest gets its
+	 * own view of the attributes. */
+	struct stat guest_st;
+	int rc = s->virtual_owner ? fuse_stat_fd(s, path_fd, &guest_st) : 0;
+	if (rc) {
+		close(path_fd);
+		return rc;
+	}
+	if (!s->virtual_owner)
+		guest_st = st;
 	struct fuse_inode *i =
 	    inode_lookup_insert(&s->inodes, path_fd, st.st_dev, st.st_ino, st.st_mode);
 	if (!i)
@@ -126,7 +134,7 @@ int fuse_lookup_fd(struct fuse_server *s, int path_fd, struct fuse_entry_out *e)
 	    .attr_valid = s->timeout_ms / 1000,
 	    .attr_valid_nsec = (s->timeout_ms % 1000) * 1000000u,
 	};
-	fuse_fill_attr(&e->attr, &st);
+	fuse_fill_attr(&e->attr, &guest_st);
 	inode_put(&s->inodes, i);
 	return 0;
 }

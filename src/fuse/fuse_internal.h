@@ -33,6 +33,7 @@ struct fuse_server {
 	int proc_self_fd; /* O_PATH on /proc/self/fd, to reopen O_PATH fds */
 	bool read_only;
 	bool switch_creds; /* we run as root: create files as the guest's uid/gid */
+	bool virtual_owner; /* ownership and special files in OVERRIDE_STAT_XATTR */
 	const struct mvm_logger *log;
 	uint32_t max_write;
 	uint32_t timeout_ms;
@@ -59,8 +60,9 @@ int fuse_reply(struct fuse_op *op, const void *src, size_t len);
 int fuse_read_name(struct fuse_op *op, char name[NAME_MAX + 1]);
 /* Takes a ref on hdr.nodeid's inode, or returns NULL (and *rc = -EBADF). */
 struct fuse_inode *fuse_get_inode(struct fuse_op *op, uint64_t nodeid, int *rc);
-int fuse_stat_inode(const struct fuse_inode *i, struct stat *st);
 void fuse_fill_attr(struct fuse_attr *a, const struct stat *st);
+/* The guest kernel encodes mknod's rdev with new_encode_dev(). */
+dev_t fuse_decode_dev(uint32_t dev);
 void fuse_fill_attr_out(struct fuse_server *s, struct fuse_attr_out *a, const struct stat *st);
 /* Reopens an O_PATH fd through /proc/self/fd for real I/O. -errno on error. */
 int fuse_reopen(struct fuse_server *s, int path_fd, int flags);
@@ -88,6 +90,30 @@ void fuse_creds_leave(struct fuse_creds *c);
 /* The host process's umask also applies to what we create; give back the
  * permission bits that the guest asked for and the host umask removed. */
 void fuse_restore_mode(struct fuse_server *s, int path_fd, mode_t wanted);
+
+/* fuse_virt.c. What the guest sees of a file: the host's stat, with the
+ * override applied in the virtual-ownership mode. -errno on error. */
+struct override_stat;
+int fuse_stat_fd(struct fuse_server *s, int fd, struct stat *st);
+int fuse_stat_inode(struct fuse_server *s, const struct fuse_inode *i, struct stat *st);
+/* The guest's view of fd as an override (type always set). */
+int fuse_virt_get(struct fuse_server *s, int fd, struct override_stat *o);
+/* Stores o on fd, whose host type is host_type. -errno on error. */
+int fuse_virt_set(struct fuse_server *s, int fd, mode_t host_type, const struct override_stat *o);
+/* Host permission bits of a file the guest wants to have guest_mode. */
+mode_t fuse_virt_host_mode(mode_t guest_mode, bool dir);
+/* Owner, group and mode (type included) of a file the request creates in
+ * parent: the guest's ids, the group of a setgid parent. */
+int fuse_virt_new_owner(struct fuse_op *op, struct fuse_inode *parent, mode_t mode,
+			struct override_stat *o);
+/* Maps a guest xattr name to the host's; -EOPNOTSUPP for names the guest
+ * cannot have, -EPERM for names reserved to us, -ERANGE when the host name
+ * would be too long. */
+int fuse_xattr_host_name(const struct fuse_server *s, const char *guest, char *host,
+			 size_t host_len);
+/* Rewrites a host listxattr() list in place into the guest's; returns
+ * its new length. */
+size_t fuse_xattr_guest_list(const struct fuse_server *s, char *list, size_t len);
 
 /* Operations, by concern. */
 fuse_op_fn fuse_op_lookup, fuse_op_forget, fuse_op_batch_forget, fuse_op_readlink, fuse_op_symlink,

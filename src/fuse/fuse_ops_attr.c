@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Attributes of one inode: getattr, setattr, statfs, access. */
 #include "fuse/fuse_internal.h"
+#include "fuse/override_stat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +12,7 @@
 static int reply_attr(struct fuse_op *op, const struct fuse_inode *i)
 {
 	struct stat st;
-	int rc = fuse_stat_inode(i, &st);
+	int rc = fuse_stat_inode(op->s, i, &st);
 	if (rc)
 		return rc;
 	struct fuse_attr_out out;
@@ -120,6 +121,37 @@ static int set_times(struct fuse_server *s, const struct fuse_inode *i, const st
 	return utimensat(s->proc_self_fd, name, ts, 0) < 0 ? -errno : 0;
 }
 
+/* Virtual ownership: chmod and chown change only the override. The host
+ * file keeps its owner and gets permission bits the VMM can use. Host
+ * symlinks and special files cannot hold an override and are treated as
+ * in passthrough (a symlink's owner stays the host's, see docs/fuse.md). */
+static int set_virtual(struct fuse_server *s, const struct fuse_inode *i,
+		       const struct fuse_setattr_in *in)
+{
+	if ((in->valid & FATTR_UID && in->uid == UINT32_MAX) ||
+	    (in->valid & FATTR_GID && in->gid == UINT32_MAX))
+		return -EINVAL;
+	struct override_stat o;
+	int rc = fuse_virt_get(s, i->fd, &o);
+	if (rc)
+		return rc;
+	if (in->valid & FATTR_MODE)
+		o.mode = (o.mode & S_IFMT) | (in->mode & 07777);
+	if (in->valid & FATTR_UID)
+		o.uid = in->uid;
+	if (in->valid & FATTR_GID)
+		o.gid = in->gid;
+	rc = fuse_virt_set(s, i->fd, i->type, &o);
+	if (rc == 0 && (in->valid & FATTR_MODE)) {
+		char name[16];
+		fuse_fd_name(name, i->fd);
+		/* Best effort: the override is what the guest sees. */
+		(void)fchmodat(s->proc_self_fd, name, fuse_virt_host_mode(o.mode, S_ISDIR(i->type)),
+			       0);
+	}
+	return rc;
+}
+
 int fuse_op_setattr(struct fuse_op *op)
 {
 	struct fuse_server *s = op->s;
@@ -138,9 +170,15 @@ int fuse_op_setattr(struct fuse_op *op)
 	}
 	/* The order of chmod, chown, truncate, utimes matters only for the
 	 * times: truncation would bump mtime after it was set. */
-	if (rc == 0 && (in.valid & FATTR_MODE))
+	bool virt = s->virtual_owner && (S_ISREG(i->type) || S_ISDIR(i->type));
+	if (rc == 0 && virt && (in.valid & (FATTR_MODE | FATTR_UID | FATTR_GID)))
+		rc = set_virtual(s, i, &in);
+	else if (rc == 0 && s->virtual_owner && S_ISLNK(i->type) && !(in.valid & FATTR_MODE))
+		; /* lchown: a symlink holds no override (docs/fuse.md) */
+	else if (rc == 0 && (in.valid & FATTR_MODE))
 		rc = set_mode(s, i, h, in.mode & 07777);
-	if (rc == 0 && (in.valid & (FATTR_UID | FATTR_GID)))
+	if (rc == 0 && !virt && !(s->virtual_owner && S_ISLNK(i->type)) &&
+	    (in.valid & (FATTR_UID | FATTR_GID)))
 		rc = set_owner(i, h, (in.valid & FATTR_UID) ? in.uid : (uid_t)-1,
 			       (in.valid & FATTR_GID) ? in.gid : (gid_t)-1);
 	if (rc == 0 && (in.valid & FATTR_SIZE))
@@ -178,6 +216,28 @@ int fuse_op_statfs(struct fuse_op *op)
 	return fuse_reply(op, &out, sizeof(out));
 }
 
+/* The guest's own rules on the guest's view (the guest kernel normally
+ * checks itself, with default_permissions). Supplementary groups are not
+ * in the request, so only the primary group counts. */
+static int virtual_access(struct fuse_op *op, const struct fuse_inode *i, uint32_t mask)
+{
+	struct stat st;
+	int rc = fuse_stat_inode(op->s, i, &st);
+	if (rc || mask == 0)
+		return rc;
+	uint32_t uid = op->hdr->uid, gid = op->hdr->gid;
+	mode_t bits;
+	if (uid == 0) /* root: anything but executing what nobody may */
+		bits = (S_ISDIR(st.st_mode) || (st.st_mode & 0111)) ? 7 : 6;
+	else if (uid == st.st_uid)
+		bits = (st.st_mode >> 6) & 7;
+	else if (gid == st.st_gid)
+		bits = (st.st_mode >> 3) & 7;
+	else
+		bits = st.st_mode & 7;
+	return (mask & ~bits) ? -EACCES : 0;
+}
+
 int fuse_op_access(struct fuse_op *op)
 {
 	struct fuse_access_in in;
@@ -192,6 +252,11 @@ int fuse_op_access(struct fuse_op *op)
 	if ((in.mask & W_OK) && op->s->read_only) {
 		inode_put(&op->s->inodes, i);
 		return -EROFS;
+	}
+	if (op->s->virtual_owner) {
+		rc = virtual_access(op, i, in.mask);
+		inode_put(&op->s->inodes, i);
+		return rc;
 	}
 	/* Checked as the guest's user: AT_EACCESS makes the kernel use the
 	 * fsuid/fsgid that fuse_creds_enter() set on this thread. */

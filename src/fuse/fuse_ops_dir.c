@@ -59,12 +59,12 @@ static bool add_entry(struct listing *l, const struct dirent64 *d)
 		return false;
 	char *p = l->buf + l->used;
 	memset(p, 0, len);
+	struct fuse_entry_out e = {0};
 	if (l->dir) {
 		/* nodeid 0 tells the guest "no entry attached": for "." and
 		 * "..", and for a name that vanished since getdents. The
 		 * lookup runs only once the entry is known to fit, so no
 		 * nlookup is ever taken for an entry not sent. */
-		struct fuse_entry_out e = {0};
 		if (!is_dot_or_dotdot(d->d_name) && fuse_lookup_name(l->s, l->dir, d->d_name, &e))
 			memset(&e, 0, sizeof(e));
 		memcpy(p, &e, sizeof(e));
@@ -73,6 +73,13 @@ static bool add_entry(struct listing *l, const struct dirent64 *d)
 				 .off = (uint64_t)d->d_off,
 				 .namelen = (uint32_t)namelen,
 				 .type = d->d_type};
+	/* A regular host file may be the guest's device, FIFO or socket
+	 * (virtual ownership): the type comes from the entry's attributes,
+	 * and without them the guest must stat to know. */
+	if (e.nodeid != 0)
+		de.type = (e.attr.mode & S_IFMT) >> 12;
+	else if (l->s->virtual_owner && d->d_type == DT_REG)
+		de.type = DT_UNKNOWN;
 	memcpy(p + head, &de, FUSE_NAME_OFFSET);
 	memcpy(p + head + FUSE_NAME_OFFSET, d->d_name, namelen);
 	l->used += len;

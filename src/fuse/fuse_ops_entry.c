@@ -4,6 +4,7 @@
  * fuse_read_name() (never "." or ".."), resolved with *at() calls against
  * the parent's O_PATH fd and never followed if it is a symlink. */
 #include "fuse/fuse_internal.h"
+#include "fuse/override_stat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,15 +74,24 @@ int fuse_op_readlink(struct fuse_op *op)
 	return fuse_reply(op, target, (size_t)n);
 }
 
-/* After a create: fixes the mode for the host umask and answers with the
- * entry of `name`. */
+/* After a create: fixes the mode for the host umask, or stores the
+ * guest's view of the new file (o, virtual ownership), and answers with
+ * the entry of `name`. */
 static int finish_create(struct fuse_op *op, struct fuse_inode *parent, const char *name,
-			 mode_t mode)
+			 mode_t mode, const struct override_stat *o)
 {
 	int fd = fuse_open_beneath(parent->fd, name, O_PATH | O_NOFOLLOW, 0);
 	if (fd < 0)
 		return -errno;
-	fuse_restore_mode(op->s, fd, mode);
+	if (o) {
+		int rc = fuse_virt_set(op->s, fd, S_ISDIR(o->mode) ? S_IFDIR : S_IFREG, o);
+		if (rc) {
+			close(fd);
+			return rc;
+		}
+	} else {
+		fuse_restore_mode(op->s, fd, mode);
+	}
 	struct fuse_entry_out e;
 	int rc = fuse_lookup_fd(op->s, fd, &e);
 	return rc ? rc : reply_entry(op, &e);
@@ -89,29 +99,47 @@ static int finish_create(struct fuse_op *op, struct fuse_inode *parent, const ch
 
 enum create_kind { CREATE_SYMLINK, CREATE_NODE, CREATE_DIR };
 
+/* mode carries the type for CREATE_NODE. In the virtual-ownership mode a
+ * node of any type is a regular host file (the guest kernel serves its
+ * own FIFOs, sockets and devices), and nothing the guest creates is
+ * setuid, setgid or sticky on the host. */
 static int create_entry(struct fuse_op *op, enum create_kind kind, const char *name,
-			const char *target, mode_t mode)
+			const char *target, mode_t mode, dev_t rdev)
 {
 	int rc;
 	struct fuse_inode *parent = fuse_get_inode(op, op->hdr->nodeid, &rc);
 	if (!parent)
 		return rc;
+	bool virt = op->s->virtual_owner && kind != CREATE_SYMLINK;
+	struct override_stat o;
+	rc = 0;
+	if (virt) {
+		rc = fuse_virt_new_owner(op, parent, kind == CREATE_DIR ? S_IFDIR | mode : mode, &o);
+		o.rdev = rdev;
+	}
 	struct fuse_creds creds;
-	rc = fuse_creds_enter(op, &creds);
+	if (rc == 0)
+		rc = fuse_creds_enter(op, &creds);
 	if (rc == 0) {
 		int r;
 		if (kind == CREATE_SYMLINK)
 			r = symlinkat(target, parent->fd, name);
 		else if (kind == CREATE_DIR)
-			r = mkdirat(parent->fd, name, mode);
+			r = mkdirat(parent->fd, name, virt ? fuse_virt_host_mode(mode, true) : mode);
+		else if (virt)
+			r = mknodat(parent->fd, name, S_IFREG | fuse_virt_host_mode(mode, false), 0);
 		else
 			r = mknodat(parent->fd, name, mode, 0);
 		rc = r < 0 ? -errno : 0;
 		fuse_creds_leave(&creds);
 	}
 	if (rc == 0) {
-		rc = finish_create(op, parent, name, kind == CREATE_SYMLINK ? 0 : mode);
-		if (rc == -ENFILE) /* at the fd quota: leave nothing the guest never saw */
+		rc = finish_create(op, parent, name, kind == CREATE_SYMLINK ? 0 : mode,
+				   virt ? &o : NULL);
+		/* At the fd quota (ENFILE), or without its override (it
+		 * would show the host's owner): leave nothing the guest
+		 * never saw. */
+		if (rc == -ENFILE || (virt && rc))
 			unlinkat(parent->fd, name, kind == CREATE_DIR ? AT_REMOVEDIR : 0);
 	}
 	inode_put(&op->s->inodes, parent);
@@ -130,7 +158,7 @@ int fuse_op_symlink(struct fuse_op *op)
 		return n == FUSE_STR_TOO_LONG ? -ENAMETOOLONG : -EINVAL;
 	if (n == 0)
 		return -ENOENT; /* what symlink(2) says about an empty target */
-	return create_entry(op, CREATE_SYMLINK, name, target, 0);
+	return create_entry(op, CREATE_SYMLINK, name, target, 0, 0);
 }
 
 int fuse_op_mknod(struct fuse_op *op)
@@ -141,14 +169,16 @@ int fuse_op_mknod(struct fuse_op *op)
 	if (rc || (rc = fuse_read_name(op, name)))
 		return rc;
 	mode_t type = in.mode & S_IFMT;
-	/* Device nodes would be host devices: anyone on the host who can
-	 * reach the shared directory could use one the guest made. The guest
-	 * has devtmpfs for its own devices. */
-	if (type == S_IFCHR || type == S_IFBLK)
+	bool device = type == S_IFCHR || type == S_IFBLK;
+	/* In passthrough, device nodes would be host devices: anyone on the
+	 * host who can reach the shared directory could use one the guest
+	 * made. The virtual-ownership mode stores a regular file instead. */
+	if (device && !op->s->virtual_owner)
 		return -EPERM;
-	if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK)
+	if (!device && type != S_IFREG && type != S_IFIFO && type != S_IFSOCK)
 		return -EINVAL;
-	return create_entry(op, CREATE_NODE, name, NULL, in.mode & (S_IFMT | 07777));
+	return create_entry(op, CREATE_NODE, name, NULL, in.mode & (S_IFMT | 07777),
+			    device ? fuse_decode_dev(in.rdev) : 0);
 }
 
 int fuse_op_mkdir(struct fuse_op *op)
@@ -158,7 +188,7 @@ int fuse_op_mkdir(struct fuse_op *op)
 	int rc = fuse_arg(op, &in, sizeof(in));
 	if (rc || (rc = fuse_read_name(op, name)))
 		return rc;
-	return create_entry(op, CREATE_DIR, name, NULL, in.mode & 07777);
+	return create_entry(op, CREATE_DIR, name, NULL, in.mode & 07777, 0);
 }
 
 static int remove_entry(struct fuse_op *op, int flags)
@@ -248,7 +278,7 @@ int fuse_op_link(struct fuse_op *op)
 			rc = -errno;
 		}
 		if (rc == 0)
-			rc = finish_create(op, parent, name, 0);
+			rc = finish_create(op, parent, name, 0, NULL);
 		inode_put(&op->s->inodes, parent);
 	}
 	inode_put(&op->s->inodes, old);

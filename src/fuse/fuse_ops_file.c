@@ -3,6 +3,7 @@
  * memory with preadv/pwritev straight on the request's iovecs: no copy
  * through a bounce buffer. */
 #include "fuse/fuse_internal.h"
+#include "fuse/override_stat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -123,16 +124,35 @@ int fuse_op_create(struct fuse_op *op)
 	struct fuse_inode *parent = fuse_get_inode(op, op->hdr->nodeid, &rc);
 	if (!parent)
 		return rc;
+	mode_t mode = in.mode & 07777;
+	struct override_stat o;
+	if (s->virtual_owner) {
+		rc = fuse_virt_new_owner(op, parent, S_IFREG | mode, &o);
+		mode = fuse_virt_host_mode(mode, false);
+	}
 	int path_fd = -1;
 	bool created = false;
-	int fd = create_open(op, parent, name, flags, in.flags & O_EXCL, in.mode & 07777, &path_fd,
-			     &created);
+	int fd = rc ? rc
+		    : create_open(op, parent, name, flags, in.flags & O_EXCL, mode, &path_fd,
+				  &created);
 	if (fd < 0) {
 		inode_put(&s->inodes, parent);
 		return fd;
 	}
-	if (created)
-		fuse_restore_mode(s, path_fd, in.mode & 07777);
+	if (created && s->virtual_owner) {
+		/* Without its override the file would show the host's
+		 * owner: the guest gets the error and no file. */
+		rc = fuse_virt_set(s, path_fd, S_IFREG, &o);
+		if (rc) {
+			close(fd);
+			close(path_fd);
+			unlinkat(parent->fd, name, 0);
+			inode_put(&s->inodes, parent);
+			return rc;
+		}
+	} else if (created) {
+		fuse_restore_mode(s, path_fd, mode);
+	}
 	struct {
 		struct fuse_entry_out entry;
 		struct fuse_open_out open;

@@ -40,14 +40,16 @@ static void put_target(struct fuse_op *op, struct xattr_target *t)
 	inode_put(&op->s->inodes, t->inode);
 }
 
-static int read_xattr_name(struct fuse_op *op, char name[XATTR_NAME_MAX + 1])
+/* Reads the guest's name and maps it to the host's (fuse_virt.c). */
+static int read_xattr_name(struct fuse_op *op, char host[XATTR_NAME_MAX + 1])
 {
+	char name[XATTR_NAME_MAX + 1];
 	long len = fuse_read_string(op->in, name, XATTR_NAME_MAX);
 	if (len == FUSE_STR_TOO_LONG)
 		return -ERANGE; /* what setxattr(2) says about a too long name */
-	if (len < 0)
+	if (len <= 0)
 		return -EINVAL;
-	return len == 0 ? -EINVAL : 0;
+	return fuse_xattr_host_name(op->s, name, host, XATTR_NAME_MAX + 1);
 }
 
 int fuse_op_setxattr(struct fuse_op *op)
@@ -81,30 +83,6 @@ int fuse_op_setxattr(struct fuse_op *op)
 	return rc;
 }
 
-/* GETXATTR and LISTXATTR share their shape: size 0 asks for the length,
- * otherwise for the data, ERANGE if it does not fit. */
-static int reply_sized(struct fuse_op *op, uint32_t size, const char *path, const char *name,
-		       size_t max)
-{
-	if (size == 0) {
-		ssize_t r = name ? getxattr(path, name, NULL, 0) : listxattr(path, NULL, 0);
-		if (r < 0)
-			return -errno;
-		struct fuse_getxattr_out out = {.size = (uint32_t)r};
-		return fuse_reply(op, &out, sizeof(out));
-	}
-	size_t cap = size < max ? size : max;
-	if (cap > fuse_writer_space(op->out))
-		cap = fuse_writer_space(op->out);
-	char *buf = malloc(cap ? cap : 1);
-	if (!buf)
-		return -ENOMEM;
-	ssize_t r = name ? getxattr(path, name, buf, cap) : listxattr(path, buf, cap);
-	int rc = r < 0 ? -errno : fuse_reply(op, buf, (size_t)r);
-	free(buf);
-	return rc;
-}
-
 int fuse_op_getxattr(struct fuse_op *op)
 {
 	struct fuse_getxattr_in in;
@@ -112,11 +90,38 @@ int fuse_op_getxattr(struct fuse_op *op)
 	struct xattr_target t;
 	int rc = fuse_arg(op, &in, sizeof(in));
 	if (rc || (rc = read_xattr_name(op, name)) || (rc = get_target(op, &t)))
-		return rc;
-	rc = S_ISLNK(t.inode->type) ? -ENODATA
-				    : reply_sized(op, in.size, t.path, name, XATTR_SIZE_MAX);
+		return rc == -EPERM ? -ENODATA : rc; /* reserved names: "not there" */
+	if (S_ISLNK(t.inode->type)) {
+		rc = -ENODATA;
+	} else if (in.size == 0) {
+		/* size 0 asks for the length. */
+		ssize_t r = getxattr(t.path, name, NULL, 0);
+		struct fuse_getxattr_out out = {.size = (uint32_t)r};
+		rc = r < 0 ? -errno : fuse_reply(op, &out, sizeof(out));
+	} else {
+		size_t cap = in.size < XATTR_SIZE_MAX ? in.size : XATTR_SIZE_MAX;
+		if (cap > fuse_writer_space(op->out))
+			cap = fuse_writer_space(op->out);
+		char *buf = malloc(cap ? cap : 1);
+		ssize_t r = buf ? getxattr(t.path, name, buf, cap) : -1;
+		rc = !buf ? -ENOMEM : r < 0 ? -errno : fuse_reply(op, buf, (size_t)r);
+		free(buf);
+	}
 	put_target(op, &t);
 	return rc;
+}
+
+/* The whole host list, rewritten into the guest's. Returns its length or
+ * -errno; *list is malloc'ed. */
+static ssize_t guest_list(struct fuse_op *op, const char *path, char **list)
+{
+	*list = malloc(XATTR_LIST_MAX);
+	if (!*list)
+		return -ENOMEM;
+	ssize_t r = listxattr(path, *list, XATTR_LIST_MAX);
+	if (r < 0)
+		return errno == ERANGE ? -E2BIG : -errno;
+	return (ssize_t)fuse_xattr_guest_list(op->s, *list, (size_t)r);
 }
 
 int fuse_op_listxattr(struct fuse_op *op)
@@ -126,12 +131,21 @@ int fuse_op_listxattr(struct fuse_op *op)
 	int rc = fuse_arg(op, &in, sizeof(in));
 	if (rc || (rc = get_target(op, &t)))
 		return rc;
-	if (S_ISLNK(t.inode->type)) {
-		struct fuse_getxattr_out out = {0};
-		rc = in.size == 0 ? fuse_reply(op, &out, sizeof(out)) : 0;
+	char *list = NULL;
+	/* Symlinks have none; size 0 asks for the length, otherwise the
+	 * list must fit what the guest offered (ERANGE). */
+	ssize_t len = S_ISLNK(t.inode->type) ? 0 : guest_list(op, t.path, &list);
+	if (len < 0) {
+		rc = (int)len;
+	} else if (in.size == 0) {
+		struct fuse_getxattr_out out = {.size = (uint32_t)len};
+		rc = fuse_reply(op, &out, sizeof(out));
+	} else if ((size_t)len > in.size) {
+		rc = -ERANGE;
 	} else {
-		rc = reply_sized(op, in.size, t.path, NULL, XATTR_LIST_MAX);
+		rc = fuse_reply(op, list, (size_t)len);
 	}
+	free(list);
 	put_target(op, &t);
 	return rc;
 }

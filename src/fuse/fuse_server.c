@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Server lifetime, request framing, INIT/DESTROY and the opcode table. */
 #include "fuse/fuse_internal.h"
+#include "fuse/override_stat.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 struct op_entry {
@@ -208,6 +211,48 @@ static int check_procfs(int fd, mvm_error **err)
 	return 0;
 }
 
+/* Virtual ownership needs user xattrs on the share's file system (tmpfs
+ * has them only from Linux 6.6 on). */
+static bool holds_user_xattrs(struct fuse_server *s)
+{
+	struct fuse_inode *root = inode_get(&s->inodes, FUSE_ROOT_ID);
+	if (!root)
+		return false;
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", root->fd);
+	bool yes = getxattr(path, OVERRIDE_STAT_XATTR, NULL, 0) >= 0 || errno != ENOTSUP;
+	inode_put(&s->inodes, root);
+	return yes;
+}
+
+static int pick_share_mode(struct fuse_server *s, const struct fuse_server_opts *o,
+			   mvm_error **err)
+{
+	mvm_share_mode m = o->share_mode;
+	if (m == MVM_SHARE_AUTO)
+		m = geteuid() == 0 ? MVM_SHARE_PASSTHROUGH : MVM_SHARE_VIRTUAL;
+	if (m == MVM_SHARE_VIRTUAL && !holds_user_xattrs(s)) {
+		if (o->share_mode == MVM_SHARE_VIRTUAL)
+			return mvm_err(err, MVM_ERR_UNSUPPORTED, ENOTSUP,
+				       "virtio-fs: the file system of '%s' holds no user xattrs, "
+				       "which the virtual share mode needs (use the passthrough "
+				       "mode or another file system)",
+				       o->root_dir);
+		log_warn(o->log,
+			 "virtio-fs: '%s' holds no user xattrs: sharing it in passthrough mode, "
+			 "where the guest sees the host's owners and cannot chown",
+			 o->root_dir);
+		m = MVM_SHARE_PASSTHROUGH;
+	}
+	s->virtual_owner = m == MVM_SHARE_VIRTUAL;
+	return 0;
+}
+
+bool fuse_server_virtual_owner(const struct fuse_server *s)
+{
+	return s->virtual_owner;
+}
+
 struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error **err)
 {
 	if (!o || !o->root_dir || !o->root_dir[0]) {
@@ -266,12 +311,17 @@ struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error 
 	s->log = o->log;
 	s->max_write = max_write;
 	s->timeout_ms = o->cache_timeout_ms ? o->cache_timeout_ms : 1000;
+	if (pick_share_mode(s, o, err) < 0) {
+		fuse_server_free(s);
+		return NULL;
+	}
 	/* Only root can take on the guest's ids; otherwise every file the
 	 * guest creates belongs to the user running the VMM. */
-	s->switch_creds = geteuid() == 0 && getegid() == 0;
+	s->switch_creds = !s->virtual_owner && geteuid() == 0 && getegid() == 0;
 	atomic_init(&s->proto_minor, 0);
-	log_debug(s->log, "virtio-fs: serving '%s'%s, at most %zu inodes and %zu open files",
-		  o->root_dir, o->read_only ? " read-only" : "", s->quota.max[FD_INODE],
+	log_debug(s->log, "virtio-fs: serving '%s'%s in %s mode, at most %zu inodes and %zu open files",
+		  o->root_dir, o->read_only ? " read-only" : "",
+		  s->virtual_owner ? "virtual" : "passthrough", s->quota.max[FD_INODE],
 		  s->quota.max[FD_HANDLE]);
 	return s;
 }

@@ -33,6 +33,9 @@ struct fuse_server_opts {
 				       * O_PATH fd each) the guest may hold at once;
 				       * past it a new file's LOOKUP, CREATE,
 				       * MKNOD, ... is ENFILE. */
+	mvm_share_mode share_mode;    /* MVM_SHARE_VIRTUAL fails when the file
+				       * system holds no user xattrs; AUTO then
+				       * falls back to passthrough */
 	size_t max_handles;	      /* 0: FD_QUOTA_DEFAULT_MAX_HANDLES. Open files
 				       * and directories; past it OPEN, OPENDIR and
 				       * CREATE are ENFILE. */
@@ -53,6 +56,10 @@ struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error 
  * Safe to call from several threads at once. */
 ssize_t fuse_server_handle(struct fuse_server *s, const struct iovec *in, int n_in,
 			   const struct iovec *out, int n_out);
+
+/* True when the server presents virtual ownership (the share mode as
+ * resolved by fuse_server_new()). */
+bool fuse_server_virtual_owner(const struct fuse_server *s);
 
 /* Closes every fd and frees all state. No call may be in flight. NULL is ok. */
 void fuse_server_free(struct fuse_server *s);

@@ -150,7 +150,8 @@ static ssize_t fs_handle(void *ctx, const struct iovec *in, int n_in, const stru
 static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir, const char *tag,
 		  mvm_error **err)
 {
-	struct fuse_server_opts o = {.root_dir = host_dir, .log = v->log};
+	struct fuse_server_opts o = {
+	    .root_dir = host_dir, .log = v->log, .share_mode = v->cfg->share_mode};
 	struct fuse_server *s = fuse_server_new(&o, err);
 	if (s == NULL)
 		return mvm_err_wrap(err, "share `%s`", host_dir);

@@ -199,6 +199,7 @@ static void test_json_of_reference_example(void **state)
 	mvm_builder_console_output(b, "/tmp/console.log", &err);
 	mvm_builder_assigned_ip(b, "10.0.2.15", &err);
 	mvm_builder_local_only(b, false, &err);
+	mvm_builder_share_mode(b, MVM_SHARE_VIRTUAL, &err);
 	assert_null(err);
 	mvm_vm *vm = build_ok(b);
 	char *json = mvm_vm_config_json(vm, &err);
@@ -214,9 +215,39 @@ static void test_json_of_reference_example(void **state)
 	    "\"env\":[{\"key\":\"KEY1\",\"value\":\"VALUE1\"},"
 	    "{\"key\":\"KEY2\",\"value\":\"VALUE\\\"2\\u000a\"}],"
 	    "\"console_output\":\"/tmp/console.log\",\"assigned_ip\":\"10.0.2.15\","
-	    "\"local_only\":false}");
+	    "\"local_only\":false,\"share_mode\":\"virtual\"}");
 	free(json);
 	mvm_vm_free(vm);
+	mvm_builder_free(b);
+}
+
+static void test_share_mode(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_share_mode m = MVM_SHARE_VIRTUAL;
+	assert_int_equal(mvm_share_mode_parse("passthrough", &m, &err), 0);
+	assert_int_equal(m, MVM_SHARE_PASSTHROUGH);
+	assert_int_equal(mvm_share_mode_parse("auto", &m, &err), 0);
+	assert_int_equal(m, MVM_SHARE_AUTO);
+	assert_null(err);
+	const char *bad[] = {"", "Virtual", "virtual ", "pass", NULL};
+	for (int i = 0; i < 5; i++) {
+		m = MVM_SHARE_VIRTUAL;
+		assert_int_equal(mvm_share_mode_parse(bad[i], &m, &err), -1);
+		assert_int_equal(m, MVM_SHARE_VIRTUAL);
+		assert_non_null(err);
+		assert_int_equal(mvm_error_get_code(err), MVM_ERR_INVALID);
+		if (bad[i] && bad[i][0])
+			assert_non_null(strstr(mvm_error_get_message(err), bad[i]));
+		mvm_error_free(err);
+		err = NULL;
+	}
+	assert_string_equal(mvm_share_mode_name(MVM_SHARE_PASSTHROUGH), "passthrough");
+	assert_string_equal(mvm_share_mode_name((mvm_share_mode)7), "invalid");
+	mvm_builder *b = mvm_builder_new();
+	assert_int_equal(mvm_builder_share_mode(b, (mvm_share_mode)3, &err), -1);
+	assert_non_null(strstr(mvm_error_get_message(err), "invalid share mode 3"));
+	mvm_error_free(err);
 	mvm_builder_free(b);
 }
 
@@ -230,7 +261,8 @@ static void test_json_of_unset_values(void **state)
 				  "\"ram_mib\":64,\"mapped_dirs\":[],\"port_map\":[],"
 				  "\"rlimits\":[],\"workdir_path\":null,\"exec_path\":null,"
 				  "\"args\":[],\"env\":[],\"console_output\":null,"
-				  "\"assigned_ip\":null,\"local_only\":true}");
+				  "\"assigned_ip\":null,\"local_only\":true,"
+				  "\"share_mode\":\"auto\"}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -276,6 +308,7 @@ int main(void)
 	    cmocka_unit_test(test_log_callback),
 	    cmocka_unit_test(test_json_of_reference_example),
 	    cmocka_unit_test(test_json_of_unset_values),
+	    cmocka_unit_test(test_share_mode),
 	    cmocka_unit_test(test_config_copy_is_deep),
 	};
 	return cmocka_run_group_tests_name("builder", tests, NULL, NULL);

@@ -74,7 +74,9 @@ static inline void fx_write_host(const struct fx *f, const char *rel, const char
 static inline void fx_raw_init(struct fx *f, uint32_t major, uint32_t minor, uint32_t flags,
 			       struct reply *r);
 
-static inline int fx_setup_opts(void **state, bool read_only, bool init)
+/* The existing tests assert passthrough behaviour whoever runs them; the
+ * virtual-ownership tests pick MVM_SHARE_VIRTUAL. */
+static inline int fx_setup_mode(void **state, bool read_only, bool init, mvm_share_mode mode)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
@@ -90,7 +92,8 @@ static inline int fx_setup_opts(void **state, bool read_only, bool init)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "TOPSECRET", 9), 9);
 	close(fd);
-	struct fuse_server_opts o = {.root_dir = f->root, .read_only = read_only};
+	struct fuse_server_opts o = {
+	    .root_dir = f->root, .read_only = read_only, .share_mode = mode};
 	mvm_error *err = NULL;
 	f->s = fuse_server_new(&o, &err);
 	if (!f->s)
@@ -104,6 +107,11 @@ static inline int fx_setup_opts(void **state, bool read_only, bool init)
 	}
 	*state = f;
 	return 0;
+}
+
+static inline int fx_setup_opts(void **state, bool read_only, bool init)
+{
+	return fx_setup_mode(state, read_only, init, MVM_SHARE_PASSTHROUGH);
 }
 
 static inline int fx_setup(void **state)

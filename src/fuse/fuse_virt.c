@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The virtual-ownership share mode (docs/fuse.md): owner, group, full mode
+ * and the type of special files live in OVERRIDE_STAT_XATTR on host files
+ * that all belong to the user running the VMM; the guest's own xattrs are
+ * kept apart from the host's namespaces. Also the attribute read every
+ * reply goes through, in both modes. */
+#include "fuse/fuse_internal.h"
+#include "fuse/override_stat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+/* Guest xattrs that must not land in a host namespace as they are go
+ * under this prefix: "security.capability" is stored as
+ * "user.mvm.security.capability". */
+#define GUEST_PREFIX "user.mvm."
+
+static void proc_path(char buf[32], int fd)
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
+/* Only regular files and directories can hold user.* xattrs (Linux refuses
+ * them on symlinks and special files), so only they can have an override.
+ * Returns 0 with *found, or -errno when the host cannot answer. */
+static int read_override(int fd, mode_t host_type, struct override_stat *o, bool *found)
+{
+	*found = false;
+	if (!S_ISREG(host_type) && !S_ISDIR(host_type))
+		return 0;
+	char path[32], buf[OVERRIDE_STAT_MAX];
+	proc_path(path, fd);
+	ssize_t n = getxattr(path, OVERRIDE_STAT_XATTR, buf, sizeof(buf));
+	if (n < 0) {
+		/* ERANGE: longer than any value we accept, so malformed. */
+		if (errno == ENODATA || errno == ERANGE || errno == ENOTSUP)
+			return 0;
+		return -errno;
+	}
+	*found = override_stat_parse(buf, (size_t)n, o) == 0;
+	return 0;
+}
+
+/* A type in the xattr stands only for a host regular file: a host
+ * directory or symlink is never shown as something else. */
+static void apply_override(struct stat *st, const struct override_stat *o)
+{
+	st->st_uid = o->uid;
+	st->st_gid = o->gid;
+	mode_t type = st->st_mode & S_IFMT;
+	if (o->has_type && S_ISREG(type)) {
+		mode_t t = o->mode & S_IFMT;
+		if (t == S_IFCHR || t == S_IFBLK || t == S_IFIFO || t == S_IFSOCK) {
+			type = t;
+			st->st_rdev = (t == S_IFCHR || t == S_IFBLK) ? o->rdev : 0;
+		}
+	}
+	st->st_mode = type | (o->mode & 07777);
+}
+
+int fuse_stat_fd(struct fuse_server *s, int fd, struct stat *st)
+{
+	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!s->virtual_owner)
+		return 0;
+	struct override_stat o;
+	bool found;
+	int rc = read_override(fd, st->st_mode & S_IFMT, &o, &found);
+	if (rc == 0 && found)
+		apply_override(st, &o);
+	return rc;
+}
+
+int fuse_stat_inode(struct fuse_server *s, const struct fuse_inode *i, struct stat *st)
+{
+	return fuse_stat_fd(s, i->fd, st);
+}
+
+int fuse_virt_get(struct fuse_server *s, int fd, struct override_stat *o)
+{
+	struct stat st;
+	int rc = fuse_stat_fd(s, fd, &st);
+	if (rc)
+		return rc;
+	*o = (struct override_stat){
+	    .uid = st.st_uid,
+	    .gid = st.st_gid,
+	    .mode = st.st_mode,
+	    .has_type = true,
+	    .rdev = st.st_rdev,
+	};
+	return 0;
+}
+
+int fuse_virt_set(struct fuse_server *s, int fd, mode_t host_type, const struct override_stat *o)
+{
+	(void)s;
+	if (!S_ISREG(host_type) && !S_ISDIR(host_type))
+		return -EPERM;
+	/* The type is written only where it differs from the host's, so that
+	 * older readers of the three-field form still understand the rest. */
+	struct override_stat w = *o;
+	w.has_type = (o->mode & S_IFMT) != host_type;
+	char path[32], buf[OVERRIDE_STAT_MAX];
+	proc_path(path, fd);
+	size_t n = override_stat_format(&w, buf);
+	return setxattr(path, OVERRIDE_STAT_XATTR, buf, n, 0) < 0 ? -errno : 0;
+}
+
+mode_t fuse_virt_host_mode(mode_t guest_mode, bool dir)
+{
+	/* Never setuid, setgid or sticky on the host, and always usable by
+	 * the VMM's user: the guest kernel checks the guest's permissions. */
+	return (guest_mode & 0777) | (dir ? 0700 : 0600);
+}
+
+int fuse_virt_new_owner(struct fuse_op *op, struct fuse_inode *parent, mode_t mode,
+			struct override_stat *o)
+{
+	uint32_t uid = op->hdr->uid, gid = op->hdr->gid;
+	if (uid == UINT32_MAX || gid == UINT32_MAX)
+		return -EOVERFLOW; /* ids the guest kernel could not map */
+	struct override_stat p;
+	int rc = fuse_virt_get(op->s, parent->fd, &p);
+	if (rc)
+		return rc;
+	/* A setgid directory hands on its group, and to directories its bit. */
+	if (p.mode & S_ISGID) {
+		gid = p.gid;
+		if (S_ISDIR(mode))
+			mode |= S_ISGID;
+	}
+	*o = (struct override_stat){.uid = uid, .gid = gid, .mode = mode, .has_type = true};
+	return 0;
+}
+
+static bool reserved(const char *host_name)
+{
+	return strcmp(host_name, OVERRIDE_STAT_XATTR) == 0 ||
+	       strncmp(host_name, GUEST_PREFIX, strlen(GUEST_PREFIX)) == 0;
+}
+
+/* Guest name -> host name. The guest's user.* names stay as they are,
+ * except ours and the override itself, which it must not be able to set
+ * directly (in passthrough neither: a later virtual-ownership run would
+ * believe them); security.* and trusted.* move under GUEST_PREFIX so the
+ * host kernel never acts on them (a capability, an SELinux label). */
+int fuse_xattr_host_name(const struct fuse_server *s, const char *guest, char *host,
+			 size_t host_len)
+{
+	const char *prefix = "";
+	if (!s->virtual_owner) {
+		if (reserved(guest))
+			return -EPERM;
+	} else if (strncmp(guest, "user.", 5) == 0) {
+		if (reserved(guest))
+			prefix = GUEST_PREFIX;
+	} else if (strncmp(guest, "security.", 9) == 0 || strncmp(guest, "trusted.", 8) == 0) {
+		prefix = GUEST_PREFIX;
+	} else {
+		/* system.* (POSIX ACLs) would be the host's: the guest
+		 * checks permissions from the mode alone. */
+		return -EOPNOTSUPP;
+	}
+	int n = snprintf(host, host_len, "%s%s", prefix, guest);
+	return n < 0 || (size_t)n >= host_len ? -ERANGE : 0;
+}
+
+/* Host name -> guest name, or NULL for host xattrs the guest never sees. */
+static const char *guest_name(const struct fuse_server *s, const char *host)
+{
+	if (!s->virtual_owner)
+		return reserved(host) ? NULL : host;
+	if (strncmp(host, GUEST_PREFIX, strlen(GUEST_PREFIX)) == 0)
+		return host + strlen(GUEST_PREFIX);
+	if (strcmp(host, OVERRIDE_STAT_XATTR) == 0 || strncmp(host, "user.", 5) != 0)
+		return NULL;
+	return host;
+}
+
+size_t fuse_xattr_guest_list(const struct fuse_server *s, char *list, size_t len)
+{
+	size_t out = 0;
+	for (size_t pos = 0; pos < len;) {
+		const char *name = list + pos;
+		size_t n = strnlen(name, len - pos);
+		pos += n + 1;
+		if (pos > len)
+			break; /* no NUL: not a name */
+		const char *g = guest_name(s, name);
+		if (!g)
+			continue;
+		size_t gl = strlen(g) + 1;
+		memmove(list + out, g, gl); /* gl <= n + 1 and out <= start of name */
+		out += gl;
+	}
+	return out;
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The virtual-ownership share mode (--share-mode virtual, docs/fuse.md):
+# the guest's root chowns, makes files setuid and creates device nodes and
+# FIFOs; the guest kernel enforces what it set; on the host every file
+# belongs to the user running mvm, nothing is setuid and no device node
+# exists; a second boot sees the same ownership.
+. "$(dirname "$0")/guest.sh"
+
+command -v getfattr >/dev/null || {
+	fail "getfattr is installed" "the attr package is missing (.ci/run installs it)"
+	finish
+}
+# The shares need user xattrs, which the harness's tmpfs (Linux 6.1) lacks:
+# they live on the tree's file system (9p to the host's ext4 in the harness).
+mkdir -p "$BUILD/tmp"
+BASE=$(mktemp -d "$BUILD/tmp/share-virtual.XXXXXX")
+trap 'rm -rf "$ROOT" "$WORK" "$BASE"' EXIT
+mkdir "$BASE/root"
+cp -a "$ROOT/." "$BASE/root/"
+ROOT=$BASE/root
+DATA=$BASE/data
+mkdir "$DATA"
+echo 'alice:x:1234:5678:alice:/:/bin/sh' >>"$ROOT/etc/passwd"
+echo 'bob:x:2000:2000:bob:/:/bin/sh' >>"$ROOT/etc/passwd"
+ME=$(id -u)
+
+GUEST_STAT="stat -c '%n %u %g %a %F %t:%T' f d null loop fifo"
+mvm_run --share-mode virtual -v "$DATA:/data" -- /bin/sh -c "cd /data &&
+	echo secret-of-alice >f && chown 1234:5678 f && chmod 4750 f &&
+	mkdir d && chown 42:43 d && chmod 2770 d &&
+	mknod null c 1 3 && mknod loop b 7 0 && mkfifo fifo &&
+	echo into-the-device >null && $GUEST_STAT"
+expect_rc "guest root sets owners, setuid bits and makes devices" 0
+expected="f 1234 5678 4750 regular file 0:0
+d 42 43 2770 directory 0:0
+null 0 0 644 character special file 1:3
+loop 0 0 644 block special file 7:0
+fifo 0 0 644 fifo 0:0"
+expect_eq "the guest sees what it set" "$expected" "$(cat "$WORK/out")" "$(head -c 600 "$WORK/err")"
+
+# On the host: all ours, nothing setuid, no device node, no FIFO.
+host=$(cd "$DATA" && stat -c '%n %u %F' f d null loop fifo)
+expect_eq "on the host every file is the user's, regular or a directory" \
+	"f $ME regular file
+d $ME directory
+null $ME regular empty file
+loop $ME regular empty file
+fifo $ME regular empty file" "$host"
+expect_eq "nothing is setuid, setgid or sticky on the host" "" \
+	"$(find "$DATA" -perm /7000 -printf '%p\n')"
+expect_eq "the write to the guest's /dev/null stayed in the guest" 0 "$(stat -c %s "$DATA/null")"
+expect_eq "the override xattr holds the guest's view" "1234:5678:04750" \
+	"$(getfattr --absolute-names --only-values -n user.containers.override_stat "$DATA/f" 2>&1)"
+expect_eq "a device's type and number are in the xattr" "0:0:0644:char-1-3" \
+	"$(getfattr --absolute-names --only-values -n user.containers.override_stat "$DATA/null" 2>&1)"
+
+# A second boot sees the same, and the guest kernel enforces it: alice
+# reads her file, bob may not; bob cannot enter d (2770, 42:43). When
+# alice writes her setuid file, the guest kernel clears the bit, as on
+# any Linux file system.
+mvm_run --share-mode virtual -v "$DATA:/data" -- /bin/sh -c "cd /data && $GUEST_STAT &&
+	su -s /bin/sh alice -c 'cat /data/f' &&
+	if su -s /bin/sh bob -c 'cat /data/f' 2>/dev/null; then echo bob-read-f; fi &&
+	if su -s /bin/sh bob -c 'ls /data/d' 2>/dev/null; then echo bob-listed-d; fi &&
+	su -s /bin/sh alice -c 'echo more >>/data/f' && stat -c '%a' /data/f"
+expect_rc "second boot" 0
+expect_eq "ownership survives a restart, permissions are the guest's" "$expected
+secret-of-alice
+750" "$(cat "$WORK/out")" "$(head -c 600 "$WORK/err")"
+
+# A file made on the host without the xattr shows its real owner; the
+# guest's xattrs in security.* never reach the host's namespace.
+echo host-made >"$DATA/hostfile"
+mvm_run --share-mode virtual -v "$DATA:/data" -- /bin/sh -c 'stat -c "%u %a" /data/hostfile'
+expect_eq "a host file shows its real owner" "$ME 644" "$(cat "$WORK/out")" "$(head -c 600 "$WORK/err")"
+
+# The guest's root under passthrough (mvm as root): a device node is still
+# refused there.
+mvm_run --share-mode passthrough -v "$DATA:/data" -- /bin/sh -c 'mknod /data/null2 c 1 3'
+if [ "$RC" -ne 0 ] && [ ! -e "$DATA/null2" ]; then
+	pass "passthrough refuses device nodes"
+else
+	fail "passthrough refuses device nodes" "status $RC, $(ls -l "$DATA/null2" 2>&1)"
+fi
+
+finish
