@@ -54,6 +54,16 @@ static int mkdir_as(struct fx *f, uint64_t parent, const char *name, uint32_t mo
 	return fx_r.oh.error;
 }
 
+/* Creates and closes a file as uid:gid; returns its nodeid. */
+static uint64_t new_file(struct fx *f, const char *name, uint32_t mode, uint32_t uid, uint32_t gid)
+{
+	struct fuse_entry_out e;
+	uint64_t fh;
+	assert_int_equal(fx_create_as(f, FUSE_ROOT_ID, name, O_RDWR, mode, uid, gid, &e, &fh), 0);
+	assert_int_equal(fx_release(f, FUSE_RELEASE, e.nodeid, fh), 0);
+	return e.nodeid;
+}
+
 static void test_parse(void **state)
 {
 	(void)state;
@@ -192,10 +202,7 @@ static void test_create_setuid(void **state)
 static void test_chown_chmod(void **state)
 {
 	struct fx *f = *state;
-	struct fuse_entry_out e;
-	uint64_t fh;
-	assert_int_equal(fx_create(f, FUSE_ROOT_ID, "file", O_RDWR, 0644, &e, &fh), 0);
-	assert_int_equal(fx_release(f, FUSE_RELEASE, e.nodeid, fh), 0);
+	struct fuse_entry_out e = {.nodeid = new_file(f, "file", 0644, 0, 0)};
 	struct fuse_setattr_in in = {
 	    .valid = FATTR_UID | FATTR_GID | FATTR_MODE, .uid = 0, .gid = 42, .mode = 06711};
 	struct fuse_attr a;
@@ -395,10 +402,7 @@ static bool listed(const char *name)
 static void test_xattr_namespaces(void **state)
 {
 	struct fx *f = *state;
-	struct fuse_entry_out e;
-	uint64_t fh;
-	assert_int_equal(fx_create(f, FUSE_ROOT_ID, "bin", O_RDWR, 0755, &e, &fh), 0);
-	assert_int_equal(fx_release(f, FUSE_RELEASE, e.nodeid, fh), 0);
+	struct fuse_entry_out e = {.nodeid = new_file(f, "bin", 0755, 0, 0)};
 	char p[256], v[64];
 	fx_path(f, "bin", p, sizeof(p));
 	/* A file capability reaches the host only under our prefix. */
@@ -522,11 +526,7 @@ static void test_symlinks(void **state)
 static void test_access(void **state)
 {
 	struct fx *f = *state;
-	struct fuse_entry_out e;
-	uint64_t fh;
-	assert_int_equal(fx_create_as(f, FUSE_ROOT_ID, "mine", O_RDWR, 0640, 1000, 100, &e, &fh),
-			 0);
-	assert_int_equal(fx_release(f, FUSE_RELEASE, e.nodeid, fh), 0);
+	struct fuse_entry_out e = {.nodeid = new_file(f, "mine", 0640, 1000, 100)};
 	const struct {
 		uint32_t uid, gid, mask;
 		int want;
