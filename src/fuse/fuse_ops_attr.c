@@ -171,16 +171,18 @@ int fuse_op_setattr(struct fuse_op *op)
 	/* The order of chmod, chown, truncate, utimes matters only for the
 	 * times: truncation would bump mtime after it was set. */
 	bool virt = s->virtual_owner && (S_ISREG(i->type) || S_ISDIR(i->type));
-	if (rc == 0 && virt && (in.valid & (FATTR_MODE | FATTR_UID | FATTR_GID)))
+	bool ids = in.valid & (FATTR_UID | FATTR_GID);
+	if (rc == 0 && virt && (ids || (in.valid & FATTR_MODE))) {
 		rc = set_virtual(s, i, &in);
-	else if (rc == 0 && s->virtual_owner && S_ISLNK(i->type) && !(in.valid & FATTR_MODE))
-		; /* lchown: a symlink holds no override (docs/fuse.md) */
-	else if (rc == 0 && (in.valid & FATTR_MODE))
-		rc = set_mode(s, i, h, in.mode & 07777);
-	if (rc == 0 && !virt && !(s->virtual_owner && S_ISLNK(i->type)) &&
-	    (in.valid & (FATTR_UID | FATTR_GID)))
-		rc = set_owner(i, h, (in.valid & FATTR_UID) ? in.uid : (uid_t)-1,
-			       (in.valid & FATTR_GID) ? in.gid : (gid_t)-1);
+	} else if (rc == 0) {
+		if (in.valid & FATTR_MODE)
+			rc = set_mode(s, i, h, in.mode & 07777);
+		/* In the virtual mode a symlink holds no override: lchown
+		 * succeeds without effect (docs/fuse.md, "Share modes"). */
+		if (rc == 0 && ids && !(s->virtual_owner && S_ISLNK(i->type)))
+			rc = set_owner(i, h, (in.valid & FATTR_UID) ? in.uid : (uid_t)-1,
+				       (in.valid & FATTR_GID) ? in.gid : (gid_t)-1);
+	}
 	if (rc == 0 && (in.valid & FATTR_SIZE))
 		rc = set_size(s, i, h, in.size);
 	if (rc == 0 && (in.valid & (FATTR_ATIME | FATTR_MTIME)))
