@@ -86,31 +86,37 @@ static bool add_entry(struct listing *l, const struct dirent64 *d)
 	return true;
 }
 
-static int fill_listing(struct listing *l, int fd, uint64_t offset)
+/* Sends entries from the handle's read-ahead, refilling it from the
+ * stream, until the reply is full or the directory ends. Called with
+ * h->dir_lock held. */
+static int fill_listing(struct listing *l, struct fuse_handle *h, uint64_t offset)
 {
-	if (lseek(fd, (off_t)offset, SEEK_SET) < 0)
-		return -errno;
-	char *dbuf = malloc(GETDENTS_BUF);
-	if (!dbuf)
-		return -ENOMEM;
-	int rc = 0;
-	for (bool full = false; !full;) {
-		ssize_t n = getdents64(fd, dbuf, GETDENTS_BUF);
-		if (n < 0) {
-			if (l->used == 0)
-				rc = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t pos = 0; pos < n && !full;) {
-			const struct dirent64 *d = (const struct dirent64 *)(dbuf + pos);
-			full = !add_entry(l, d);
-			pos += d->d_reclen;
-		}
+	/* Offset 0 is a rewind; any offset but the one we would go on from
+	 * is a seek. Both drop the read-ahead. */
+	if (offset == 0 || offset != h->dir_next) {
+		if (lseek(h->fd, (off_t)offset, SEEK_SET) < 0)
+			return -errno;
+		h->dir_len = h->dir_pos = 0;
+		h->dir_next = offset;
 	}
-	free(dbuf);
-	return rc;
+	if (!h->dir_buf && !(h->dir_buf = malloc(GETDENTS_BUF)))
+		return -ENOMEM;
+	for (;;) {
+		if (h->dir_pos == h->dir_len) {
+			ssize_t n = getdents64(h->fd, h->dir_buf, GETDENTS_BUF);
+			if (n < 0)
+				return l->used == 0 ? -errno : 0;
+			h->dir_len = (size_t)n;
+			h->dir_pos = 0;
+			if (n == 0)
+				return 0;
+		}
+		const struct dirent64 *d = (const struct dirent64 *)(h->dir_buf + h->dir_pos);
+		if (!add_entry(l, d))
+			return 0; /* stays in the read-ahead for the next READDIR */
+		h->dir_next = (uint64_t)d->d_off;
+		h->dir_pos += d->d_reclen;
+	}
 }
 
 static int read_dir(struct fuse_op *op, bool plus)
@@ -136,7 +142,7 @@ static int read_dir(struct fuse_op *op, bool plus)
 		rc = -ENOMEM;
 	if (rc == 0 && l.size > 0) {
 		pthread_mutex_lock(&h->dir_lock);
-		rc = fill_listing(&l, h->fd, in.offset);
+		rc = fill_listing(&l, h, in.offset);
 		pthread_mutex_unlock(&h->dir_lock);
 	}
 	if (rc == 0)

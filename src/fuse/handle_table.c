@@ -28,6 +28,7 @@ static void free_handle(struct handle_table *t, struct fuse_handle *h)
 		return;
 	close(h->fd);
 	pthread_mutex_destroy(&h->dir_lock);
+	free(h->dir_buf);
 	free(h);
 	fd_quota_give(t->quota, FD_HANDLE);
 }

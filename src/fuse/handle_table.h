@@ -21,6 +21,15 @@ struct fuse_handle {
 	bool is_dir;
 	/* Directory streams: lseek + getdents must not interleave. */
 	pthread_mutex_t dir_lock;
+	/* A directory stream's read-ahead, under dir_lock: what getdents gave
+	 * beyond the last entry sent (dir_buf[dir_pos, dir_len)), and the
+	 * offset a READDIR that reads on asks for (dir_next). Such a READDIR
+	 * continues without lseek(): on file systems whose offsets are
+	 * positions (tmpfs before Linux 6.6, ramfs), seeking after the
+	 * guest deleted entries it had listed skips entries never listed. */
+	char *dir_buf;
+	size_t dir_len, dir_pos;
+	uint64_t dir_next;
 	uint64_t refs;
 	bool removed; /* released by the guest; freed at refs 0 */
 	struct fuse_handle *next;

@@ -31,6 +31,14 @@ fi
 mvm_run -v "$SHARE:/mnt/share" -- /bin/sh -c 'echo pwned >/mnt/share/abs-link; ln /mnt/share/from-host.txt /mnt/share/hard; true'
 expect_eq "no write through host symlink" "secret" "$(cat "$SECRET/secret.txt")"
 
+# rm -r lists a directory while deleting what it listed. On a share whose
+# directory offsets are positions (the harness's tmpfs, Linux 6.1) a server
+# that seeks for every READDIR skipped half the names and rmdir failed.
+mvm_run -v "$SHARE:/mnt/share" -- /bin/sh -c 'mkdir /mnt/share/many && cd /mnt/share/many &&
+	i=0; while [ $i -lt 300 ]; do : >"file-number-$i"; i=$((i + 1)); done &&
+	cd / && rm -r /mnt/share/many && echo removed'
+expect_out "rm -r of a 300-file directory in a share" "removed"
+
 # The root itself is a share: the guest's writes land in the root dir.
 mvm_run -- /bin/sh -c 'echo in-root >/root-written.txt'
 expect_eq "root fs write seen on host" "in-root" "$(cat "$ROOT/root-written.txt" 2>/dev/null)"
