@@ -114,14 +114,12 @@ int fuse_lookup_fd(struct fuse_server *s, int path_fd, struct fuse_entry_out *e)
 	}
 	/* The table keys on the host's identity and type; the guest gets its
 	 * own view of the attributes. */
-	struct stat guest_st;
-	int rc = s->virtual_owner ? fuse_stat_fd(s, path_fd, &guest_st) : 0;
+	struct stat guest_st = st;
+	int rc = fuse_guest_view(s, path_fd, &guest_st);
 	if (rc) {
 		close(path_fd);
 		return rc;
 	}
-	if (!s->virtual_owner)
-		guest_st = st;
 	struct fuse_inode *i =
 	    inode_lookup_insert(&s->inodes, path_fd, st.st_dev, st.st_ino, st.st_mode);
 	if (!i)

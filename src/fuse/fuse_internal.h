@@ -95,6 +95,8 @@ void fuse_restore_mode(struct fuse_server *s, int path_fd, mode_t wanted);
  * override applied in the virtual-ownership mode. -errno on error. */
 struct override_stat;
 int fuse_stat_fd(struct fuse_server *s, int fd, struct stat *st);
+/* The same for a host stat of fd already at hand, in place. */
+int fuse_guest_view(struct fuse_server *s, int fd, struct stat *st);
 int fuse_stat_inode(struct fuse_server *s, const struct fuse_inode *i, struct stat *st);
 /* The guest's view of fd as an override (type always set). */
 int fuse_virt_get(struct fuse_server *s, int fd, struct override_stat *o);

@@ -62,10 +62,8 @@ static void apply_override(struct stat *st, const struct override_stat *o)
 	st->st_mode = type | (o->mode & 07777);
 }
 
-int fuse_stat_fd(struct fuse_server *s, int fd, struct stat *st)
+int fuse_guest_view(struct fuse_server *s, int fd, struct stat *st)
 {
-	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
 	if (!s->virtual_owner)
 		return 0;
 	struct override_stat o;
@@ -74,6 +72,13 @@ int fuse_stat_fd(struct fuse_server *s, int fd, struct stat *st)
 	if (rc == 0 && found)
 		apply_override(st, &o);
 	return rc;
+}
+
+int fuse_stat_fd(struct fuse_server *s, int fd, struct stat *st)
+{
+	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return fuse_guest_view(s, fd, st);
 }
 
 int fuse_stat_inode(struct fuse_server *s, const struct fuse_inode *i, struct stat *st)
