@@ -55,7 +55,12 @@ static __attribute__((noreturn)) void child_main(const struct init_config *cfg, 
 						 char *const envp[], const struct init_stdio *io,
 						 const sigset_t *child_mask, int pipe_fd)
 {
-	signal(SIGPIPE, SIG_DFL);
+	/* Every signal at its default, whatever init inherited or set: the
+	 * program must be interruptible even where init's own starter
+	 * ignored SIGINT (a background job of a script, `nohup`). */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	sigprocmask(SIG_SETMASK, child_mask, NULL);
 	/* Its own session and process group, so that forwarded signals reach
 	 * the program and everything it spawned, and the console is its
