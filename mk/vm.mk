@@ -54,7 +54,8 @@ check-vm: kernel rootfs cli vm-tools
 test:
 	@r=$${RESULTS_DIR:-build/test-results}; rm -f $$r/unit $$r/cli $$r/fuzz $$r/vm; \
 	rc=0; \
-	$(MAKE) --no-print-directory check || rc=1; \
+	$(MAKE) --no-print-directory check-unit || rc=1; \
+	$(MAKE) --no-print-directory check-cli || rc=1; \
 	$(MAKE) --no-print-directory check-fuzz || rc=1; \
 	$(MAKE) --no-print-directory check-vm || rc=1; \
 	scripts/test-summary unit cli fuzz vm || rc=1; \
