@@ -48,9 +48,37 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return remove(path);
 }
 
+/* The guest may have left directories without write or search permission
+ * (chmod 0 through SETATTR): an ordinary user cannot empty them until they
+ * are its to change again. Symlinks are never followed. */
+static void make_removable(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	chmod(path, 0700);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char child[4400];
+		snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
+		make_removable(child);
+	}
+	closedir(d);
+}
+
+static void remove_tree(const char *path)
+{
+	make_removable(path);
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void remove_scratch(void)
 {
-	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(base);
 }
 
 static void write_file(const char *dir, const char *name, const char *data, mode_t mode)
@@ -263,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Run as root, the server takes on the guest's ids per request; it
 	 * must always give them back (setfsuid(-1) only reads). */
 	FZ_CHECK(setfsuid((uid_t)-1) == (int)geteuid() && setfsgid((gid_t)-1) == (int)getegid());
-	nftw(share, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(share);
 	check_outside_intact();
 	return 0;
 }
