@@ -13,7 +13,7 @@ bench_setup() {
 		[ -e "$f" ] || { echo "bench: missing $f" >&2; exit 1; }
 	done
 	command -v qemu-system-x86_64 >/dev/null || { echo "bench: qemu-system-x86_64 missing" >&2; exit 1; }
-	T=$(mktemp -d /tmp/mvm-bench.XXXXXX)
+	T=$(mktemp -d "${TMPDIR:-/tmp}/mvm-bench.XXXXXX")
 	trap 'rm -rf "$T"' EXIT
 	ROOT=$T/root
 	mkdir -p "$ROOT"

@@ -66,8 +66,9 @@ $(BENCH_MKINITRD): $(BUILD)/obj/bench/mkinitrd.o $(BUILD)/libmvm.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmvm.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 
 # mvm against QEMU microvm on the same kernel and root, in one machine:
-# boot-to-exit time, then TCP throughput through the port map.
+# boot-to-exit time, TCP throughput through the port map, then the file
+# system against virtiofsd (bench/fs.sh).
 bench: kernel rootfs cli $(BENCH_MKINITRD) $(VM_NETTOOL)
 	@BUILD=$(BUILD) MVM_KERNEL=$(abspath $(BUILD)/vmlinux) NETTOOL=$(abspath $(VM_NETTOOL)) \
-	    scripts/with-kvm sh -c 'bench/boot.sh && bench/net.sh'
+	    scripts/with-kvm sh -c 'bench/boot.sh && bench/net.sh && bench/fs.sh'
 

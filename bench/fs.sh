@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# File-system benchmark: the same guest workload on the root share served
+# by mvm (passthrough and virtual ownership) and by QEMU's virtiofsd
+# (cache=auto), same kernel, same guest user space (bench/mkinitrd), in one
+# run. Phases: sequential write and read of a large file, creating, stat-ing,
+# reading and deleting many small files, untarring a tree and walking it.
+# Prints each phase's median over RUNS runs and the ratio virtiofsd/mvm
+# (above 1: mvm is faster). Runs where KVM works (make bench wraps it in
+# scripts/with-kvm).
+#   RUNS (3), BIG_MIB (64), SMALL_FILES (1000)
+set -euo pipefail
+RUNS=${RUNS:-3}
+BIG_MIB=${BIG_MIB:-64}
+SMALL_FILES=${SMALL_FILES:-1000}
+. "$(dirname "$0")/lib.sh"
+command -v setfattr >/dev/null || { echo "bench: setfattr missing (apt-get install attr)" >&2; exit 1; }
+
+# The virtual mode needs user xattrs where the root lives; the QEMU
+# harness's /tmp is a tmpfs without them (Linux 6.1), the tree's file system
+# has them. All three servers then share the same directory.
+scratch=${TMPDIR:-/tmp}
+probe=$(mktemp "$scratch/mvm-bench-xattr.XXXXXX")
+if ! setfattr -n user.mvm.probe -v 1 "$probe" 2>/dev/null; then
+	scratch=$(cd "${BUILD:-build}" && pwd)/tmp
+	mkdir -p "$scratch"
+fi
+rm -f "$probe"
+TMPDIR=$scratch bench_setup
+echo "fs bench: root on $(df -T "$ROOT" | awk 'NR == 2 { print $2 }') ($scratch), $RUNS runs, ${BIG_MIB} MiB file, $SMALL_FILES small files"
+
+# The tree to untar: the root's own /bin, /etc, /lib... as a tarball.
+tar -C "${ROOTFS:-$BUILD/rootfs}" -cf "$ROOT/tree.tar" .
+cat >"$ROOT/bench-fs.sh" <<EOF
+ms() { read -r up _ </proc/uptime; echo \$(( \${up%.*} * 1000 + 10#\${up#*.} * 10 )); }
+phase() { t1=\$(ms); echo "phase \$1 \$((t1 - t0))"; t0=\$t1; }
+rm -rf /bench && mkdir /bench && cd /bench
+t0=\$(ms)
+dd if=/dev/zero of=big bs=1M count=$BIG_MIB conv=fsync 2>/dev/null; phase seq-write
+echo 3 >/proc/sys/vm/drop_caches; dd if=big of=/dev/null bs=1M 2>/dev/null; phase seq-read
+rm big; t0=\$(ms)
+mkdir small; i=0; while [ \$i -lt $SMALL_FILES ]; do echo "file \$i" >small/f\$i; i=\$((i + 1)); done; phase create
+echo 3 >/proc/sys/vm/drop_caches; t0=\$(ms); ls -l small >/dev/null; phase stat
+cat small/* >/dev/null; phase read-small
+rm -r small; phase delete
+mkdir tree; tar -C tree -xf /tree.tar; phase untar
+echo 3 >/proc/sys/vm/drop_caches; t0=\$(ms); find tree -type f | xargs cat >/dev/null; phase walk
+rm -rf tree; cd /; rm -rf /bench
+EOF
+
+"$BUILD/bench/mkinitrd" "$T/initrd" "$ROOT" /bin/sh /bench-fs.sh
+
+# One run of the workload under mvm in MODE. In the QEMU-TCG harness a
+# guest is now and then reset by a triple fault (docs/with-kvm.md, Known
+# problems): that run is made once more, and the bench says so.
+run_mvm() { # MODE
+	local try rc
+	for try in 1 2; do
+		rc=0
+		MVM_KERNEL=$KERNEL timeout "${BENCH_RUN_TIMEOUT:-600}" "$MVM" run --root "$ROOT" --memory 256 \
+			--share-mode "$1" -- /bin/sh /bench-fs.sh >"$T/out" 2>"$T/mvm.err" || rc=$?
+		[ "$rc" -eq 0 ] && break
+		if [ "$try" -eq 1 ] && [ "${MVM_IN_HARNESS:-0}" = 1 ] && grep -q 'RIP 0xfff0' "$T/mvm.err"; then
+			echo "bench: note: the harness reset the $1 guest by a triple fault; running it again" >&2
+			continue
+		fi
+		echo "bench: mvm ($1) failed or hung (status $rc): $(head -c 400 "$T/mvm.err")" >&2
+		return 1
+	done
+	grep '^phase ' "$T/out"
+}
+run_qemu() {
+	qemu_vm "$T/initrd" || return 1
+	grep '^phase ' "$T/guest.out"
+}
+
+: >"$T/all"
+for _ in $(seq "$RUNS"); do
+	run_mvm passthrough | sed 's/^phase/passthrough/' >>"$T/all"
+	run_mvm virtual | sed 's/^phase/virtual/' >>"$T/all"
+	run_qemu | sed 's/^phase/virtiofsd/' >>"$T/all"
+done
+printf '%-11s %12s %12s %12s %9s %9s\n' phase "mvm pass ms" "mvm virt ms" "virtiofsd ms" "vfsd/pass" "vfsd/virt"
+for p in seq-write seq-read create stat read-small delete untar walk; do
+	a=$(awk -v p="$p" '$1 == "passthrough" && $2 == p { print $3 }' "$T/all" | median)
+	b=$(awk -v p="$p" '$1 == "virtual" && $2 == p { print $3 }' "$T/all" | median)
+	c=$(awk -v p="$p" '$1 == "virtiofsd" && $2 == p { print $3 }' "$T/all" | median)
+	awk -v p="$p" -v a="$a" -v b="$b" -v c="$c" 'BEGIN {
+		printf "%-11s %12d %12d %12d %9.2f %9.2f\n", p, a, b, c, (a ? c / a : 0), (b ? c / b : 0) }'
+done
+echo "seq-write and seq-read: ${BIG_MIB} MiB; medians of $RUNS runs; ratios above 1: mvm faster"
