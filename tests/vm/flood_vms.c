@@ -108,10 +108,21 @@ static int run_b_once(const char *root, const char *shared, const char *label, s
 		struct pollfd pf = {mvm_vm_wait_fd(vm), POLLIN, 0};
 		while (!ended && now() - t0 < B_DEADLINE_S)
 			ended = poll(&pf, 1, 1000) == 1;
-		if (!ended)
+		/* Each step of a stuck B is said, so that a hang in kill,
+		 * wait, free or the read of its output shows where it is
+		 * (CI once saw this test killed at 600 s without a word). */
+		if (!ended) {
+			printf("flood_vms: %s: B still running after %d s: killing it\n", label,
+			       B_DEADLINE_S);
+			fflush(stdout);
 			mvm_vm_kill(vm, NULL);
+		}
 		if (mvm_vm_wait(vm, &st, &e) < 0)
 			st = -1;
+		if (!ended) {
+			printf("flood_vms: %s: B killed and waited for (status %d)\n", label, st);
+			fflush(stdout);
+		}
 	}
 	r->wall = now() - t0;
 	print_errors("flood_vms: ", label, e);
@@ -119,7 +130,14 @@ static int run_b_once(const char *root, const char *shared, const char *label, s
 	mvm_vm_free(vm);
 	close(p[1]);
 	char out[128] = "";
-	ssize_t n = read(p[0], out, sizeof(out) - 1);
+	/* Every writer of the pipe is gone with the VM: it must be at its
+	 * end at once. If not, a copy of B's stdout outlived mvm_vm_free(). */
+	struct pollfd rp = {p[0], POLLIN, 0};
+	ssize_t n = -1;
+	if (poll(&rp, 1, 30000) == 1)
+		n = read(p[0], out, sizeof(out) - 1);
+	else
+		printf("flood_vms: %s: B's stdout still open 30 s after the VM was freed\n", label);
 	out[n > 0 ? n : 0] = '\0';
 	close(p[0]);
 	double j0 = 0, j1 = -1;
