@@ -211,7 +211,9 @@ static int udp_sink(uint16_t *port)
 	return fd;
 }
 
-/* The count A's fs loop leaves in its share every 5 rounds. */
+/* The count A's fs loop leaves in its share every 5 rounds. A writes it
+ * beside and renames it into place: a file rewritten in place can be read
+ * empty (CI once computed -6 rounds from that). */
 static long fs_progress(const char *dir)
 {
 	char path[4096];
@@ -270,7 +272,8 @@ int main(int argc, char **argv)
 			 "cat /dev/zero & "
 			 "yes 'stderr flood 0123456789abcdefghijklmnopqrstuvwxyz' >&2 & "
 			 "n=0; while :; do f=f$((n%%16)); echo $n >$f; [ -e $f ] || exit 5; "
-			 "mv $f g; rm g; n=$((n+1)); [ $((n%%5)) = 0 ] && echo $n >progress; done");
+			 "mv $f g; rm g; n=$((n+1)); "
+			 "[ $((n%%5)) = 0 ] && echo $n >progress.new && mv progress.new progress; done");
 	}
 	if (devnull < 0 || pthread_create(&sink.thread, NULL, drain, &sink) != 0)
 		return 1;
