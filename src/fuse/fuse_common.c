@@ -93,6 +93,11 @@ void fuse_fd_name(char buf[16], int fd)
 	snprintf(buf, 16, "%d", fd);
 }
 
+void fuse_proc_path(char buf[32], int fd)
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
 int fuse_reopen(struct fuse_server *s, int path_fd, int flags)
 {
 	/* Never create, never take the O_PATH shortcut, and no O_NOFOLLOW: the

@@ -69,6 +69,9 @@ int fuse_reopen(struct fuse_server *s, int path_fd, int flags);
 /* "/proc/self/fd" relative name of fd, for the *at() calls that lack
  * AT_EMPTY_PATH. */
 void fuse_fd_name(char buf[16], int fd);
+/* "/proc/self/fd/N" of fd, for the path-only calls (the *xattr family
+ * refuses O_PATH fds). */
+void fuse_proc_path(char buf[32], int fd);
 /* Looks name up in parent and fills e; the guest now holds one more lookup
  * of the result. -errno on error. */
 int fuse_lookup_name(struct fuse_server *s, struct fuse_inode *parent, const char *name,
@@ -101,7 +104,7 @@ int fuse_stat_inode(struct fuse_server *s, const struct fuse_inode *i, struct st
 /* The guest's view of fd as an override (type always set). */
 int fuse_virt_get(struct fuse_server *s, int fd, struct override_stat *o);
 /* Stores o on fd, whose host type is host_type. -errno on error. */
-int fuse_virt_set(struct fuse_server *s, int fd, mode_t host_type, const struct override_stat *o);
+int fuse_virt_set(int fd, mode_t host_type, const struct override_stat *o);
 /* Host permission bits of a file the guest wants to have guest_mode. */
 mode_t fuse_virt_host_mode(mode_t guest_mode, bool dir);
 /* Owner, group and mode (type included) of a file the request creates in

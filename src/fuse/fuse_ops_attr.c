@@ -141,7 +141,7 @@ static int set_virtual(struct fuse_server *s, const struct fuse_inode *i,
 		o.uid = in->uid;
 	if (in->valid & FATTR_GID)
 		o.gid = in->gid;
-	rc = fuse_virt_set(s, i->fd, i->type, &o);
+	rc = fuse_virt_set(i->fd, i->type, &o);
 	if (rc == 0 && (in->valid & FATTR_MODE)) {
 		char name[16];
 		fuse_fd_name(name, i->fd);

@@ -84,7 +84,7 @@ static int finish_create(struct fuse_op *op, struct fuse_inode *parent, const ch
 	if (fd < 0)
 		return -errno;
 	if (o) {
-		int rc = fuse_virt_set(op->s, fd, S_ISDIR(o->mode) ? S_IFDIR : S_IFREG, o);
+		int rc = fuse_virt_set(fd, S_ISDIR(o->mode) ? S_IFDIR : S_IFREG, o);
 		if (rc) {
 			close(fd);
 			return rc;

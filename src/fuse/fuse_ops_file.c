@@ -142,7 +142,7 @@ int fuse_op_create(struct fuse_op *op)
 	if (created && s->virtual_owner) {
 		/* Without its override the file would show the host's
 		 * owner: the guest gets the error and no file. */
-		rc = fuse_virt_set(s, path_fd, S_IFREG, &o);
+		rc = fuse_virt_set(path_fd, S_IFREG, &o);
 		if (rc) {
 			close(fd);
 			close(path_fd);

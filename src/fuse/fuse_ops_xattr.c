@@ -31,7 +31,7 @@ static int get_target(struct fuse_op *op, struct xattr_target *t)
 	t->inode = fuse_get_inode(op, op->hdr->nodeid, &rc);
 	if (!t->inode)
 		return rc;
-	snprintf(t->path, sizeof(t->path), "/proc/self/fd/%d", t->inode->fd);
+	fuse_proc_path(t->path, t->inode->fd);
 	return 0;
 }
 

@@ -219,7 +219,7 @@ static bool holds_user_xattrs(struct fuse_server *s)
 	if (!root)
 		return false;
 	char path[32];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", root->fd);
+	fuse_proc_path(path, root->fd);
 	bool yes = getxattr(path, OVERRIDE_STAT_XATTR, NULL, 0) >= 0 || errno != ENOTSUP;
 	inode_put(&s->inodes, root);
 	return yes;

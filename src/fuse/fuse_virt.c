@@ -19,11 +19,6 @@
  * "user.mvm.security.capability". */
 #define GUEST_PREFIX "user.mvm."
 
-static void proc_path(char buf[32], int fd)
-{
-	snprintf(buf, 32, "/proc/self/fd/%d", fd);
-}
-
 /* Only regular files and directories can hold user.* xattrs (Linux refuses
  * them on symlinks and special files), so only they can have an override.
  * Returns 0 with *found, or -errno when the host cannot answer. */
@@ -33,7 +28,7 @@ static int read_override(int fd, mode_t host_type, struct override_stat *o, bool
 	if (!S_ISREG(host_type) && !S_ISDIR(host_type))
 		return 0;
 	char path[32], buf[OVERRIDE_STAT_MAX];
-	proc_path(path, fd);
+	fuse_proc_path(path, fd);
 	ssize_t n = getxattr(path, OVERRIDE_STAT_XATTR, buf, sizeof(buf));
 	if (n < 0) {
 		/* ERANGE: longer than any value we accept, so malformed. */
@@ -102,9 +97,8 @@ int fuse_virt_get(struct fuse_server *s, int fd, struct override_stat *o)
 	return 0;
 }
 
-int fuse_virt_set(struct fuse_server *s, int fd, mode_t host_type, const struct override_stat *o)
+int fuse_virt_set(int fd, mode_t host_type, const struct override_stat *o)
 {
-	(void)s;
 	if (!S_ISREG(host_type) && !S_ISDIR(host_type))
 		return -EPERM;
 	/* The type is written only where it differs from the host's, so that
@@ -112,7 +106,7 @@ int fuse_virt_set(struct fuse_server *s, int fd, mode_t host_type, const struct 
 	struct override_stat w = *o;
 	w.has_type = (o->mode & S_IFMT) != host_type;
 	char path[32], buf[OVERRIDE_STAT_MAX];
-	proc_path(path, fd);
+	fuse_proc_path(path, fd);
 	size_t n = override_stat_format(&w, buf);
 	return setxattr(path, OVERRIDE_STAT_XATTR, buf, n, 0) < 0 ? -errno : 0;
 }
