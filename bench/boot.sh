@@ -10,10 +10,10 @@ bench_setup
 "$BUILD/bench/mkinitrd" "$T/initrd" "$ROOT" /bin/true
 
 now() { date +%s%N; }
-run_mvm() {
+run_mvm() { # [MORE OPTIONS]
 	local t0 t1
 	t0=$(now)
-	MVM_KERNEL=$KERNEL "$MVM" run --log-level info --root "$ROOT" --memory 256 -- /bin/true 2>"$T/mvm.err" >/dev/null
+	MVM_KERNEL=$KERNEL "$MVM" run --log-level info --root "$ROOT" --memory 256 "$@" -- /bin/true 2>"$T/mvm.err" >/dev/null
 	t1=$(now)
 	echo $(((t1 - t0) / 1000000))
 }
@@ -30,16 +30,20 @@ run_qemu() {
 run_mvm >/dev/null
 run_qemu >/dev/null
 : >"$T/mvm.times"
+: >"$T/nosc.times"
 : >"$T/qemu.times"
 for _ in $(seq "$RUNS"); do
+	run_mvm --no-seccomp >>"$T/nosc.times"
 	run_mvm >>"$T/mvm.times"
 	run_qemu >>"$T/qemu.times"
 done
 m=$(median <"$T/mvm.times")
+n=$(median <"$T/nosc.times")
 q=$(median <"$T/qemu.times")
 stats=$(grep -o 'stats: kvm_exits.*' "$T/mvm.err" | tail -1)
 echo "boot-to-exit of /bin/true, median of $RUNS runs:"
 echo "  mvm:  ${m} ms   (runs: $(tr '\n' ' ' <"$T/mvm.times"))"
 echo "  qemu: ${q} ms   (runs: $(tr '\n' ' ' <"$T/qemu.times"))"
-awk -v m="$m" -v q="$q" 'BEGIN {printf "  ratio mvm/qemu: %.2f\n", m / q}'
+echo "  mvm --no-seccomp: ${n} ms   (runs: $(tr '\n' ' ' <"$T/nosc.times"))"
+awk -v m="$m" -v q="$q" -v n="$n" 'BEGIN {printf "  ratio mvm/qemu: %.2f\n  ratio mvm/mvm --no-seccomp: %.2f\n", m / q, m / n}'
 echo "  mvm $stats"

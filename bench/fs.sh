@@ -52,12 +52,12 @@ EOF
 # One run of the workload under mvm in MODE. In the QEMU-TCG harness a
 # guest is now and then reset by a triple fault (docs/with-kvm.md, Known
 # problems): that run is made once more, and the bench says so.
-run_mvm() { # MODE
+run_mvm() { # MODE [MORE OPTIONS]
 	local try rc
 	for try in 1 2; do
 		rc=0
 		MVM_KERNEL=$KERNEL timeout "${BENCH_RUN_TIMEOUT:-600}" "$MVM" run --root "$ROOT" --memory 256 \
-			--share-mode "$1" -- /bin/sh /bench-fs.sh >"$T/out" 2>"$T/mvm.err" || rc=$?
+			--share-mode "$@" -- /bin/sh /bench-fs.sh >"$T/out" 2>"$T/mvm.err" || rc=$?
 		[ "$rc" -eq 0 ] && break
 		if [ "$try" -eq 1 ] && [ "${MVM_IN_HARNESS:-0}" = 1 ] && grep -q 'RIP 0xfff0' "$T/mvm.err"; then
 			echo "bench: note: the harness reset the $1 guest by a triple fault; running it again" >&2
@@ -76,15 +76,20 @@ run_qemu() {
 : >"$T/all"
 for _ in $(seq "$RUNS"); do
 	run_mvm passthrough | sed 's/^phase/passthrough/' >>"$T/all"
+	run_mvm passthrough --no-seccomp | sed 's/^phase/noseccomp/' >>"$T/all"
 	run_mvm virtual | sed 's/^phase/virtual/' >>"$T/all"
 	run_qemu | sed 's/^phase/virtiofsd/' >>"$T/all"
 done
-printf '%-11s %12s %12s %12s %9s %9s\n' phase "mvm pass ms" "mvm virt ms" "virtiofsd ms" "vfsd/pass" "vfsd/virt"
+printf '%-11s %12s %12s %12s %12s %9s %9s %9s\n' phase "mvm pass ms" "no seccomp" "mvm virt ms" \
+	"virtiofsd ms" "pass/nosc" "vfsd/pass" "vfsd/virt"
 for p in seq-write seq-read create stat read-small delete untar walk; do
 	a=$(awk -v p="$p" '$1 == "passthrough" && $2 == p { print $3 }' "$T/all" | median)
+	n=$(awk -v p="$p" '$1 == "noseccomp" && $2 == p { print $3 }' "$T/all" | median)
 	b=$(awk -v p="$p" '$1 == "virtual" && $2 == p { print $3 }' "$T/all" | median)
 	c=$(awk -v p="$p" '$1 == "virtiofsd" && $2 == p { print $3 }' "$T/all" | median)
-	awk -v p="$p" -v a="$a" -v b="$b" -v c="$c" 'BEGIN {
-		printf "%-11s %12d %12d %12d %9.2f %9.2f\n", p, a, b, c, (a ? c / a : 0), (b ? c / b : 0) }'
+	awk -v p="$p" -v a="$a" -v n="$n" -v b="$b" -v c="$c" 'BEGIN {
+		printf "%-11s %12d %12d %12d %12d %9.2f %9.2f %9.2f\n", p, a, n, b, c, (n ? a / n : 0),
+			(a ? c / a : 0), (b ? c / b : 0) }'
 done
-echo "seq-write and seq-read: ${BIG_MIB} MiB; medians of $RUNS runs; ratios above 1: mvm faster"
+echo "seq-write and seq-read: ${BIG_MIB} MiB; medians of $RUNS runs; vfsd ratios above 1: mvm faster;"
+echo "pass/nosc: passthrough with its seccomp lists against without (above 1: the filters cost)"

@@ -11,6 +11,9 @@
 /* As docker run: 125 when mvm itself fails; 126 (cannot execute) and 127
  * (not found) are kept for the guest program; else the program's status. */
 #define EXIT_MVM_ERROR 125
+/* A thread of mvm made a system call its seccomp list forbids: 128 + SIGSYS,
+ * the status of a process the signal had killed. */
+#define EXIT_SECCOMP 159
 
 /* `mvm run ...`; argv[0] is "run". Returns the process exit status. */
 int cmd_run(int argc, char **argv);

@@ -46,6 +46,8 @@ void usage_run(FILE *out)
 	      "                             and device nodes kept in xattrs, nothing setuid\n"
 	      "                             on the host), passthrough (the host's owners), or\n"
 	      "                             auto (virtual unless run as root; default)\n"
+	      "      --no-seccomp           run mvm's threads without their system-call\n"
+	      "                             allow-lists (docs/seccomp.md); for debugging\n"
 	      "      --log-level LEVEL      off, error, warn, info, debug or trace (default off)\n"
 	      "      --kernel FILE          guest kernel (vmlinux); default: $MVM_KERNEL, then\n"
 	      "                             the installed kernel, then the `make kernel` cache\n"

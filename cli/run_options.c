@@ -19,6 +19,7 @@ enum {
 	OPT_DRY_RUN,
 	OPT_KERNEL,
 	OPT_SHARE_MODE,
+	OPT_NO_SECCOMP,
 };
 
 static const struct option long_options[] = {
@@ -37,6 +38,7 @@ static const struct option long_options[] = {
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"kernel", required_argument, NULL, OPT_KERNEL},
     {"share-mode", required_argument, NULL, OPT_SHARE_MODE},
+    {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -156,6 +158,9 @@ static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_op
 		break;
 	case OPT_SHARE_MODE:
 		set_share_mode(b, arg, err);
+		break;
+	case OPT_NO_SECCOMP:
+		mvm_builder_seccomp(b, false, err);
 		break;
 	case OPT_DRY_RUN:
 		o->dry_run = true;

@@ -34,6 +34,7 @@
 #ifndef MVM_H
 #define MVM_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -220,6 +221,20 @@ int mvm_builder_share_mode(mvm_builder *b, mvm_share_mode mode, mvm_error **err)
 /* "auto", "virtual" or "passthrough". */
 int mvm_share_mode_parse(const char *s, mvm_share_mode *mode, mvm_error **err);
 const char *mvm_share_mode_name(mvm_share_mode mode);
+/* Seccomp (docs/seccomp.md), on by default: every thread mvm starts for the
+ * VM (vCPUs, event loop, file-system workers, network, console output)
+ * runs under an allow-list of the system calls its kind needs, with
+ * no_new_privs. The application's own threads are never filtered. A call
+ * off the list raises SIGSYS in that thread: with SIGSYS's default
+ * disposition the process ends ("Bad system call"); an application that
+ * wants to say why installs a SA_SIGINFO handler for SIGSYS and calls
+ * mvm_seccomp_describe(). false: no filters, for kernels without seccomp
+ * or for debugging. */
+int mvm_builder_seccomp(mvm_builder *b, bool enabled, mvm_error **err);
+/* From a SIGSYS handler (async-signal-safe): writes one NUL-terminated
+ * sentence naming the thread's kind and the forbidden system call into
+ * buf and returns its length; 0 if info is not a seccomp SIGSYS. */
+size_t mvm_seccomp_describe(const siginfo_t *info, char *buf, size_t len);
 /* Host path of the guest kernel to boot; must not be empty. Unset: mvm's
  * search order. */
 int mvm_builder_kernel_path(mvm_builder *b, const char *path, mvm_error **err);

@@ -14,14 +14,20 @@ VM_FLOOD := $(BUILD)/tests/vm/flood_vms
 BENCH_MKINITRD := $(BUILD)/bench/mkinitrd
 VM_NETTOOL := $(BUILD)/vm/nettool
 VM_SIGPIPE_APP := $(BUILD)/tests/vm/sigpipe_app
+VM_SECCOMP_SHIM := $(BUILD)/tests/vm/seccomp_shim.so
 
 .PHONY: check-vm vm-tools bench test
-vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_FD_EXHAUST) $(VM_LEAK) $(VM_FLOOD) $(VM_NETTOOL) $(VM_SIGPIPE_APP)
+vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_FD_EXHAUST) $(VM_LEAK) $(VM_FLOOD) $(VM_NETTOOL) $(VM_SIGPIPE_APP) $(VM_SECCOMP_SHIM)
 
 # A diagnostic, not part of libmvm: proves /dev/kvm executes guest code.
 $(VM_KVM_SMOKE): tests/vm/kvm-smoke.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $<
+
+# LD_PRELOADed into the unsanitized CLI by test_seccomp.sh.
+$(VM_SECCOMP_SHIM): tests/vm/seccomp_shim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 # Static, like mvm-init: the same binary runs on the host and in a guest.
 $(VM_NETTOOL): tests/vm/nettool.c

@@ -384,6 +384,14 @@ int mvm_share_mode_parse(const char *s, mvm_share_mode *mode, mvm_error **err)
 		       s ? s : "(null)");
 }
 
+int mvm_builder_seccomp(mvm_builder *b, bool enabled, mvm_error **err)
+{
+	if (check_builder(b, "seccomp", err) < 0)
+		return -1;
+	b->cfg.seccomp = enabled;
+	return 0;
+}
+
 int mvm_builder_local_only(mvm_builder *b, bool local_only, mvm_error **err)
 {
 	if (check_builder(b, "local-only", err) < 0)

@@ -115,6 +115,8 @@ char *config_json(const struct mvm_config *c, mvm_error **err)
 	json_bool(&w, c->local_only);
 	json_key(&w, "share_mode");
 	json_string(&w, mvm_share_mode_name(c->share_mode));
+	json_key(&w, "seccomp");
+	json_bool(&w, c->seccomp);
 	json_end_object(&w);
 	char *text = json_finish(&w);
 	if (text == NULL)

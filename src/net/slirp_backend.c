@@ -5,7 +5,7 @@
 #include "config/ipv4.h"
 #include "util/error.h"
 #include "util/fd_quota.h"
-#include "util/thread.h"
+#include "seccomp/seccomp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -538,11 +538,10 @@ int slirp_backend_start(struct slirp_backend *b, mvm_error **err)
 {
 	if (b->thread_started)
 		return mvm_err(err, MVM_ERR_STATE, 0, "slirp backend: already started");
-	int rc = mvm_thread_create(&b->thread, net_thread, b);
-	if (rc != 0)
-		return mvm_err(err, MVM_ERR_IO, rc, "slirp backend: starting the network thread");
+	if (sandbox_thread_create(b->cfg.sandbox, SANDBOX_NET, "mvm-net", &b->thread, net_thread,
+				  b, err) < 0)
+		return -1;
 	b->thread_started = true;
-	pthread_setname_np(b->thread, "mvm-net");
 	return 0;
 }
 

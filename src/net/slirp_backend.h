@@ -26,6 +26,8 @@
 #include "mvm.h"
 #include "util/log.h"
 
+struct sandbox_policy; /* seccomp/seccomp.h */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +63,8 @@ struct slirp_backend_config {
 	int (*deliver)(void *ctx, const void *frame, size_t len);
 	unsigned (*transmit)(void *ctx);
 	void *device_ctx;
+	/* The network thread's seccomp lists, or NULL for none. */
+	const struct sandbox_policy *sandbox;
 };
 
 struct slirp_backend;

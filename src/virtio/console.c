@@ -5,7 +5,7 @@
 #include "util/error.h"
 #include "virtio/virtio_spec.h"
 #include "virtio/virtq.h"
-#include "util/thread.h"
+#include "seccomp/seccomp.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -355,7 +355,6 @@ static void *writer_main(void *arg)
 {
 	struct virtio_dev *d = arg;
 	struct virtio_console *c = virtio_dev_priv(d);
-	pthread_setname_np(pthread_self(), "mvm-console");
 	pthread_mutex_lock(&c->wake_lock);
 	for (;;) {
 		while (!c->kicked && !c->writer_stop)
@@ -414,11 +413,16 @@ static int start_writer(struct virtio_dev *d, struct virtio_console *c, mvm_erro
 	 * (a blocking pipe we could not reopen goes to the writer only). */
 	c->write_inline = c->own_out_fd >= 0 || c->out_is_socket ||
 			  (fl >= 0 && (fl & O_NONBLOCK)) || (got_st && S_ISREG(st.st_mode));
-	int rc = mvm_thread_create(&c->writer, writer_main, d);
-	if (rc != 0)
-		return mvm_err(err, MVM_ERR_IO, rc, "console: starting the output thread");
+	if (sandbox_thread_create(c->p.sandbox, SANDBOX_CONSOLE, "mvm-console", &c->writer,
+				  writer_main, d, err) < 0)
+		return mvm_err_wrap(err, "console");
 	c->writer_started = true;
 	return 0;
+}
+
+int virtio_console_start_output(struct virtio_dev *d, mvm_error **err)
+{
+	return start_writer(d, virtio_dev_priv(d), err);
 }
 
 /* Stops transmit work and waits for a write in flight, which gives up if
@@ -470,8 +474,6 @@ static void console_notify(struct virtio_dev *d, uint16_t q)
 static int console_activate(struct virtio_dev *d, mvm_error **err)
 {
 	struct virtio_console *c = virtio_dev_priv(d);
-	if (start_writer(d, c, err) < 0)
-		return -1;
 	pthread_mutex_lock(&c->tx_lock);
 	c->tx_active = true;
 	pthread_mutex_unlock(&c->tx_lock);

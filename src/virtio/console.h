@@ -55,9 +55,15 @@ struct virtio_console_params {
 	 * the driver filling its receive queue and attaching the hvc tty, so
 	 * input must wait until the guest says it is listening. */
 	bool hold_input;
+	/* The output thread's seccomp lists, or NULL for none. */
+	const struct sandbox_policy *sandbox;
 };
 
 extern const struct virtio_dev_ops virtio_console_ops;
+/* Starts the thread that writes output to a blocking out_fd (a pipe the
+ * reader drains slowly). Call once, after the device exists and before
+ * the guest runs; without it, output goes out inline only. */
+int virtio_console_start_output(struct virtio_dev *d, mvm_error **err);
 
 struct virtio_console *virtio_console_new(const struct virtio_console_params *p, mvm_error **err);
 

@@ -4,7 +4,7 @@
 #include "util/error.h"
 #include "virtio/virtio_spec.h"
 #include "virtio/virtq.h"
-#include "util/thread.h"
+#include "seccomp/seccomp.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -206,15 +206,13 @@ struct virtio_fs *virtio_fs_new(const struct virtio_fs_params *p, mvm_error **er
 	pthread_cond_init(&fs->idle, NULL);
 	for (unsigned i = 0; i < nworkers; i++) {
 		workers[i].fs = fs;
-		int rc = mvm_thread_create(&workers[i].thread, worker_main, &workers[i]);
-		if (rc != 0) {
+		if (sandbox_thread_create(p->sandbox, SANDBOX_FS, "mvm-fs", &workers[i].thread,
+					  worker_main, &workers[i], err) < 0) {
 			fs->n_workers = i;
 			fs_free(fs);
-			mvm_err(err, MVM_ERR_IO, rc, "virtio-fs: starting worker %u of %u", i + 1,
-				nworkers);
+			mvm_err_wrap(err, "virtio-fs: starting worker %u of %u", i + 1, nworkers);
 			return NULL;
 		}
-		pthread_setname_np(workers[i].thread, "mvm-fs");
 	}
 	fs->n_workers = nworkers;
 	return fs;

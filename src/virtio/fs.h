@@ -35,6 +35,7 @@ struct virtio_fs_params {
 	unsigned num_workers;	     /* 0 means 2; at most VIRTIO_FS_MAX_WORKERS */
 	virtio_fs_handler handle;
 	void *ctx;
+	const struct sandbox_policy *sandbox; /* workers' seccomp, or NULL */
 };
 
 struct virtio_fs;

@@ -12,6 +12,8 @@
 #include "vmm/event_loop.h"
 #include "vmm/guest_mem.h"
 
+struct sandbox_policy; /* seccomp/seccomp.h */
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,6 +26,8 @@ struct virtio_host {
 	int vm_fd; /* KVM VM fd, for KVM_IOEVENTFD / KVM_IRQFD */
 	struct event_loop *loop;
 	const struct mvm_logger *log;
+	/* The seccomp lists device threads load, or NULL for none. */
+	const struct sandbox_policy *sandbox;
 };
 
 struct virtio_dev_ops {

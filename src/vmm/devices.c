@@ -125,8 +125,14 @@ static int add_console(struct devices *d, int in_fd, int out_fd, struct vmm *eof
 		.on_input_eof = eof_vmm ? stdin_eof : NULL,
 		.eof_ctx = eof_vmm,
 		.hold_input = true,
+		.sandbox = d->host.sandbox,
 	};
-	return add_device(d, &virtio_console_ops, virtio_console_new(&p, err), err);
+	if (add_device(d, &virtio_console_ops, virtio_console_new(&p, err), err) < 0)
+		return -1;
+	/* Its output thread starts now, from the application's thread: not
+	 * when the guest activates the device, on a vCPU thread whose
+	 * seccomp list holds no clone. */
+	return virtio_console_start_output(virtio_mmio_dev(d->mmio[d->n - 1]), err);
 }
 
 static int add_control_console(struct devices *d, struct vmm *v, mvm_error **err)
@@ -162,6 +168,7 @@ static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir, 
 		.num_workers = FS_WORKERS,
 		.handle = fs_handle,
 		.ctx = s,
+		.sandbox = v->sandbox,
 	};
 	struct virtio_fs *fs = virtio_fs_new(&p, err);
 	if (fs == NULL)
@@ -188,6 +195,7 @@ static int add_net(struct devices *d, const struct vmm *v, mvm_error **err)
 		.assigned_ip = cfg->has_assigned_ip ? cfg->assigned_ip : 0,
 		.local_only = cfg->local_only,
 		.log = v->log,
+		.sandbox = v->sandbox,
 	};
 	d->slirp = slirp_backend_new(&bc, err);
 	if (d->slirp == NULL)
@@ -230,7 +238,8 @@ int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err
 	if (event_loop_add(v->loop, d->boot_timer, EPOLLIN, boot_timeout, v, err) < 0)
 		return -1;
 	d->host = (struct virtio_host){
-		.mem = &v->mem, .vm_fd = v->kvm.vm_fd, .loop = v->loop, .log = v->log};
+		.mem = &v->mem, .vm_fd = v->kvm.vm_fd, .loop = v->loop, .log = v->log,
+		.sandbox = v->sandbox};
 	if (add_console(d, stdio->in_fd, stdio->out_fd, stdio->in_fd >= 0 ? v : NULL, err) < 0 ||
 	    add_console(d, -1, stdio->err_fd, NULL, err) < 0 ||
 	    add_control_console(d, v, err) < 0)

@@ -6,7 +6,7 @@
 #include "util/error.h"
 #include "vmm/vcpu_kick.h"
 #include "vmm/vmm.h"
-#include "util/thread.h"
+#include "seccomp/seccomp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -121,17 +121,15 @@ int vcpu_start(struct vcpu *c, mvm_error **err)
 	pthread_mutex_lock(&c->vmm->lock);
 	c->vmm->vcpus_running++;
 	pthread_mutex_unlock(&c->vmm->lock);
-	int r = mvm_thread_create(&c->thread, vcpu_thread, c);
-	if (r != 0) {
+	char name[16];
+	snprintf(name, sizeof(name), "mvm-vcpu%u", c->index);
+	if (sandbox_thread_create(c->vmm->sandbox, SANDBOX_VCPU, name, &c->thread, vcpu_thread, c,
+				  err) < 0) {
 		pthread_mutex_lock(&c->vmm->lock);
 		c->vmm->vcpus_running--;
 		pthread_mutex_unlock(&c->vmm->lock);
-		return mvm_err(err, MVM_ERR_IO, r, "start vCPU %u thread", c->index);
+		return mvm_err_wrap(err, "vCPU %u", c->index);
 	}
-	/* Names show in top -H, perf and /proc/PID/task/N/comm. */
-	char name[16];
-	snprintf(name, sizeof(name), "mvm-vcpu%u", c->index);
-	pthread_setname_np(c->thread, name);
 	c->started = true;
 	return 0;
 }

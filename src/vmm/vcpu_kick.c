@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "vmm/vcpu_kick.h"
 #include "util/error.h"
+#include "util/signals.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -13,7 +14,7 @@ static void kick_handler(int sig)
 
 int vcpu_kick_signal(void)
 {
-	return SIGRTMIN + 5;
+	return mvm_vcpu_kick_signal();
 }
 
 int vcpu_kick_init(mvm_error **err)
@@ -42,11 +43,14 @@ void vcpu_kick_thread_mask(void)
 	sigset_t set;
 	sigfillset(&set);
 	sigdelset(&set, vcpu_kick_signal());
-	/* Synchronous faults must stay deliverable. */
+	/* Synchronous faults must stay deliverable, and so must the SIGSYS
+	 * of a seccomp violation: blocked, it kills the process before the
+	 * application's handler can say why (docs/seccomp.md). */
 	sigdelset(&set, SIGSEGV);
 	sigdelset(&set, SIGBUS);
 	sigdelset(&set, SIGFPE);
 	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGSYS);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 }
 

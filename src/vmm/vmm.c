@@ -7,7 +7,7 @@
 #include "vmm/boot.h"
 #include "vmm/devices.h"
 #include "vmm/vcpu_kick.h"
-#include "util/thread.h"
+#include "seccomp/seccomp.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -52,6 +52,11 @@ struct vmm *vmm_create(const struct mvm_config *cfg, const struct vmm_stdio *std
 	}
 	if (vcpu_kick_init(err) < 0 || kvm_open(&v->kvm, err) < 0)
 		goto fail;
+	if (cfg->seccomp) {
+		v->sandbox = sandbox_policy_get(err);
+		if (v->sandbox == NULL)
+			goto fail;
+	}
 	if (arch_memory_layout((uint64_t)cfg->ram_mib << 20, &v->mem, err) < 0 ||
 	    kvm_map_memory(&v->kvm, &v->mem, err) < 0)
 		goto fail;
@@ -90,12 +95,11 @@ int vmm_start(struct vmm *v, mvm_error **err)
 	pthread_mutex_lock(&v->lock);
 	v->loop_running = true;
 	pthread_mutex_unlock(&v->lock);
-	int r = mvm_thread_create(&v->loop_thread, loop_thread, v);
-	if (r != 0) {
+	if (sandbox_thread_create(v->sandbox, SANDBOX_LOOP, "mvm-loop", &v->loop_thread,
+				  loop_thread, v, err) < 0) {
 		v->loop_running = false;
-		return mvm_err(err, MVM_ERR_IO, r, "start event loop thread");
+		return -1;
 	}
-	pthread_setname_np(v->loop_thread, "mvm-loop");
 	v->loop_started = true;
 	for (unsigned i = 0; i < v->n_vcpus; i++) {
 		if (vcpu_start(&v->vcpus[i], err) < 0) {

@@ -44,6 +44,9 @@ struct vmm {
 	unsigned n_vcpus;
 	struct serial serial;
 	struct event_loop *loop;
+	/* The seccomp lists of the VM's threads; NULL when cfg->seccomp is
+	 * off. Shared by the process, never freed. */
+	const struct sandbox_policy *sandbox;
 	pthread_t loop_thread;
 	bool loop_started;
 	struct devices *devices;

@@ -89,6 +89,7 @@ static void start_console_held(struct fixture *f, int in_fd, int out_fd, bool ho
 	assert_non_null(c);
 	f->m = virtio_mmio_new(&virtio_console_ops, c, &f->host, 0xd0000000, 5, NULL);
 	assert_non_null(f->m);
+	assert_int_equal(virtio_console_start_output(virtio_mmio_dev(f->m), NULL), 0);
 }
 
 static void start_console(struct fixture *f, int in_fd, int out_fd)
