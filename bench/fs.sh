@@ -76,7 +76,7 @@ run_qemu() {
 : >"$T/all"
 for _ in $(seq "$RUNS"); do
 	run_mvm passthrough | sed 's/^phase/passthrough/' >>"$T/all"
-	run_mvm passthrough --no-seccomp | sed 's/^phase/noseccomp/' >>"$T/all"
+	run_mvm passthrough --no-seccomp --no-jail | sed 's/^phase/noseccomp/' >>"$T/all"
 	run_mvm virtual | sed 's/^phase/virtual/' >>"$T/all"
 	run_qemu | sed 's/^phase/virtiofsd/' >>"$T/all"
 done
@@ -92,4 +92,4 @@ for p in seq-write seq-read create stat read-small delete untar walk; do
 			(a ? c / a : 0), (b ? c / b : 0) }'
 done
 echo "seq-write and seq-read: ${BIG_MIB} MiB; medians of $RUNS runs; vfsd ratios above 1: mvm faster;"
-echo "pass/nosc: passthrough with its seccomp lists against without (above 1: the filters cost)"
+echo "pass/nosc: passthrough with its seccomp lists and jail against --no-seccomp --no-jail (above 1: the sandbox costs)"

@@ -43,6 +43,7 @@ int run_vm(mvm_vm *vm);
  * messages (they quote user values) are escaped so each stays one line. */
 void cli_print_errors(const mvm_error *err);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* mvm_log_fn that prints "mvm: LEVEL: MSG" to stderr. */
 void cli_log(void *userdata, mvm_log_level level, const char *msg);
 

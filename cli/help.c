@@ -48,6 +48,8 @@ void usage_run(FILE *out)
 	      "                             auto (virtual unless run as root; default)\n"
 	      "      --no-seccomp           run mvm's threads without their system-call\n"
 	      "                             allow-lists (docs/seccomp.md); for debugging\n"
+	      "      --no-jail              let mvm's threads keep the caller's capabilities\n"
+	      "                             and mount namespace (docs/security.md)\n"
 	      "      --log-level LEVEL      off, error, warn, info, debug or trace (default off)\n"
 	      "      --kernel FILE          guest kernel (vmlinux); default: $MVM_KERNEL, then\n"
 	      "                             the installed kernel, then the `make kernel` cache\n"

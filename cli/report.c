@@ -45,6 +45,17 @@ void cli_error(const char *fmt, ...)
 	free(msg);
 }
 
+void cli_warn(const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	print_line("warn", r < 0 ? "out of memory" : msg);
+	free(msg);
+}
+
 void cli_log(void *userdata, mvm_log_level level, const char *msg)
 {
 	print_line(mvm_log_level_name(level), msg);

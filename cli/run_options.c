@@ -20,6 +20,7 @@ enum {
 	OPT_KERNEL,
 	OPT_SHARE_MODE,
 	OPT_NO_SECCOMP,
+	OPT_NO_JAIL,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +40,7 @@ static const struct option long_options[] = {
     {"kernel", required_argument, NULL, OPT_KERNEL},
     {"share-mode", required_argument, NULL, OPT_SHARE_MODE},
     {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
+    {"no-jail", no_argument, NULL, OPT_NO_JAIL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -161,6 +163,9 @@ static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_op
 		break;
 	case OPT_NO_SECCOMP:
 		mvm_builder_seccomp(b, false, err);
+		break;
+	case OPT_NO_JAIL:
+		mvm_builder_jail(b, false, err);
 		break;
 	case OPT_DRY_RUN:
 		o->dry_run = true;

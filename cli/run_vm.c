@@ -10,7 +10,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int guest_signal_for(int host_sig)
@@ -56,6 +59,19 @@ static void on_sigsys(int sig, siginfo_t *info, void *uctx)
 	_exit(EXIT_SECCOMP);
 }
 
+/* Once the VM runs, this thread only waits and relays signals: it gives up
+ * every capability (root's included) and the right to gain any, as the
+ * VM's threads did (docs/security.md, "The jail"). capset() changes this
+ * thread only; nothing else of the process needs them any more. */
+static void drop_privileges(void)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct none[2] = {{0}, {0}};
+	if (syscall(SYS_capset, &hdr, none) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		cli_warn("could not drop the capabilities of mvm's main thread: %s",
+			 strerror(errno));
+}
+
 int run_vm(mvm_vm *vm)
 {
 	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
@@ -78,6 +94,7 @@ int run_vm(mvm_vm *vm)
 	}
 	if (mvm_vm_spawn(vm, &err) < 0)
 		goto out;
+	drop_privileges();
 	unsigned signals = 0;
 	for (;;) {
 		struct pollfd pf[2] = {{mvm_vm_wait_fd(vm), POLLIN, 0}, {sfd, POLLIN, 0}};

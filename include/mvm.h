@@ -231,6 +231,15 @@ const char *mvm_share_mode_name(mvm_share_mode mode);
  * mvm_seccomp_describe(). false: no filters, for kernels without seccomp
  * or for debugging. */
 int mvm_builder_seccomp(mvm_builder *b, bool enabled, mvm_error **err);
+/* The jail (docs/security.md, "The jail"), on by default: every thread mvm
+ * starts for the VM keeps only the capabilities its kind needs (none,
+ * except the file-system workers of a passthrough share), and, where the
+ * process may make one (root), runs in a mount namespace whose root is an
+ * empty read-only directory with a fresh /proc: the VM's threads reach
+ * their shares and /dev/kvm only through fds opened before they start.
+ * The application's own threads keep their view and their privileges.
+ * false: neither. */
+int mvm_builder_jail(mvm_builder *b, bool enabled, mvm_error **err);
 /* From a SIGSYS handler (async-signal-safe): writes one NUL-terminated
  * sentence naming the thread's kind and the forbidden system call into
  * buf and returns its length; 0 if info is not a seccomp SIGSYS. */

@@ -392,6 +392,14 @@ int mvm_builder_seccomp(mvm_builder *b, bool enabled, mvm_error **err)
 	return 0;
 }
 
+int mvm_builder_jail(mvm_builder *b, bool enabled, mvm_error **err)
+{
+	if (check_builder(b, "jail", err) < 0)
+		return -1;
+	b->cfg.jail = enabled;
+	return 0;
+}
+
 int mvm_builder_local_only(mvm_builder *b, bool local_only, mvm_error **err)
 {
 	if (check_builder(b, "local-only", err) < 0)

@@ -17,6 +17,7 @@ void mvm_config_init(struct mvm_config *c)
 	    .num_vcpus = 1,
 	    .local_only = true,
 	    .seccomp = true,
+	    .jail = true,
 	    .stdin_fd = 0,
 	    .stdout_fd = 1,
 	    .stderr_fd = 2,
@@ -141,6 +142,7 @@ int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_er
 	dst->local_only = src->local_only;
 	dst->share_mode = src->share_mode;
 	dst->seccomp = src->seccomp;
+	dst->jail = src->jail;
 	dst->stdin_fd = src->stdin_fd;
 	dst->stdout_fd = src->stdout_fd;
 	dst->stderr_fd = src->stderr_fd;

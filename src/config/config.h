@@ -39,6 +39,7 @@ struct mvm_config {
 	bool local_only;      /* default true */
 	mvm_share_mode share_mode;
 	bool seccomp; /* default true */
+	bool jail;    /* default true */
 
 	/* Host fds for the program's stdin, stdout and stderr (default 0, 1,
 	 * 2; stdin -1 means none). Borrowed from the application. */

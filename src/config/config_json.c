@@ -117,6 +117,8 @@ char *config_json(const struct mvm_config *c, mvm_error **err)
 	json_string(&w, mvm_share_mode_name(c->share_mode));
 	json_key(&w, "seccomp");
 	json_bool(&w, c->seccomp);
+	json_key(&w, "jail");
+	json_bool(&w, c->jail);
 	json_end_object(&w);
 	char *text = json_finish(&w);
 	if (text == NULL)

@@ -5,7 +5,7 @@
 #include "config/ipv4.h"
 #include "util/error.h"
 #include "util/fd_quota.h"
-#include "seccomp/seccomp.h"
+#include "jail/sandbox.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -26,7 +26,7 @@
 #include "mvm.h"
 #include "util/log.h"
 
-struct sandbox_policy; /* seccomp/seccomp.h */
+struct sandbox; /* jail/sandbox.h */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -64,7 +64,7 @@ struct slirp_backend_config {
 	unsigned (*transmit)(void *ctx);
 	void *device_ctx;
 	/* The network thread's seccomp lists, or NULL for none. */
-	const struct sandbox_policy *sandbox;
+	const struct sandbox *sandbox;
 };
 
 struct slirp_backend;

@@ -9,7 +9,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,15 +60,22 @@ void sandbox_rule_get(size_t i, struct sandbox_rule_info *out)
 	    .syscall = r->name, .kinds = r->kinds, .condition = r->condition, .why = r->why};
 }
 
-const struct sock_fprog *sandbox_policy_prog(const struct sandbox_policy *p,
-					     enum sandbox_kind kind)
+int sandbox_policy_load(const struct sandbox_policy *p, enum sandbox_kind kind,
+			const char **step)
 {
-	return &p->prog[kind];
-}
-
-void sandbox_policy_enter(enum sandbox_kind kind)
-{
+	/* Our own no_new_privs, as the kernel asks of an unprivileged
+	 * filter: the thread, and nothing it could exec, ever gains
+	 * privileges. It is per thread, like the filter. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		*step = "prctl(PR_SET_NO_NEW_PRIVS)";
+		return errno;
+	}
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p->prog[kind]) < 0) {
+		*step = "seccomp(SECCOMP_SET_MODE_FILTER)";
+		return errno;
+	}
 	thread_kind = (int)kind;
+	return 0;
 }
 
 /* libseccomp 2.5 exports BPF only to an fd: a memfd, read back. */

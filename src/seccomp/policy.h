@@ -23,9 +23,5 @@ struct sandbox_rule {
 extern const struct sandbox_rule sandbox_rules[];
 extern const size_t sandbox_n_rules;
 
-const struct sock_fprog *sandbox_policy_prog(const struct sandbox_policy *p,
-					     enum sandbox_kind kind);
-/* Records the calling thread's kind, for mvm_seccomp_describe(). */
-void sandbox_policy_enter(enum sandbox_kind kind);
 
 #endif

@@ -157,6 +157,15 @@ const struct sandbox_rule sandbox_rules[] = {
     ANY(getpeername, NET, "the peer of an accepted connection"),
     ANY(shutdown, NET, "half-close, as the guest's TCP does"),
     IF1(ioctl, NET, EQ(1, FIONBIO), "request FIONBIO", "libslirp makes sockets non-blocking"),
+    /* libslirp looks up the host's DNS server itself, on this thread, when
+     * the guest first asks 10.0.2.3 and again (stat) each second after:
+     * it has no API to be told. Read-only, and in the jail the only file
+     * there is a copy of resolv.conf. */
+    IF1(openat, NET, NONE_OF(2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_PATH | __O_TMPFILE),
+	"flags open for reading only",
+	"libslirp reads /etc/resolv.conf for the host's DNS server"),
+    ANY(newfstatat, NET, "... and stats it to see whether it changed"),
+    ANY(fstat, NET, "... and stdio sizes its buffer"),
     IF1(ioctl, NET, EQ(1, FIONREAD), "request FIONREAD", "libslirp sizes a read"),
 };
 

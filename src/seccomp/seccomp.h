@@ -9,7 +9,6 @@
 
 #include "mvm.h"
 
-#include <pthread.h>
 #include <stddef.h>
 
 enum sandbox_kind {
@@ -28,13 +27,10 @@ struct sandbox_policy;
  * when libseccomp cannot compile a list. */
 const struct sandbox_policy *sandbox_policy_get(mvm_error **err);
 
-/* Starts a library thread (util/thread.h) named NAME that, under POLICY,
- * sets no_new_privs and loads KIND's filter before it runs FN. Returns
- * only after the filter is in force, so a kernel that refuses it fails
- * here, in the caller. POLICY NULL: no filter. */
-int sandbox_thread_create(const struct sandbox_policy *policy, enum sandbox_kind kind,
-			  const char *name, pthread_t *t, void *(*fn)(void *), void *arg,
-			  mvm_error **err);
+/* On the calling thread: sets no_new_privs and loads KIND's filter.
+ * Returns 0, or an errno value with *step naming the call. */
+int sandbox_policy_load(const struct sandbox_policy *p, enum sandbox_kind kind,
+			const char **step);
 
 /* "vCPU", "event loop", ...: how logs and docs name the kind. */
 const char *sandbox_kind_name(enum sandbox_kind kind);

@@ -5,7 +5,7 @@
 #include "util/error.h"
 #include "virtio/virtio_spec.h"
 #include "virtio/virtq.h"
-#include "seccomp/seccomp.h"
+#include "jail/sandbox.h"
 
 #include <errno.h>
 #include <inttypes.h>

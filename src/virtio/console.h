@@ -56,7 +56,7 @@ struct virtio_console_params {
 	 * input must wait until the guest says it is listening. */
 	bool hold_input;
 	/* The output thread's seccomp lists, or NULL for none. */
-	const struct sandbox_policy *sandbox;
+	const struct sandbox *sandbox;
 };
 
 extern const struct virtio_dev_ops virtio_console_ops;

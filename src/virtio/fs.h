@@ -35,7 +35,8 @@ struct virtio_fs_params {
 	unsigned num_workers;	     /* 0 means 2; at most VIRTIO_FS_MAX_WORKERS */
 	virtio_fs_handler handle;
 	void *ctx;
-	const struct sandbox_policy *sandbox; /* workers' seccomp, or NULL */
+	/* How the workers start (jail/sandbox.h), or NULL; read only here. */
+	const struct sandbox *sandbox;
 };
 
 struct virtio_fs;

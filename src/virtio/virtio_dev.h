@@ -12,7 +12,7 @@
 #include "vmm/event_loop.h"
 #include "vmm/guest_mem.h"
 
-struct sandbox_policy; /* seccomp/seccomp.h */
+struct sandbox; /* jail/sandbox.h */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,7 +27,7 @@ struct virtio_host {
 	struct event_loop *loop;
 	const struct mvm_logger *log;
 	/* The seccomp lists device threads load, or NULL for none. */
-	const struct sandbox_policy *sandbox;
+	const struct sandbox *sandbox;
 };
 
 struct virtio_dev_ops {

@@ -162,13 +162,22 @@ static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir, 
 	if (s == NULL)
 		return mvm_err_wrap(err, "share `%s`", host_dir);
 	d->fs[d->n_fs++] = s;
+	/* A virtual-ownership share belongs to the VMM's user: its workers
+	 * need no capability at all. Read only while the workers start. */
+	struct sandbox sb;
+	const struct sandbox *sbp = v->sandbox;
+	if (sbp != NULL && fuse_server_virtual_owner(s)) {
+		sb = *sbp;
+		sb.keep[SANDBOX_FS] = 0;
+		sbp = &sb;
+	}
 	struct virtio_fs_params p = {
 		.tag = tag,
 		.num_request_queues = 1,
 		.num_workers = FS_WORKERS,
 		.handle = fs_handle,
 		.ctx = s,
-		.sandbox = v->sandbox,
+		.sandbox = sbp,
 	};
 	struct virtio_fs *fs = virtio_fs_new(&p, err);
 	if (fs == NULL)

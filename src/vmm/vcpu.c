@@ -6,7 +6,7 @@
 #include "util/error.h"
 #include "vmm/vcpu_kick.h"
 #include "vmm/vmm.h"
-#include "seccomp/seccomp.h"
+#include "jail/sandbox.h"
 
 #include <errno.h>
 #include <stdio.h>

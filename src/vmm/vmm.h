@@ -9,6 +9,7 @@
 #include "vmm/guest_mem.h"
 #include "vmm/kvm.h"
 #include "vmm/serial.h"
+#include "jail/sandbox.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -44,9 +45,11 @@ struct vmm {
 	unsigned n_vcpus;
 	struct serial serial;
 	struct event_loop *loop;
-	/* The seccomp lists of the VM's threads; NULL when cfg->seccomp is
-	 * off. Shared by the process, never freed. */
-	const struct sandbox_policy *sandbox;
+	/* How the VM's threads start (jail/sandbox.h): &sandbox_store, or
+	 * NULL when both the jail and seccomp are off. */
+	const struct sandbox *sandbox;
+	struct sandbox sandbox_store;
+	struct jail *jail; /* the mount namespace, when mvm may make one */
 	pthread_t loop_thread;
 	bool loop_started;
 	struct devices *devices;

@@ -6,7 +6,7 @@
  * runs in a forked child, since a filter never comes off a thread. */
 #include "test_util.h"
 
-#include "seccomp/seccomp.h"
+#include "jail/sandbox.h"
 #include "util/signals.h"
 
 #include <errno.h>
@@ -58,10 +58,10 @@ static int probe(enum sandbox_kind kind, probe_fn fn, char *msg, size_t len)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGSYS, &sa, NULL);
 		mvm_error *err = NULL;
-		const struct sandbox_policy *pol = sandbox_policy_get(&err);
+		struct sandbox sb = {.seccomp = sandbox_policy_get(&err)};
 		pthread_t t;
-		if (pol == NULL ||
-		    sandbox_thread_create(pol, kind, "probe", &t, run_probe, (void *)fn, &err) < 0)
+		if (sb.seccomp == NULL ||
+		    sandbox_thread_create(&sb, kind, "probe", &t, run_probe, (void *)fn, &err) < 0)
 			_exit(3);
 		pthread_join(t, NULL);
 		_exit(EXIT_DONE);
@@ -126,6 +126,16 @@ static void do_socket_inet(void)
 static void do_open_shadow(void)
 {
 	syscall(SYS_openat, AT_FDCWD, "/etc/shadow", O_RDONLY);
+}
+
+static void do_open_write(void)
+{
+	syscall(SYS_openat, AT_FDCWD, "/tmp/mvm-seccomp-never", O_WRONLY | O_CREAT, 0600);
+}
+
+static void do_open_rdwr(void)
+{
+	syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDWR);
 }
 
 static void do_execve(void)
@@ -245,8 +255,12 @@ static void nothing_off_the_lists(void **state)
 		expect_killed(kind, do_clone_thread, "clone");
 		expect_trap(kind, do_ptrace, "ptrace");
 		expect_trap(kind, do_ioctl_tcgets, "ioctl");
-		if (kind != SANDBOX_FS)
+		if (kind != SANDBOX_FS && kind != SANDBOX_NET)
 			expect_trap(kind, do_open_shadow, "openat");
+		if (kind != SANDBOX_FS) {
+			expect_trap(kind, do_open_write, "openat");
+			expect_trap(kind, do_open_rdwr, "openat");
+		}
 		if (kind != SANDBOX_NET)
 			expect_trap(kind, do_socket_inet, "socket");
 	}
@@ -255,6 +269,8 @@ static void nothing_off_the_lists(void **state)
 static void each_kind_does_its_job(void **state)
 {
 	expect_allowed(SANDBOX_NET, do_socket_inet, "an AF_INET socket");
+	/* libslirp's look at resolv.conf: reading only (rules.c). */
+	expect_allowed(SANDBOX_NET, do_open_shadow, "a read-only open");
 	assert_non_null(mkdtemp(fs_dir));
 	expect_allowed(SANDBOX_FS, do_fs_work, "create, write, xattr, rename, unlink");
 	assert_int_equal(rmdir(fs_dir), 0);
@@ -277,9 +293,9 @@ static void application_threads_stay_free(void **state)
 	if (pid == 0) {
 		mvm_error *err = NULL;
 		pthread_t t;
-		const struct sandbox_policy *pol = sandbox_policy_get(&err);
-		if (pol == NULL ||
-		    sandbox_thread_create(pol, SANDBOX_VCPU, "probe", &t, run_probe,
+		struct sandbox sb = {.seccomp = sandbox_policy_get(&err)};
+		if (sb.seccomp == NULL ||
+		    sandbox_thread_create(&sb, SANDBOX_VCPU, "probe", &t, run_probe,
 					  (void *)do_common_work, &err) < 0)
 			_exit(3);
 		pthread_join(t, NULL);
@@ -323,9 +339,9 @@ static void default_disposition_kills(void **state)
 		signal(SIGSYS, SIG_IGN); /* even ignored: the kernel forces it */
 		mvm_error *err = NULL;
 		pthread_t t;
-		const struct sandbox_policy *pol = sandbox_policy_get(&err);
-		if (pol == NULL || sandbox_thread_create(pol, SANDBOX_CONSOLE, "probe", &t,
-							 run_probe, (void *)do_execve, &err) < 0)
+		struct sandbox sb = {.seccomp = sandbox_policy_get(&err)};
+		if (sb.seccomp == NULL || sandbox_thread_create(&sb, SANDBOX_CONSOLE, "probe", &t,
+								run_probe, (void *)do_execve, &err) < 0)
 			_exit(3);
 		pthread_join(t, NULL);
 		_exit(0);

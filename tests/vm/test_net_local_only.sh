@@ -5,12 +5,16 @@
 # routed), so no traffic can leave the machine.
 #   local-only true (default): the guest reaches the host's loopback through
 #     the gateway, and not 198.51.100.1.
-#   local-only false: the guest reaches 198.51.100.1 like any host program.
+#   local-only false: the guest reaches 198.51.100.1 like any host program,
+#     and its DNS queries to 10.0.2.3 reach the resolver of the host's
+#     resolv.conf (bound over /etc/resolv.conf in the test's own mount
+#     namespace: 198.51.100.1 again), with the network thread's seccomp
+#     list in force (libslirp reads that file on it).
 set -u
 if [ -z "${MVM_TEST_NETNS:-}" ]; then
 	# Root (the QEMU harness) can make a plain network namespace; anyone
 	# else needs a user namespace to own one.
-	if [ "$(id -u)" -eq 0 ]; then ns=(unshare --net); else ns=(unshare --user --map-root-user --net); fi
+	if [ "$(id -u)" -eq 0 ]; then ns=(unshare --net --mount); else ns=(unshare --user --map-root-user --net --mount); fi
 	MVM_TEST_NETNS=1 "${ns[@]}" bash "$0" "$@"
 	rc=$?
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
@@ -22,7 +26,7 @@ fi
 
 OTHER=198.51.100.1
 WWW=$(mktemp -d /tmp/mvm-www.XXXXXX)
-trap 'rm -rf "$ROOT" "$WORK" "$WWW"; kill ${HTTPD_LO:-} ${HTTPD_OTHER:-} 2>/dev/null' EXIT
+trap 'rm -rf "$ROOT" "$WORK" "$WWW"; kill ${HTTPD_LO:-} ${HTTPD_OTHER:-} ${DNS:-} 2>/dev/null' EXIT
 
 if ip link set lo up && ip link add mvmtest0 type dummy && ip addr add "$OTHER/24" dev mvmtest0 &&
 	ip link set mvmtest0 up; then
@@ -56,5 +60,19 @@ expect_out "local-only true: no TCP connection to $OTHER" "blocked"
 
 mvm_run --local-only false -- /bin/sh -c "$GET"
 expect_out "local-only false: gateway and $OTHER" "$(printf 'loopback-page\nother-page')"
+
+echo "nameserver $OTHER" >"$WORK/resolv.conf"
+if mount --bind "$WORK/resolv.conf" /etc/resolv.conf; then
+	NETTOOL=${NETTOOL:-$BUILD/vm/nettool}
+	cp "$NETTOOL" "$ROOT/bin/nettool"
+	"$NETTOOL" udp-echo "$OTHER:53" 1 >"$WORK/dns" 2>&1 &
+	DNS=$!
+	sleep 0.3
+	mvm_run --local-only false -- /bin/nettool udp-ask 10.0.2.3 53 mvm-dns-probe 20
+	expect_out "local-only false: a query to 10.0.2.3 reaches the host's resolver ($OTHER) and back" \
+		echo:mvm-dns-probe
+else
+	fail "resolv.conf bound in the test's mount namespace" "mount --bind failed"
+fi
 
 finish
