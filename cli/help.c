@@ -50,6 +50,8 @@ void usage_run(FILE *out)
 	      "                             allow-lists (docs/seccomp.md); for debugging\n"
 	      "      --no-jail              let mvm's threads keep the caller's capabilities\n"
 	      "                             and mount namespace (docs/security.md)\n"
+	      "      --jail-user UID:GID    as root: the VM's threads run as UID:GID, with\n"
+	      "                             no capability and no supplementary group\n"
 	      "      --log-level LEVEL      off, error, warn, info, debug or trace (default off)\n"
 	      "      --kernel FILE          guest kernel (vmlinux); default: $MVM_KERNEL, then\n"
 	      "                             the installed kernel, then the `make kernel` cache\n"

@@ -21,6 +21,7 @@ enum {
 	OPT_SHARE_MODE,
 	OPT_NO_SECCOMP,
 	OPT_NO_JAIL,
+	OPT_JAIL_USER,
 };
 
 static const struct option long_options[] = {
@@ -41,6 +42,7 @@ static const struct option long_options[] = {
     {"share-mode", required_argument, NULL, OPT_SHARE_MODE},
     {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
     {"no-jail", no_argument, NULL, OPT_NO_JAIL},
+    {"jail-user", required_argument, NULL, OPT_JAIL_USER},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -99,6 +101,28 @@ static void set_local_only(mvm_builder *b, const char *arg, struct run_options *
 		mvm_builder_local_only(b, false, err);
 	else
 		option_error(o, "invalid --local-only value `%s`: expected true or false", arg);
+}
+
+/* UID:GID, both numbers: names would need the host's passwd, which the
+ * guest's users have nothing to do with. */
+static void set_jail_user(mvm_builder *b, const char *arg, struct run_options *o,
+			  mvm_error **err)
+{
+	const char *colon = strchr(arg, ':');
+	char uid_s[16];
+	unsigned long uid, gid;
+	size_t n = colon ? (size_t)(colon - arg) : 0;
+	if (colon == NULL || n == 0 || n >= sizeof(uid_s)) {
+		option_error(o, "invalid --jail-user value `%s`: expected UID:GID, two numbers", arg);
+		return;
+	}
+	memcpy(uid_s, arg, n);
+	uid_s[n] = '\0';
+	if (!parse_number(uid_s, UINT32_MAX, &uid) || !parse_number(colon + 1, UINT32_MAX, &gid)) {
+		option_error(o, "invalid --jail-user value `%s`: expected UID:GID, two numbers", arg);
+		return;
+	}
+	mvm_builder_jail_user(b, (uint32_t)uid, (uint32_t)gid, err);
 }
 
 static void set_log_level(mvm_builder *b, const char *arg, mvm_error **err)
@@ -166,6 +190,9 @@ static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_op
 		break;
 	case OPT_NO_JAIL:
 		mvm_builder_jail(b, false, err);
+		break;
+	case OPT_JAIL_USER:
+		set_jail_user(b, arg, o, err);
 		break;
 	case OPT_DRY_RUN:
 		o->dry_run = true;

@@ -240,6 +240,13 @@ int mvm_builder_seccomp(mvm_builder *b, bool enabled, mvm_error **err);
  * The application's own threads keep their view and their privileges.
  * false: neither. */
 int mvm_builder_jail(mvm_builder *b, bool enabled, mvm_error **err);
+/* With the jail: every thread of the VM also switches to uid:gid (no
+ * supplementary groups) before it runs, as Firecracker's jailer does for
+ * its process, and keeps no capability. Needs CAP_SETUID and CAP_SETGID
+ * (root). The shares are then served as that user: `auto` picks virtual
+ * ownership unless uid is 0, and the user must be able to reach the
+ * shared directories. */
+int mvm_builder_jail_user(mvm_builder *b, uint32_t uid, uint32_t gid, mvm_error **err);
 /* From a SIGSYS handler (async-signal-safe): writes one NUL-terminated
  * sentence naming the thread's kind and the forbidden system call into
  * buf and returns its length; 0 if info is not a seccomp SIGSYS. */

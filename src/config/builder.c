@@ -10,6 +10,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
+#include <inttypes.h>
 #include <errno.h>
 #include <string.h>
 
@@ -397,6 +398,20 @@ int mvm_builder_jail(mvm_builder *b, bool enabled, mvm_error **err)
 	if (check_builder(b, "jail", err) < 0)
 		return -1;
 	b->cfg.jail = enabled;
+	return 0;
+}
+
+int mvm_builder_jail_user(mvm_builder *b, uint32_t uid, uint32_t gid, mvm_error **err)
+{
+	if (check_builder(b, "jail user", err) < 0)
+		return -1;
+	if (uid == UINT32_MAX || gid == UINT32_MAX)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "invalid jail user %" PRIu32 ":%" PRIu32 ": 4294967295 is no id", uid,
+			       gid);
+	b->cfg.has_jail_user = true;
+	b->cfg.jail_uid = uid;
+	b->cfg.jail_gid = gid;
 	return 0;
 }
 

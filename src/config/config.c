@@ -143,6 +143,9 @@ int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_er
 	dst->share_mode = src->share_mode;
 	dst->seccomp = src->seccomp;
 	dst->jail = src->jail;
+	dst->has_jail_user = src->has_jail_user;
+	dst->jail_uid = src->jail_uid;
+	dst->jail_gid = src->jail_gid;
 	dst->stdin_fd = src->stdin_fd;
 	dst->stdout_fd = src->stdout_fd;
 	dst->stderr_fd = src->stderr_fd;

@@ -40,6 +40,8 @@ struct mvm_config {
 	mvm_share_mode share_mode;
 	bool seccomp; /* default true */
 	bool jail;    /* default true */
+	bool has_jail_user; /* the VM's threads switch to jail_uid:jail_gid */
+	uint32_t jail_uid, jail_gid;
 
 	/* Host fds for the program's stdin, stdout and stderr (default 0, 1,
 	 * 2; stdin -1 means none). Borrowed from the application. */

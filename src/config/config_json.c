@@ -8,6 +8,8 @@
 #include "util/error.h"
 #include "vmm/vm.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <errno.h>
 
 static void write_lists(struct json_writer *w, const struct mvm_config *c)
@@ -119,6 +121,14 @@ char *config_json(const struct mvm_config *c, mvm_error **err)
 	json_bool(&w, c->seccomp);
 	json_key(&w, "jail");
 	json_bool(&w, c->jail);
+	json_key(&w, "jail_user");
+	if (c->has_jail_user) {
+		char ids[32];
+		snprintf(ids, sizeof(ids), "%" PRIu32 ":%" PRIu32, c->jail_uid, c->jail_gid);
+		json_string(&w, ids);
+	} else {
+		json_null(&w);
+	}
 	json_end_object(&w);
 	char *text = json_finish(&w);
 	if (text == NULL)

@@ -10,6 +10,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -289,6 +290,15 @@ static void check_host_io(struct mvm_config *c, mvm_error **err)
 	}
 }
 
+static void check_sandbox(const struct mvm_config *c, mvm_error **err)
+{
+	if (c->has_jail_user && !c->jail)
+		mvm_err(err, MVM_ERR_INVALID, 0,
+			"jail user %" PRIu32 ":%" PRIu32 " without the jail: the switch of ids is "
+			"part of it (drop --no-jail)",
+			c->jail_uid, c->jail_gid);
+}
+
 int config_validate(struct mvm_config *c, mvm_error **err)
 {
 	mvm_error *problems = NULL;
@@ -300,6 +310,7 @@ int config_validate(struct mvm_config *c, mvm_error **err)
 	check_env(c, &problems);
 	check_guest_program(c, &problems);
 	check_host_io(c, &problems);
+	check_sandbox(c, &problems);
 	if (problems == NULL)
 		return 0;
 	log_debug(&c->log, "build: %zu problem(s) in the VM configuration",

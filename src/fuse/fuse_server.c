@@ -229,8 +229,9 @@ static int pick_share_mode(struct fuse_server *s, const struct fuse_server_opts 
 			   mvm_error **err)
 {
 	mvm_share_mode m = o->share_mode;
+	uid_t acting = o->acting_set ? o->acting_uid : geteuid();
 	if (m == MVM_SHARE_AUTO)
-		m = geteuid() == 0 ? MVM_SHARE_PASSTHROUGH : MVM_SHARE_VIRTUAL;
+		m = acting == 0 ? MVM_SHARE_PASSTHROUGH : MVM_SHARE_VIRTUAL;
 	if (m == MVM_SHARE_VIRTUAL && !holds_user_xattrs(s)) {
 		if (o->share_mode == MVM_SHARE_VIRTUAL)
 			return mvm_err(err, MVM_ERR_UNSUPPORTED, ENOTSUP,
@@ -317,7 +318,8 @@ struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error 
 	}
 	/* Only root can take on the guest's ids; otherwise every file the
 	 * guest creates belongs to the user running the VMM. */
-	s->switch_creds = !s->virtual_owner && geteuid() == 0 && getegid() == 0;
+	s->switch_creds = !s->virtual_owner && (o->acting_set ? o->acting_uid : geteuid()) == 0 &&
+			  (o->acting_set ? o->acting_gid : getegid()) == 0;
 	atomic_init(&s->proto_minor, 0);
 	log_debug(s->log, "virtio-fs: serving '%s'%s in %s mode, at most %zu inodes and %zu open files",
 		  o->root_dir, o->read_only ? " read-only" : "",

@@ -39,6 +39,12 @@ struct fuse_server_opts {
 	size_t max_handles;	      /* 0: FD_QUOTA_DEFAULT_MAX_HANDLES. Open files
 				       * and directories; past it OPEN, OPENDIR and
 				       * CREATE are ENFILE. */
+	bool acting_set;	      /* the workers run as acting_uid:acting_gid (the
+				       * jail's target user), not as the process's
+				       * effective ids: AUTO and passthrough's
+				       * switching of ids follow those */
+	uid_t acting_uid;
+	gid_t acting_gid;
 };
 
 /* Opens root_dir (O_PATH) and /proc/self/fd, which the server needs to

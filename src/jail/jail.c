@@ -179,7 +179,15 @@ jail_caps jail_fs_passthrough_caps(void)
 	       (1ull << CAP_MKNOD) | (1ull << CAP_SETFCAP);
 }
 
-int jail_enter(const struct jail *j, jail_caps keep, const char **step)
+bool jail_may_switch_ids(void)
+{
+	struct __user_cap_data_struct cur[2];
+	return get_caps(cur) == 0 && (cur[0].effective >> CAP_SETUID) & 1 &&
+	       (cur[0].effective >> CAP_SETGID) & 1;
+}
+
+int jail_enter(const struct jail *j, const struct jail_ids *ids, jail_caps keep,
+	       const char **step)
 {
 	if (j != NULL) {
 		if (unshare(CLONE_FS) < 0) {
@@ -188,6 +196,23 @@ int jail_enter(const struct jail *j, jail_caps keep, const char **step)
 		}
 		if (setns(j->ns_fd, CLONE_NEWNS) < 0) {
 			*step = "setns into the jail";
+			return errno;
+		}
+	}
+	/* The raw calls change this thread only; glibc's setresuid() and
+	 * friends would change every thread of the process. Groups first:
+	 * setgroups needs the CAP_SETGID that setresuid takes away. */
+	if (ids != NULL && ids->set) {
+		if (syscall(SYS_setgroups, 0, NULL) < 0) {
+			*step = "setgroups";
+			return errno;
+		}
+		if (syscall(SYS_setresgid, ids->gid, ids->gid, ids->gid) < 0) {
+			*step = "setresgid";
+			return errno;
+		}
+		if (syscall(SYS_setresuid, ids->uid, ids->uid, ids->uid) < 0) {
+			*step = "setresuid";
 			return errno;
 		}
 	}

@@ -12,9 +12,17 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Capability sets, a bit per CAP_* number. */
 typedef uint64_t jail_caps;
+
+/* The ids a jailed thread takes on, when set (no supplementary groups). */
+struct jail_ids {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+};
 
 struct jail;
 
@@ -26,11 +34,17 @@ bool jail_may_build(void);
 struct jail *jail_new(mvm_error **err);
 void jail_free(struct jail *j);
 
+/* Whether the process may switch threads to other ids: CAP_SETUID and
+ * CAP_SETGID in its effective set. */
+bool jail_may_switch_ids(void);
+
 /* On the calling thread, which must not have started work yet: enter J's
- * namespace (J NULL: stay), then keep only KEEP of the capabilities (an
- * ordinary user's threads have none to lose, and dropping is always
- * allowed). Returns 0, or an errno value with *step naming the call. */
-int jail_enter(const struct jail *j, jail_caps keep, const char **step);
+ * namespace (J NULL: stay), take on IDS if set (which drops every
+ * capability), then keep only KEEP of the capabilities left (an ordinary
+ * user's threads have none to lose, and dropping is always allowed).
+ * Returns 0, or an errno value with *step naming the call. */
+int jail_enter(const struct jail *j, const struct jail_ids *ids, jail_caps keep,
+	       const char **step);
 
 /* The capabilities a file-system worker keeps in a passthrough share as
  * root, where it acts for the guest's users (docs/security.md). */

@@ -24,8 +24,9 @@ static int enter(const struct sandbox *sb, enum sandbox_kind kind, const char **
 	/* The jail first: setns and capset need the privileges the seccomp
 	 * list then forbids, and capabilities go before the filter can make
 	 * capset itself fail. */
-	if (sb->drop_caps || sb->jail != NULL) {
-		int e = jail_enter(sb->jail, sb->drop_caps ? sb->keep[kind] : ~(jail_caps)0, step);
+	if (sb->drop_caps || sb->jail != NULL || sb->ids.set) {
+		int e = jail_enter(sb->jail, &sb->ids, sb->drop_caps ? sb->keep[kind] : ~(jail_caps)0,
+				   step);
 		if (e != 0)
 			return e;
 	}

@@ -15,6 +15,7 @@ struct sandbox {
 	const struct sandbox_policy *seccomp; /* NULL: no filters */
 	const struct jail *jail;	      /* NULL: the caller's mount namespace */
 	bool drop_caps;			      /* false: threads keep the caller's */
+	struct jail_ids ids;		      /* the ids threads switch to, if set */
 	jail_caps keep[SANDBOX_KINDS];	      /* what each kind keeps when dropping */
 };
 

@@ -157,7 +157,13 @@ static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir, 
 		  mvm_error **err)
 {
 	struct fuse_server_opts o = {
-	    .root_dir = host_dir, .log = v->log, .share_mode = v->cfg->share_mode};
+	    .root_dir = host_dir,
+	    .log = v->log,
+	    .share_mode = v->cfg->share_mode,
+	    .acting_set = v->cfg->has_jail_user,
+	    .acting_uid = (uid_t)v->cfg->jail_uid,
+	    .acting_gid = (gid_t)v->cfg->jail_gid,
+	};
 	struct fuse_server *s = fuse_server_new(&o, err);
 	if (s == NULL)
 		return mvm_err_wrap(err, "share `%s`", host_dir);

@@ -41,6 +41,17 @@ static int sandbox_setup(struct vmm *v, mvm_error **err)
 		/* Workers of a virtual-ownership share keep none of these
 		 * (vmm/devices.c). */
 		sb->keep[SANDBOX_FS] = jail_fs_passthrough_caps();
+		if (cfg->has_jail_user) {
+			if (!jail_may_switch_ids())
+				return mvm_err(err, MVM_ERR_UNSUPPORTED, EPERM,
+					       "jail user %u:%u: switching the VM's threads to it needs "
+					       "CAP_SETUID and CAP_SETGID (root)",
+					       (unsigned)cfg->jail_uid, (unsigned)cfg->jail_gid);
+			sb->ids = (struct jail_ids){
+			    .set = true, .uid = (uid_t)cfg->jail_uid, .gid = (gid_t)cfg->jail_gid};
+			/* The switch takes every capability; none comes back. */
+			sb->keep[SANDBOX_FS] = 0;
+		}
 		if (jail_may_build()) {
 			v->jail = jail_new(err);
 			if (v->jail == NULL)

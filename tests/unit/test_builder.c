@@ -201,7 +201,8 @@ static void test_json_of_reference_example(void **state)
 	mvm_builder_local_only(b, false, &err);
 	mvm_builder_share_mode(b, MVM_SHARE_VIRTUAL, &err);
 	mvm_builder_seccomp(b, false, &err);
-	mvm_builder_jail(b, false, &err);
+	mvm_builder_jail(b, true, &err);
+	mvm_builder_jail_user(b, 1000, 4294967294u, &err);
 	assert_null(err);
 	mvm_vm *vm = build_ok(b);
 	char *json = mvm_vm_config_json(vm, &err);
@@ -217,7 +218,8 @@ static void test_json_of_reference_example(void **state)
 	    "\"env\":[{\"key\":\"KEY1\",\"value\":\"VALUE1\"},"
 	    "{\"key\":\"KEY2\",\"value\":\"VALUE\\\"2\\u000a\"}],"
 	    "\"console_output\":\"/tmp/console.log\",\"assigned_ip\":\"10.0.2.15\","
-	    "\"local_only\":false,\"share_mode\":\"virtual\",\"seccomp\":false,\"jail\":false}");
+	    "\"local_only\":false,\"share_mode\":\"virtual\",\"seccomp\":false,\"jail\":true,"
+	    "\"jail_user\":\"1000:4294967294\"}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -264,7 +266,8 @@ static void test_json_of_unset_values(void **state)
 				  "\"rlimits\":[],\"workdir_path\":null,\"exec_path\":null,"
 				  "\"args\":[],\"env\":[],\"console_output\":null,"
 				  "\"assigned_ip\":null,\"local_only\":true,"
-				  "\"share_mode\":\"auto\",\"seccomp\":true,\"jail\":true}");
+				  "\"share_mode\":\"auto\",\"seccomp\":true,\"jail\":true,"
+				  "\"jail_user\":null}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);

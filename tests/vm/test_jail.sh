@@ -32,8 +32,18 @@ echo data >"$ROOT/readme"
 shim_run fs-shadow --share-mode passthrough -- /bin/cat /readme
 expect_out "fs worker, jailed: the guest's read works" data
 expect_contains "fs worker, jailed: /etc/shadow does not exist for it" "$WORK/err" "shim: /etc/shadow: errno 2"
-shim_run fs-shadow --share-mode passthrough --no-jail -- /bin/cat /readme
-expect_contains "fs worker, --no-jail: it opens /etc/shadow" "$WORK/err" "shim: /etc/shadow: opened"
+# The contrast needs a file root can read here: in CI the harness's root
+# reaches the host's /etc/shadow through 9p as the ordinary user running
+# QEMU, who may not. A root-only file of the machine's own /tmp instead.
+SECRET=$(mktemp /tmp/mvm-secret.XXXXXX)
+echo secret >"$SECRET"
+chmod 600 "$SECRET"
+MVM_SHIM_PATH=$SECRET shim_run fs-shadow --share-mode passthrough -- /bin/cat /readme
+expect_contains "fs worker, jailed: a root-only file of the host does not exist for it" "$WORK/err" \
+	"shim: $SECRET: errno 2"
+MVM_SHIM_PATH=$SECRET shim_run fs-shadow --share-mode passthrough --no-jail -- /bin/cat /readme
+expect_contains "fs worker, --no-jail: it opens that file" "$WORK/err" "shim: $SECRET: opened"
+rm -f "$SECRET"
 
 export MVM_SHIM_AFTER=300
 shim_run vcpu-shadow --no-seccomp -- /bin/echo ran
@@ -56,6 +66,9 @@ expect_contains "fs worker, passthrough: virtiofsd's eight capabilities" "$WORK/
 mkdir -p "$BUILD/tmp"
 VROOT=$(mktemp -d "$BUILD/tmp/jail-root.XXXXXX")
 cp -a "$ROOT/." "$VROOT/"
+# (mktemp's 0700 would shut out a worker without CAP_DAC_OVERRIDE where the
+# tree belongs to the user running QEMU, as in CI.)
+chmod 755 "$VROOT"
 ROOT=$VROOT shim_run fs-caps --no-seccomp --share-mode virtual -- /bin/cat /readme
 rm -rf "$VROOT"
 expect_out "fs worker, virtual ownership: the guest's read works" data
@@ -65,8 +78,10 @@ expect_contains "fs worker, virtual ownership: no capabilities" "$WORK/err" "shi
 # one mount namespace that is not the caller's, each with its kind's
 # capabilities; the CLI's main thread in the caller's, with none once the
 # guest runs.
-mvm_start idle --share-mode passthrough -- /bin/sh -c 'echo up; sleep 5'
-for _ in $(seq 200); do grep -q up "$WORK/idle.out" 2>/dev/null && break; sleep 0.1; done
+# (The guest waits until the listing is done: in the emulated machine each
+# of the listing's processes takes a while.)
+mvm_start idle --share-mode passthrough -- /bin/sh -c 'echo up; sleep 120'
+for _ in $(seq 600); do grep -q up "$WORK/idle.out" 2>/dev/null && break; sleep 0.1; done
 MYNS=$(readlink /proc/self/ns/mnt)
 MPID=$(pgrep -P "$!" | head -1)
 for t in /proc/"$MPID"/task/*; do
@@ -75,12 +90,49 @@ for t in /proc/"$MPID"/task/*; do
 	printf '%s %s %s\n' "$(sed 's/[0-9]*$//' "$t/comm" 2>/dev/null)" \
 		"$(awk '/^CapEff/ {print $2}' "$t/status" 2>/dev/null)" "$ns"
 done | grep -v '^ ' | sort -u >"$WORK/threads" # (a thread that ended meanwhile has no name)
+kill -TERM "$MPID"
 wait
 expect_eq "running VMM: each thread's namespace and capabilities" \
 	"$(printf '%s\n' "$(basename "$MVM") 0000000000000000 caller" \
 		"mvm-console 0000000000000000 jail" "mvm-fs 00000000880000db jail" \
 		"mvm-loop 0000000000000000 jail" "mvm-net 0000000000000000 jail" \
 		"mvm-vcpu 0000000000000000 jail" | sort)" "$(cat "$WORK/threads")" "$(tr '\n' '|' <"$WORK/idle.err")"
+
+# --jail-user: the VM's threads as 1234:1234, with no capability, serving
+# the shares as that user (on the harness's tmpfs, without user xattrs,
+# `auto` falls back from virtual to passthrough): a root-only file stays
+# closed even to the guest's root, and what the guest makes belongs to
+# 1234 on the host.
+JROOT=$(mktemp -d /tmp/mvm-jail-user.XXXXXX)
+cp -a "$ROOT/." "$JROOT/"
+chown -R 1234:1234 "$JROOT"
+echo secret >"$JROOT/secret"
+chmod 600 "$JROOT/secret"
+chown 0:0 "$JROOT/secret"
+ROOT=$JROOT mvm_start ju --jail-user 1234:1234 -- /bin/sh -c \
+	'cat /secret 2>/dev/null || echo refused; echo made >/made; echo up; sleep 120'
+for _ in $(seq 600); do grep -q up "$WORK/ju.out" 2>/dev/null && break; sleep 0.1; done
+MPID=$(pgrep -P "$!" | head -1)
+for t in /proc/"$MPID"/task/*; do
+	printf '%s %s %s\n' "$(sed 's/[0-9]*$//' "$t/comm" 2>/dev/null)" \
+		"$(awk '/^Uid/ {print $2 ":" $3 ":" $4 ":" $5}' "$t/status" 2>/dev/null)" \
+		"$(awk '/^CapEff/ {print $2}' "$t/status" 2>/dev/null)"
+done | grep -v '^ ' | sort -u >"$WORK/ju.threads"
+kill -TERM "$MPID"
+wait
+expect_eq "--jail-user: each thread's uids and capabilities" \
+	"$(printf '%s\n' "$(basename "$MVM") 0:0:0:0 0000000000000000" \
+		"mvm-console 1234:1234:1234:1234 0000000000000000" \
+		"mvm-fs 1234:1234:1234:1234 0000000000000000" \
+		"mvm-loop 1234:1234:1234:1234 0000000000000000" \
+		"mvm-net 1234:1234:1234:1234 0000000000000000" \
+		"mvm-vcpu 1234:1234:1234:1234 0000000000000000" | sort)" "$(cat "$WORK/ju.threads")" \
+	"$(tr '\n' '|' <"$WORK/ju.err")"
+expect_eq "--jail-user: a root-only file is closed to the guest's root" "$(printf 'refused\nup')" \
+	"$(cat "$WORK/ju.out")" "$(tr '\n' '|' <"$WORK/ju.err")"
+expect_eq "--jail-user: the guest's new file belongs to 1234:1234" 1234:1234 \
+	"$(stat -c %u:%g "$JROOT/made" 2>&1)"
+rm -rf "$JROOT"
 
 # What the eight are for: guest root acts as any owner in a passthrough share.
 mvm_run --share-mode passthrough -v "$SHARE:/data" -- /bin/sh -c \
