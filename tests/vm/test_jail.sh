@@ -65,9 +65,11 @@ expect_contains "fs worker, passthrough: virtiofsd's eight capabilities" "$WORK/
 # root on the tree's file system (as tests/vm/test_share_virtual.sh).
 mkdir -p "$BUILD/tmp"
 VROOT=$(mktemp -d "$BUILD/tmp/jail-root.XXXXXX")
-cp -a "$ROOT/." "$VROOT/"
-# (mktemp's 0700 would shut out a worker without CAP_DAC_OVERRIDE where the
-# tree belongs to the user running QEMU, as in CI.)
+# Where the tree belongs to the user running QEMU (CI), root of the machine
+# cannot give 9p files away: `cp -a` then fails to keep their owners and
+# leaves them 0600, and mktemp's dir is 0700; a worker without
+# CAP_DAC_OVERRIDE could read neither.
+cp -R --preserve=mode,timestamps,links "$ROOT/." "$VROOT/"
 chmod 755 "$VROOT"
 ROOT=$VROOT shim_run fs-caps --no-seccomp --share-mode virtual -- /bin/cat /readme
 rm -rf "$VROOT"
