@@ -34,26 +34,29 @@ void cli_print_errors(const mvm_error *err)
 		print_line("error", mvm_error_message_at(err, i));
 }
 
-void cli_error(const char *fmt, ...)
+__attribute__((format(printf, 2, 0))) static void print_format(const char *level, const char *fmt,
+									va_list ap)
 {
 	char *msg = NULL;
+	int r = vasprintf(&msg, fmt, ap);
+	print_line(level, r < 0 ? "out of memory" : msg);
+	free(msg);
+}
+
+void cli_error(const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	int r = vasprintf(&msg, fmt, ap);
+	print_format("error", fmt, ap);
 	va_end(ap);
-	print_line("error", r < 0 ? "out of memory" : msg);
-	free(msg);
 }
 
 void cli_warn(const char *fmt, ...)
 {
-	char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int r = vasprintf(&msg, fmt, ap);
+	print_format("warn", fmt, ap);
 	va_end(ap);
-	print_line("warn", r < 0 ? "out of memory" : msg);
-	free(msg);
 }
 
 void cli_log(void *userdata, mvm_log_level level, const char *msg)

@@ -7,6 +7,7 @@
  * /tmp in a user and mount namespace of a child process, so the test runs
  * as any user. */
 #include "test_fuse_harness.h"
+#include "userns.h"
 
 #include <sched.h>
 #include <sys/mount.h>
@@ -14,36 +15,13 @@
 
 #define FILES 300
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 /* Root of a new user namespace, owner of a new mount namespace, with a
  * ramfs over /tmp. Returns 0, or -1 with the reason printed. */
 static int enter_ramfs(void)
 {
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
-		fprintf(stderr, "unshare(CLONE_NEWUSER | CLONE_NEWNS): %s\n", strerror(errno));
+	if (userns_enter(CLONE_NEWNS) < 0)
 		return -1;
-	}
-	char map[64];
-	snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
-	if (write_file("/proc/self/uid_map", map) < 0 ||
-	    write_file("/proc/self/setgroups", "deny") < 0) {
-		fprintf(stderr, "uid_map: %s\n", strerror(errno));
-		return -1;
-	}
-	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
-	if (write_file("/proc/self/gid_map", map) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("ramfs", "/tmp", "ramfs", 0, "mode=1777") < 0) {
 		fprintf(stderr, "ramfs over /tmp: %s\n", strerror(errno));
 		return -1;

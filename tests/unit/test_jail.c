@@ -9,6 +9,7 @@
 #include "test_util.h"
 
 #include "jail/sandbox.h"
+#include "userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,16 +19,6 @@
 #include <sys/syscall.h>
 #include <dirent.h>
 #include <sys/wait.h>
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
 
 static jail_caps effective_caps(void)
 {
@@ -164,20 +155,8 @@ static void confine_in(int ns_flags)
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		uid_t uid = geteuid();
-		gid_t gid = getegid();
-		char map[64];
-		if (unshare(ns_flags) < 0) {
-			fprintf(stderr, "unshare: %s\n", strerror(errno));
+		if (userns_enter(ns_flags) < 0)
 			_exit(10);
-		}
-		snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
-		if (write_file("/proc/self/uid_map", map) < 0 ||
-		    write_file("/proc/self/setgroups", "deny") < 0)
-			_exit(11);
-		snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
-		if (write_file("/proc/self/gid_map", map) < 0)
-			_exit(12);
 		pid_t inner = fork();
 		if (inner == 0)
 			_exit(in_namespaces());
@@ -195,7 +174,7 @@ static void confine_in(int ns_flags)
 
 static void jail_confines_threads(void **state)
 {
-	confine_in(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID);
+	confine_in(CLONE_NEWNS | CLONE_NEWPID);
 }
 
 /* Root of a user namespace that shares the host's pid namespace may not
@@ -203,7 +182,7 @@ static void jail_confines_threads(void **state)
  * holds a clone of the host's /proc instead, and confines all the same. */
 static void jail_without_own_pid_namespace(void **state)
 {
-	confine_in(CLONE_NEWUSER | CLONE_NEWNS);
+	confine_in(CLONE_NEWNS);
 }
 
 /* An ordinary process may not build one: the VMM then runs its threads

@@ -69,6 +69,26 @@ mvm_start() {
 		--memory "${MEM:-256}" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
 }
 
+# expect_dns_round_trip NAME RESOLVER: in a mount namespace of the test's
+# own (it binds over /etc/resolv.conf), with RESOLVER an address of this
+# machine: the guest (--local-only false) asks 10.0.2.3 and gets the answer
+# of a UDP echo server on RESOLVER:53, which libslirp found in resolv.conf.
+expect_dns_round_trip() {
+	local name=$1 resolver=$2 nettool=${NETTOOL:-${BUILD:-build}/vm/nettool} echo_pid
+	echo "nameserver $resolver" >"$WORK/resolv.conf"
+	if ! mount --bind "$WORK/resolv.conf" /etc/resolv.conf; then
+		fail "$name" "mount --bind over /etc/resolv.conf failed"
+		return
+	fi
+	cp "$nettool" "$ROOT/bin/nettool"
+	"$nettool" udp-echo "$resolver:53" 1 >"$WORK/dns" 2>&1 &
+	echo_pid=$!
+	sleep 0.3
+	mvm_run --local-only false -- /bin/nettool udp-ask 10.0.2.3 53 mvm-dns-probe 20
+	kill "$echo_pid" 2>/dev/null
+	expect_out "$name" echo:mvm-dns-probe
+}
+
 # expect_out NAME WANT: compares the last run's stdout, showing its stderr.
 expect_out() {
 	expect_eq "$1" "$2" "$(cat "$WORK/out")" "status $RC, stderr: $(head -c 600 "$WORK/err" | tr '\n' '|')"

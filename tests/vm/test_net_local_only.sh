@@ -26,7 +26,7 @@ fi
 
 OTHER=198.51.100.1
 WWW=$(mktemp -d /tmp/mvm-www.XXXXXX)
-trap 'rm -rf "$ROOT" "$WORK" "$WWW"; kill ${HTTPD_LO:-} ${HTTPD_OTHER:-} ${DNS:-} 2>/dev/null' EXIT
+trap 'rm -rf "$ROOT" "$WORK" "$WWW"; kill ${HTTPD_LO:-} ${HTTPD_OTHER:-} 2>/dev/null' EXIT
 
 if ip link set lo up && ip link add mvmtest0 type dummy && ip addr add "$OTHER/24" dev mvmtest0 &&
 	ip link set mvmtest0 up; then
@@ -61,18 +61,7 @@ expect_out "local-only true: no TCP connection to $OTHER" "blocked"
 mvm_run --local-only false -- /bin/sh -c "$GET"
 expect_out "local-only false: gateway and $OTHER" "$(printf 'loopback-page\nother-page')"
 
-echo "nameserver $OTHER" >"$WORK/resolv.conf"
-if mount --bind "$WORK/resolv.conf" /etc/resolv.conf; then
-	NETTOOL=${NETTOOL:-$BUILD/vm/nettool}
-	cp "$NETTOOL" "$ROOT/bin/nettool"
-	"$NETTOOL" udp-echo "$OTHER:53" 1 >"$WORK/dns" 2>&1 &
-	DNS=$!
-	sleep 0.3
-	mvm_run --local-only false -- /bin/nettool udp-ask 10.0.2.3 53 mvm-dns-probe 20
-	expect_out "local-only false: a query to 10.0.2.3 reaches the host's resolver ($OTHER) and back" \
-		echo:mvm-dns-probe
-else
-	fail "resolv.conf bound in the test's mount namespace" "mount --bind failed"
-fi
+expect_dns_round_trip "local-only false: a query to 10.0.2.3 reaches the host's resolver ($OTHER) and back" \
+	"$OTHER"
 
 finish
