@@ -32,9 +32,16 @@ run_qemu >/dev/null
 : >"$T/mvm.times"
 : >"$T/nosc.times"
 : >"$T/qemu.times"
-for _ in $(seq "$RUNS"); do
-	run_mvm --no-seccomp --no-jail >>"$T/nosc.times"
-	run_mvm >>"$T/mvm.times"
+# The two mvm settings take turns going first: with a fixed order, the
+# one going first came out ~15% faster in the harness.
+for i in $(seq "$RUNS"); do
+	if [ $((i % 2)) -eq 1 ]; then
+		run_mvm --no-seccomp --no-jail >>"$T/nosc.times"
+		run_mvm >>"$T/mvm.times"
+	else
+		run_mvm >>"$T/mvm.times"
+		run_mvm --no-seccomp --no-jail >>"$T/nosc.times"
+	fi
 	run_qemu >>"$T/qemu.times"
 done
 m=$(median <"$T/mvm.times")
