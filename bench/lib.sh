@@ -29,13 +29,27 @@ bench_setup() {
 # fails unless the program exited 0. The program's stdout and stderr go to
 # $T/guest.out and $T/guest.err (shown when it fails).
 qemu_vm() {
-	local initrd=$1 rc=0
+	local initrd=$1 rc=0 waited=0
 	shift
-	rm -f "$T/vfs.sock"
-	"$VIRTIOFSD" --socket-path="$T/vfs.sock" -o source="$ROOT" -o cache=auto >/dev/null 2>&1 &
+	# The socket cannot live in T, which may be on 9p (the harness's view
+	# of the tree), where a socket file cannot be made: virtiofsd's
+	# listen fails and QEMU would wait for it forever.
+	local sock_dir
+	sock_dir=$(mktemp -d /tmp/mvm-bench-vfs.XXXXXX)
+	local sock=$sock_dir/vfs.sock
+	"$VIRTIOFSD" --socket-path="$sock" -o source="$ROOT" -o cache=auto >"$T/virtiofsd.err" 2>&1 &
 	local vfs=$!
-	while [ ! -S "$T/vfs.sock" ]; do sleep 0.001; done
-	${PIN:-} qemu-system-x86_64 -M microvm,acpi=off,x-option-roms=off,rtc=off,auto-kernel-cmdline=on \
+	while [ ! -S "$sock" ]; do
+		if ! kill -0 "$vfs" 2>/dev/null || [ "$waited" -ge 10000 ]; then
+			echo "bench: virtiofsd did not listen on $sock: $(head -c 400 "$T/virtiofsd.err")" >&2
+			kill "$vfs" 2>/dev/null
+			rm -rf "$sock_dir"
+			return 1
+		fi
+		sleep 0.001
+		waited=$((waited + 1))
+	done
+	${PIN:-} timeout "${BENCH_RUN_TIMEOUT:-600}" qemu-system-x86_64 -M microvm,acpi=off,x-option-roms=off,rtc=off,auto-kernel-cmdline=on \
 		-enable-kvm -cpu host,-arch-capabilities -smp 1 -m 256m \
 		-object memory-backend-memfd,id=mem,size=256m,share=on -numa node,memdev=mem \
 		-global virtio-mmio.force-legacy=false \
@@ -46,10 +60,13 @@ qemu_vm() {
 		-device virtio-serial-device -chardev file,id=c0,path="$T/guest.out" \
 		-chardev file,id=c1,path="$T/guest.err" -chardev null,id=c2 \
 		-device virtconsole,chardev=c0 -device virtconsole,chardev=c1 -device virtconsole,chardev=c2 \
-		-chardev socket,id=vfs,path="$T/vfs.sock" \
+		-chardev socket,id=vfs,path="$sock" \
 		-device vhost-user-fs-device,chardev=vfs,tag=/dev/root \
 		-device isa-debug-exit,iobase=0x501,iosize=4 "$@" >/dev/null 2>"$T/qemu.err" || rc=$?
+	# A QEMU killed by the timeout leaves virtiofsd waiting on its socket.
+	[ "$rc" -ne 124 ] || kill "$vfs" 2>/dev/null
 	wait "$vfs" 2>/dev/null || true
+	rm -rf "$sock_dir"
 	# isa-debug-exit turns status s into (s << 1) | 1: exit 0 gives 1.
 	if [ "$rc" -ne 1 ]; then
 		echo "bench: QEMU run failed (status $rc): $(head -c 400 "$T/qemu.err")" \
