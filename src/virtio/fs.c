@@ -38,28 +38,33 @@ struct virtio_fs {
 	struct fs_worker *workers;
 };
 
-static void serve(struct fs_worker *w, struct virtio_dev *d, uint16_t q)
+/* Serves queue q until it is empty. After each pop the queue is re-armed,
+ * so a chain the driver adds while this one is handled is kicked and goes
+ * to another worker; another worker is woken directly only for chains that
+ * were already waiting (no kick comes for those). So one request at a time
+ * costs one worker wake-up, not two, and requests still run in parallel. */
+static void serve_queue(struct fs_worker *w, struct virtio_dev *d, uint16_t q)
 {
 	struct virtio_fs *fs = w->fs;
 	struct virtq_elem *e = &w->elem;
-	if (virtio_dev_pop(d, q, e) != 1)
-		return;
-	/* More chains may wait: let another worker take the queue while we
-	 * handle this one. */
-	pthread_mutex_lock(&fs->lock);
-	if (fs->active) {
-		fs->pending |= 1u << q;
-		pthread_cond_signal(&fs->wake);
+	/* A reset in progress stops the loop: it waits for busy workers. */
+	while (__atomic_load_n(&fs->active, __ATOMIC_ACQUIRE) && virtio_dev_pop(d, q, e) == 1) {
+		if (virtq_arm_more_avail(virtio_dev_queue(d, q))) {
+			pthread_mutex_lock(&fs->lock);
+			if (fs->active) {
+				fs->pending |= 1u << q;
+				pthread_cond_signal(&fs->wake);
+			}
+			pthread_mutex_unlock(&fs->lock);
+		}
+		ssize_t n = fs->handle(fs->ctx, virtq_elem_read_iov(e), (int)e->n_read,
+				       virtq_elem_write_iov(e), (int)e->n_write);
+		uint32_t len = n < 0			    ? 0
+			       : (uint64_t)n > e->write_len ? (uint32_t)e->write_len
+							    : (uint32_t)n;
+		virtio_dev_push(d, q, e, len);
+		virtio_dev_signal_used(d, q);
 	}
-	pthread_mutex_unlock(&fs->lock);
-
-	ssize_t n = fs->handle(fs->ctx, virtq_elem_read_iov(e), (int)e->n_read,
-			       virtq_elem_write_iov(e), (int)e->n_write);
-	uint32_t len = n < 0			    ? 0
-		       : (uint64_t)n > e->write_len ? (uint32_t)e->write_len
-						    : (uint32_t)n;
-	virtio_dev_push(d, q, e, len);
-	virtio_dev_signal_used(d, q);
 }
 
 static void *worker_main(void *arg)
@@ -78,7 +83,7 @@ static void *worker_main(void *arg)
 		struct virtio_dev *d = fs->dev;
 		pthread_mutex_unlock(&fs->lock);
 
-		serve(w, d, q);
+		serve_queue(w, d, q);
 
 		pthread_mutex_lock(&fs->lock);
 		if (--fs->busy == 0)
@@ -106,7 +111,7 @@ static int fs_activate(struct virtio_dev *d, mvm_error **err)
 	struct virtio_fs *fs = virtio_dev_priv(d);
 	pthread_mutex_lock(&fs->lock);
 	fs->dev = d;
-	fs->active = true;
+	__atomic_store_n(&fs->active, true, __ATOMIC_RELEASE);
 	fs->pending = (1u << fs->ops.num_queues) - 1;
 	pthread_cond_broadcast(&fs->wake);
 	pthread_mutex_unlock(&fs->lock);
@@ -117,7 +122,7 @@ static void fs_reset(struct virtio_dev *d)
 {
 	struct virtio_fs *fs = virtio_dev_priv(d);
 	pthread_mutex_lock(&fs->lock);
-	fs->active = false;
+	__atomic_store_n(&fs->active, false, __ATOMIC_RELEASE);
 	fs->pending = 0;
 	/* Requests in flight finish (their push is dropped once the queues
 	 * are reset); no worker touches the device afterwards. */

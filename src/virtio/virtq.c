@@ -362,6 +362,23 @@ out:
 	return want;
 }
 
+bool virtq_arm_more_avail(struct virtq *q)
+{
+	pthread_mutex_lock(&q->lock);
+	bool more = false;
+	if (q->ready && !q->broken) {
+		if (q->event_idx) {
+			/* As in virtq_pop's idle path: our avail_event store must
+			 * be visible before we read avail->idx (store-load). */
+			__atomic_store_n(avail_event_p(q), q->last_avail, __ATOMIC_RELAXED);
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		}
+		more = __atomic_load_n(avail_idx_p(q), __ATOMIC_ACQUIRE) != q->last_avail;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return more;
+}
+
 bool virtq_is_ready(struct virtq *q)
 {
 	pthread_mutex_lock(&q->lock);

@@ -141,6 +141,11 @@ static inline bool virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16
 	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old_idx);
 }
 
+/* After a pop, while the popped chain is handled: asks the driver for a
+ * kick at its next chain (EVENT_IDX's avail_event; without EVENT_IDX it
+ * always kicks) and tells whether more chains wait already, for which no
+ * kick will come. Only a hint for waking more consumers: a pop decides. */
+bool virtq_arm_more_avail(struct virtq *q);
 bool virtq_is_ready(struct virtq *q);
 bool virtq_is_broken(struct virtq *q);
 void virtq_set_broken(struct virtq *q);

@@ -163,6 +163,64 @@ static void requests_run_concurrently(void **state)
 	assert_true(virtio_mmio_irq_count(f->m) >= 1);
 }
 
+/* The driver side of §2.6.10 with EVENT_IDX: after publishing, kick only
+ * if the device asked for a notification within the new entries. */
+static void driver_kick_if_asked(struct fixture *f, uint16_t old_idx)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint16_t event = __atomic_load_n(
+	    (uint16_t *)fg_ptr(&f->g, f->vq[REQ_Q].used + 4 + 8ull * QS), __ATOMIC_ACQUIRE);
+	if (virtq_need_event(event, f->vq[REQ_Q].avail_idx, old_idx))
+		mmio_wr(f->m, VIRTIO_MMIO_QUEUE_NOTIFY, REQ_Q);
+}
+
+/* Requests come one after another, each published while the one before
+ * is still being handled, by a driver that kicks only when avail_event
+ * asks for it: every one is served, kicked or not. */
+static void chains_added_while_busy_are_all_served(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(mmio_bring_up(f->m, FG_ALL_RING_FEATURES, f->vq, 2, QS), 0xf);
+	submit(f, 0, 1, 60);
+	driver_kick_if_asked(f, 0);
+	for (int i = 0; i < 1000 && __atomic_load_n(&f->srv.in_flight, __ATOMIC_SEQ_CST) == 0; i++)
+		sleep_ms(1);
+	assert_int_equal(f->srv.in_flight, 1);
+	for (uint16_t i = 1; i < 6; i++) {
+		uint16_t old = f->vq[REQ_Q].avail_idx;
+		submit(f, i, 1 + i, i == 5 ? 0 : 20);
+		driver_kick_if_asked(f, old);
+	}
+	assert_true(wait_used(f, 6));
+	assert_int_equal(f->srv.calls, 6);
+	/* Idle again: avail_event points at the next chain, so the driver's
+	 * next one is kicked. */
+	assert_int_equal(fvq_avail_event(&f->g, &f->vq[REQ_Q]), 6);
+}
+
+/* One slow request in flight must not hold up the next: the queue is
+ * armed again while the slow one is handled, so the driver kicks for the
+ * next chain and another worker takes it. */
+static void a_chain_added_during_a_slow_one_runs_beside_it(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(mmio_bring_up(f->m, FG_ALL_RING_FEATURES, f->vq, 2, QS), 0xf);
+	submit(f, 0, 1, 1500);
+	driver_kick_if_asked(f, 0);
+	for (int i = 0; i < 1000 && __atomic_load_n(&f->srv.in_flight, __ATOMIC_SEQ_CST) == 0; i++)
+		sleep_ms(1);
+	assert_int_equal(f->srv.in_flight, 1);
+	submit(f, 1, 2, 0);
+	driver_kick_if_asked(f, 1);
+	for (int i = 0; i < 1000 && fvq_used_idx(&f->g, &f->vq[REQ_Q]) < 1; i++)
+		sleep_ms(1);
+	/* The fast one is done while the slow one still runs. */
+	assert_int_equal(fvq_used_idx(&f->g, &f->vq[REQ_Q]), 1);
+	assert_int_equal(fvq_used_elem(&f->g, &f->vq[REQ_Q], 0).id, 2);
+	assert_int_equal(__atomic_load_n(&f->srv.in_flight, __ATOMIC_SEQ_CST), 1);
+	assert_true(wait_used(f, 2));
+}
+
 static void unanswerable_request_returns_zero_bytes(void **state)
 {
 	struct fixture *f = *state;
@@ -241,6 +299,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(config_space),
 	    T(requests_run_concurrently),
+	    T(chains_added_while_busy_are_all_served),
+	    T(a_chain_added_during_a_slow_one_runs_beside_it),
 	    T(unanswerable_request_returns_zero_bytes),
 	    T(requests_before_driver_ok_are_served_on_activation),
 	    T(reset_waits_for_requests_in_flight),
