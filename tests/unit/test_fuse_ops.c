@@ -136,6 +136,9 @@ static void test_create_write_read(void **state)
 	uint64_t fh;
 	assert_int_equal(fx_create(f, FUSE_ROOT_ID, "new.txt", O_RDWR, 0644, &e, &fh), 0);
 	umask(old);
+	struct fuse_open_out oo;
+	memcpy(&oo, fx_r.body + sizeof(e), sizeof(oo));
+	assert_int_equal(oo.open_flags, FOPEN_NOFLUSH);
 	struct stat st;
 	fx_host_stat(f, "new.txt", &st);
 	assert_true(S_ISREG(st.st_mode));
@@ -183,6 +186,10 @@ static void test_open_flags(void **state)
 	assert_int_equal(fx_lookup(f, FUSE_ROOT_ID, "f", &e), 0);
 	/* A read-only handle cannot write. */
 	assert_int_equal(fx_open(f, FUSE_OPEN, e.nodeid, O_RDONLY, &fh), 0);
+	/* close() in the guest sends no FLUSH, which would have nothing to do. */
+	struct fuse_open_out oo;
+	memcpy(&oo, fx_r.body, sizeof(oo));
+	assert_int_equal(oo.open_flags, FOPEN_NOFLUSH);
 	assert_int_equal(fx_write(f, e.nodeid, fh, 0, "x", 1, NULL), -EBADF);
 	fx_release(f, FUSE_RELEASE, e.nodeid, fh);
 	assert_int_equal(fx_open(f, FUSE_OPEN, e.nodeid, O_WRONLY | O_APPEND, &fh), 0);
