@@ -57,6 +57,30 @@ int fuse_op_batch_forget(struct fuse_op *op)
 	return FUSE_NO_REPLY;
 }
 
+/* A symlink of the virtual mode is a regular host file holding the
+ * target, typed "symlink" in its override (see create_entry). */
+static ssize_t read_virtual_link(struct fuse_server *s, const struct fuse_inode *i,
+				 char target[PATH_MAX])
+{
+	struct stat st;
+	int rc = fuse_stat_inode(s, i, &st);
+	if (rc)
+		return rc;
+	if (!S_ISLNK(st.st_mode))
+		return -EINVAL;
+	int fd = fuse_reopen(s, i->fd, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	ssize_t n = pread(fd, target, PATH_MAX, 0);
+	rc = n < 0 ? -errno : 0;
+	close(fd);
+	if (rc)
+		return rc;
+	/* Longer than any target symlink(2) takes: not ours, or changed on
+	 * the host. */
+	return n >= PATH_MAX ? -ENAMETOOLONG : n;
+}
+
 int fuse_op_readlink(struct fuse_op *op)
 {
 	int rc;
@@ -64,8 +88,17 @@ int fuse_op_readlink(struct fuse_op *op)
 	if (!i)
 		return rc;
 	char target[PATH_MAX];
-	ssize_t n = S_ISLNK(i->type) ? readlinkat(i->fd, "", target, sizeof(target)) : -1;
-	rc = n < 0 ? (S_ISLNK(i->type) ? -errno : -EINVAL) : 0;
+	ssize_t n;
+	if (S_ISLNK(i->type)) {
+		n = readlinkat(i->fd, "", target, sizeof(target));
+		if (n < 0)
+			n = -errno;
+	} else if (op->s->virtual_owner && S_ISREG(i->type)) {
+		n = read_virtual_link(op->s, i, target);
+	} else {
+		n = -EINVAL;
+	}
+	rc = n < 0 ? (int)n : 0;
 	inode_put(&op->s->inodes, i);
 	if (rc)
 		return rc;
@@ -99,10 +132,31 @@ static int finish_create(struct fuse_op *op, struct fuse_inode *parent, const ch
 
 enum create_kind { CREATE_SYMLINK, CREATE_NODE, CREATE_DIR };
 
+/* In the virtual mode a symlink is a regular host file holding its target
+ * (the override's "symlink" type), so it can carry an owner like any other
+ * file (Linux keeps user xattrs off symlinks), and the host never gets a
+ * symlink its own programs could follow. Only the VMM's user can read it
+ * on the host. Returns 0, or -1 with errno, leaving no file behind. */
+static int write_virtual_link(int dir_fd, const char *name, const char *target)
+{
+	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	size_t len = strlen(target);
+	ssize_t n = pwrite(fd, target, len, 0);
+	int e = n < 0 ? errno : EIO; /* a short write of a small file: no space */
+	close(fd);
+	if (n == (ssize_t)len)
+		return 0;
+	unlinkat(dir_fd, name, 0);
+	errno = e;
+	return -1;
+}
+
 /* mode carries the type for CREATE_NODE. In the virtual-ownership mode a
  * node of any type is a regular host file (the guest kernel serves its
- * own FIFOs, sockets and devices), and nothing the guest creates is
- * setuid, setgid or sticky on the host. */
+ * own FIFOs, sockets and devices, and follows its own symlinks), and
+ * nothing the guest creates is setuid, setgid or sticky on the host. */
 static int create_entry(struct fuse_op *op, enum create_kind kind, const char *name,
 			const char *target, mode_t mode, dev_t rdev)
 {
@@ -110,11 +164,14 @@ static int create_entry(struct fuse_op *op, enum create_kind kind, const char *n
 	struct fuse_inode *parent = fuse_get_inode(op, op->hdr->nodeid, &rc);
 	if (!parent)
 		return rc;
-	bool virt = op->s->virtual_owner && kind != CREATE_SYMLINK;
+	bool virt = op->s->virtual_owner;
 	struct override_stat o;
 	rc = 0;
 	if (virt) {
-		rc = fuse_virt_new_owner(op, parent, kind == CREATE_DIR ? S_IFDIR | mode : mode, &o);
+		mode_t guest = kind == CREATE_DIR	? S_IFDIR | mode
+			       : kind == CREATE_SYMLINK ? S_IFLNK | 0777
+							: mode;
+		rc = fuse_virt_new_owner(op, parent, guest, &o);
 		o.rdev = rdev;
 	}
 	struct fuse_creds creds;
@@ -122,7 +179,9 @@ static int create_entry(struct fuse_op *op, enum create_kind kind, const char *n
 		rc = fuse_creds_enter(op, &creds);
 	if (rc == 0) {
 		int r;
-		if (kind == CREATE_SYMLINK)
+		if (kind == CREATE_SYMLINK && virt)
+			r = write_virtual_link(parent->fd, name, target);
+		else if (kind == CREATE_SYMLINK)
 			r = symlinkat(target, parent->fd, name);
 		else if (kind == CREATE_DIR)
 			r = mkdirat(parent->fd, name, virt ? fuse_virt_host_mode(mode, true) : mode);

@@ -41,7 +41,8 @@ static int read_override(int fd, mode_t host_type, struct override_stat *o, bool
 }
 
 /* A type in the xattr stands only for a host regular file: a host
- * directory or symlink is never shown as something else. */
+ * directory or symlink is never shown as something else. A "symlink" is
+ * one of ours: the file holds the target (fuse_ops_entry.c). */
 static void apply_override(struct stat *st, const struct override_stat *o)
 {
 	st->st_uid = o->uid;
@@ -49,7 +50,7 @@ static void apply_override(struct stat *st, const struct override_stat *o)
 	mode_t type = st->st_mode & S_IFMT;
 	if (o->has_type && S_ISREG(type)) {
 		mode_t t = o->mode & S_IFMT;
-		if (t == S_IFCHR || t == S_IFBLK || t == S_IFIFO || t == S_IFSOCK) {
+		if (t == S_IFCHR || t == S_IFBLK || t == S_IFIFO || t == S_IFSOCK || t == S_IFLNK) {
 			type = t;
 			st->st_rdev = (t == S_IFCHR || t == S_IFBLK) ? o->rdev : 0;
 		}

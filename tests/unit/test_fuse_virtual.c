@@ -503,23 +503,81 @@ static void test_survives_restart(void **state)
 	assert_int_equal(e.attr.mode, S_IFDIR | 0700);
 }
 
-/* Symlinks cannot hold user xattrs: their owner stays the host's, and
- * lchown succeeds without effect rather than failing tar or cp -a. */
+/* A guest symlink is a regular host file holding the target, typed
+ * "symlink" in its override: it has an owner the guest can change, and the
+ * host gets no symlink. */
 static void test_symlinks(void **state)
 {
 	struct fx *f = *state;
-	struct part p[2] = {PART_STR("link"), PART_STR("target")};
-	fx_call_cap(f, FUSE_SYMLINK, FUSE_ROOT_ID, 1000, 1000, p, 2, REPLY_CAP, &fx_r);
+	struct part p[2] = {PART_STR("link"), PART_STR("../etc/passwd")};
+	fx_call_cap(f, FUSE_SYMLINK, FUSE_ROOT_ID, 1000, 100, p, 2, REPLY_CAP, &fx_r);
 	assert_int_equal(fx_r.oh.error, 0);
 	struct fuse_entry_out e;
 	memcpy(&e, fx_r.body, sizeof(e));
-	assert_true(S_ISLNK(e.attr.mode));
-	assert_int_equal(e.attr.uid, geteuid());
-	struct fuse_setattr_in in = {.valid = FATTR_UID | FATTR_GID, .uid = 5, .gid = 5};
-	assert_int_equal(fx_setattr(f, e.nodeid, &in, NULL), 0);
+	assert_int_equal(e.attr.mode, S_IFLNK | 0777);
+	assert_int_equal(e.attr.uid, 1000);
+	assert_int_equal(e.attr.gid, 100);
+	assert_int_equal(e.attr.size, strlen("../etc/passwd"));
+	fx_call(f, FUSE_READLINK, e.nodeid, NULL, 0, &fx_r);
+	assert_int_equal(fx_r.oh.error, 0);
+	assert_int_equal(fx_r.body_len, strlen("../etc/passwd"));
+	assert_memory_equal(fx_r.body, "../etc/passwd", fx_r.body_len);
+	/* On the host: a private regular file. */
 	struct stat st;
 	fx_host_stat(f, "link", &st);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(st.st_uid, geteuid());
+	char v[OVERRIDE_STAT_MAX];
+	host_override(f, "link", v, sizeof(v));
+	assert_string_equal(v, "1000:100:0777:symlink");
+
+	/* lchown changes the guest's owner and keeps the type. */
+	struct fuse_setattr_in in = {.valid = FATTR_UID | FATTR_GID, .uid = 5, .gid = 6};
+	assert_int_equal(fx_setattr(f, e.nodeid, &in, NULL), 0);
+	assert_int_equal(fx_lookup(f, FUSE_ROOT_ID, "link", &e), 0);
+	assert_int_equal(e.attr.mode, S_IFLNK | 0777);
+	assert_int_equal(e.attr.uid, 5);
+	assert_int_equal(e.attr.gid, 6);
+	fx_call(f, FUSE_READLINK, e.nodeid, NULL, 0, &fx_r);
+	assert_int_equal(fx_r.body_len, strlen("../etc/passwd"));
+
+	/* An existing name is not replaced, nor removed by the failure. */
+	struct part again[2] = {PART_STR("link"), PART_STR("other")};
+	fx_call_cap(f, FUSE_SYMLINK, FUSE_ROOT_ID, 1000, 100, again, 2, REPLY_CAP, &fx_r);
+	assert_int_equal(fx_r.oh.error, -EEXIST);
+	fx_call(f, FUSE_READLINK, e.nodeid, NULL, 0, &fx_r);
+	assert_memory_equal(fx_r.body, "../etc/passwd", fx_r.body_len);
+
+	/* A regular file is no symlink; one whose content is too long for a
+	 * target is refused. */
+	struct fuse_entry_out plain = {.nodeid = new_file(f, "plain", 0644, 0, 0)};
+	fx_call(f, FUSE_READLINK, plain.nodeid, NULL, 0, &fx_r);
+	assert_int_equal(fx_r.oh.error, -EINVAL);
+	char big[PATH_MAX + 10];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	fx_write_host(f, "plain", big);
+	host_set_override(f, "plain", "0:0:0777:symlink");
+	assert_int_equal(fx_lookup(f, FUSE_ROOT_ID, "plain", &plain), 0);
+	assert_int_equal(plain.attr.mode, S_IFLNK | 0777);
+	fx_call(f, FUSE_READLINK, plain.nodeid, NULL, 0, &fx_r);
+	assert_int_equal(fx_r.oh.error, -ENAMETOOLONG);
+
+	/* A symlink made on the host cannot hold an override: it keeps the
+	 * host's owner, and lchown succeeds without effect rather than
+	 * failing tar or cp -a. */
+	char hp[256];
+	fx_path(f, "hostlink", hp, sizeof(hp));
+	assert_int_equal(symlink("target", hp), 0);
+	assert_int_equal(fx_lookup(f, FUSE_ROOT_ID, "hostlink", &e), 0);
+	assert_true(S_ISLNK(e.attr.mode));
+	assert_int_equal(e.attr.uid, geteuid());
+	assert_int_equal(fx_setattr(f, e.nodeid, &in, NULL), 0);
+	fx_host_stat(f, "hostlink", &st);
+	assert_int_equal(st.st_uid, geteuid());
+	fx_call(f, FUSE_READLINK, e.nodeid, NULL, 0, &fx_r);
+	assert_memory_equal(fx_r.body, "target", fx_r.body_len);
 }
 
 /* ACCESS follows the guest's view, not the host's. */

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The virtual-ownership share mode (--share-mode virtual, docs/fuse.md):
 # the guest's root chowns, makes files setuid and creates device nodes and
-# FIFOs; the guest kernel enforces what it set; on the host every file
-# belongs to the user running mvm, nothing is setuid and no device node
-# exists; a second boot sees the same ownership.
+# FIFOs and symlinks of its own; the guest kernel enforces what it set; on
+# the host every file belongs to the user running mvm, nothing is setuid
+# and no device node or symlink exists; a second boot sees the same
+# ownership.
 . "$(dirname "$0")/guest.sh"
 
 command -v getfattr >/dev/null || {
@@ -24,28 +25,32 @@ echo 'alice:x:1234:5678:alice:/:/bin/sh' >>"$ROOT/etc/passwd"
 echo 'bob:x:2000:2000:bob:/:/bin/sh' >>"$ROOT/etc/passwd"
 ME=$(id -u)
 
-GUEST_STAT="stat -c '%n %u %g %a %F %t:%T' f d null loop fifo"
+GUEST_STAT="stat -c '%n %u %g %a %F %t:%T' f d null loop fifo lnk && readlink lnk"
 mvm_run --share-mode virtual -v "$DATA:/data" -- /bin/sh -c "cd /data &&
 	echo secret-of-alice >f && chown 1234:5678 f && chmod 4750 f &&
 	mkdir d && chown 42:43 d && chmod 2770 d &&
 	mknod null c 1 3 && mknod loop b 7 0 && mkfifo fifo &&
+	ln -s f lnk && chown -h 77:88 lnk &&
 	echo into-the-device >null && $GUEST_STAT"
 expect_rc "guest root sets owners, setuid bits and makes devices" 0
 expected="f 1234 5678 4750 regular file 0:0
 d 42 43 2770 directory 0:0
 null 0 0 644 character special file 1:3
 loop 0 0 644 block special file 7:0
-fifo 0 0 644 fifo 0:0"
+fifo 0 0 644 fifo 0:0
+lnk 77 88 777 symbolic link 0:0
+f"
 expect_eq "the guest sees what it set" "$expected" "$(cat "$WORK/out")" "$(head -c 600 "$WORK/err")"
 
 # On the host: all ours, nothing setuid, no device node, no FIFO.
-host=$(cd "$DATA" && stat -c '%n %u %F' f d null loop fifo)
+host=$(cd "$DATA" && stat -c '%n %u %F' f d null loop fifo lnk)
 expect_eq "on the host every file is the user's, regular or a directory" \
 	"f $ME regular file
 d $ME directory
 null $ME regular empty file
 loop $ME regular empty file
-fifo $ME regular empty file" "$host"
+fifo $ME regular empty file
+lnk $ME regular file" "$host"
 expect_eq "nothing is setuid, setgid or sticky on the host" "" \
 	"$(find "$DATA" -perm /7000 -printf '%p\n')"
 expect_eq "the write to the guest's /dev/null stayed in the guest" 0 "$(stat -c %s "$DATA/null")"
@@ -53,6 +58,10 @@ expect_eq "the override xattr holds the guest's view" "1234:5678:04750" \
 	"$(getfattr --absolute-names --only-values -n user.containers.override_stat "$DATA/f" 2>&1)"
 expect_eq "a device's type and number are in the xattr" "0:0:0644:char-1-3" \
 	"$(getfattr --absolute-names --only-values -n user.containers.override_stat "$DATA/null" 2>&1)"
+expect_eq "a symlink is a private file holding its target, its owner in the xattr" \
+	"600 f 77:88:0777:symlink" \
+	"$(stat -c %a "$DATA/lnk") $(cat "$DATA/lnk") $(getfattr --absolute-names --only-values \
+		-n user.containers.override_stat "$DATA/lnk" 2>&1)"
 
 # A second boot sees the same, and the guest kernel enforces it: alice
 # reads her file, bob may not; bob cannot enter d (2770, 42:43). When
