@@ -111,6 +111,12 @@ int fuse_reopen(struct fuse_server *s, int path_fd, int flags)
 
 int fuse_lookup_fd(struct fuse_server *s, int path_fd, struct fuse_entry_out *e)
 {
+	return fuse_lookup_fd_set(s, path_fd, NULL, e);
+}
+
+int fuse_lookup_fd_set(struct fuse_server *s, int path_fd, const struct override_stat *set,
+		       struct fuse_entry_out *e)
+{
 	struct stat st;
 	if (fstatat(path_fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
 		int rc = -errno;
@@ -120,7 +126,11 @@ int fuse_lookup_fd(struct fuse_server *s, int path_fd, struct fuse_entry_out *e)
 	/* The table keys on the host's identity and type; the guest gets its
 	 * own view of the attributes. */
 	struct stat guest_st = st;
-	int rc = fuse_guest_view(s, path_fd, &guest_st);
+	int rc = 0;
+	if (set && s->virtual_owner)
+		fuse_virt_apply(&guest_st, set);
+	else
+		rc = fuse_guest_view(s, path_fd, &guest_st);
 	if (rc) {
 		close(path_fd);
 		return rc;

@@ -13,6 +13,8 @@
 #include <stdatomic.h>
 #include <sys/stat.h>
 
+struct override_stat; /* fuse/override_stat.h */
+
 /* Oldest protocol we speak: virtio-fs itself arrived with 7.31 (Linux 5.4);
  * 7.27 keeps every argument struct at its current size for the ops we serve
  * (mknod_in, create_in, write_in, getattr_in grew before 7.13). */
@@ -82,6 +84,11 @@ int fuse_lookup_name(struct fuse_server *s, struct fuse_inode *parent, const cha
 int fuse_open_beneath(int dirfd, const char *name, int flags, mode_t mode);
 /* As above, for a file we already hold an O_PATH fd of (taken). */
 int fuse_lookup_fd(struct fuse_server *s, int path_fd, struct fuse_entry_out *e);
+/* The same, right after the virtual mode stored `set` as path_fd's
+ * override: the guest's view is made from it without reading it back (one
+ * getxattr fewer per file the guest creates). */
+int fuse_lookup_fd_set(struct fuse_server *s, int path_fd, const struct override_stat *set,
+		       struct fuse_entry_out *e);
 
 /* Create files as the guest's user: per-thread fsuid/fsgid. */
 struct fuse_creds {
@@ -96,10 +103,11 @@ void fuse_restore_mode(struct fuse_server *s, int path_fd, mode_t wanted);
 
 /* fuse_virt.c. What the guest sees of a file: the host's stat, with the
  * override applied in the virtual-ownership mode. -errno on error. */
-struct override_stat;
 int fuse_stat_fd(struct fuse_server *s, int fd, struct stat *st);
 /* The same for a host stat of fd already at hand, in place. */
 int fuse_guest_view(struct fuse_server *s, int fd, struct stat *st);
+/* Puts override o onto the host attributes st (virtual mode). */
+void fuse_virt_apply(struct stat *st, const struct override_stat *o);
 int fuse_stat_inode(struct fuse_server *s, const struct fuse_inode *i, struct stat *st);
 /* The guest's view of fd as an override (type always set). */
 int fuse_virt_get(struct fuse_server *s, int fd, struct override_stat *o);

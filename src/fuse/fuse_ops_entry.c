@@ -126,7 +126,7 @@ static int finish_create(struct fuse_op *op, struct fuse_inode *parent, const ch
 		fuse_restore_mode(op->s, fd, mode);
 	}
 	struct fuse_entry_out e;
-	int rc = fuse_lookup_fd(op->s, fd, &e);
+	int rc = fuse_lookup_fd_set(op->s, fd, o, &e);
 	return rc ? rc : reply_entry(op, &e);
 }
 

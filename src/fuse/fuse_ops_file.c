@@ -164,7 +164,7 @@ int fuse_op_create(struct fuse_op *op)
 		struct fuse_entry_out entry;
 		struct fuse_open_out open;
 	} out = {0};
-	rc = fuse_lookup_fd(s, path_fd, &out.entry);
+	rc = fuse_lookup_fd_set(s, path_fd, created && s->virtual_owner ? &o : NULL, &out.entry);
 	if (rc) {
 		close(fd);
 	} else {

@@ -43,7 +43,7 @@ static int read_override(int fd, mode_t host_type, struct override_stat *o, bool
 /* A type in the xattr stands only for a host regular file: a host
  * directory or symlink is never shown as something else. A "symlink" is
  * one of ours: the file holds the target (fuse_ops_entry.c). */
-static void apply_override(struct stat *st, const struct override_stat *o)
+void fuse_virt_apply(struct stat *st, const struct override_stat *o)
 {
 	st->st_uid = o->uid;
 	st->st_gid = o->gid;
@@ -66,7 +66,7 @@ int fuse_guest_view(struct fuse_server *s, int fd, struct stat *st)
 	bool found;
 	int rc = read_override(fd, st->st_mode & S_IFMT, &o, &found);
 	if (rc == 0 && found)
-		apply_override(st, &o);
+		fuse_virt_apply(st, &o);
 	return rc;
 }
 
