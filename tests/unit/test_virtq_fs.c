@@ -168,10 +168,21 @@ static void requests_run_concurrently(void **state)
 static void driver_kick_if_asked(struct fixture *f, uint16_t old_idx)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	uint16_t event = __atomic_load_n(
-	    (uint16_t *)fg_ptr(&f->g, f->vq[REQ_Q].used + 4 + 8ull * QS), __ATOMIC_ACQUIRE);
+	uint16_t event = fvq_avail_event(&f->g, &f->vq[REQ_Q]);
 	if (virtq_need_event(event, f->vq[REQ_Q].avail_idx, old_idx))
 		mmio_wr(f->m, VIRTIO_MMIO_QUEUE_NOTIFY, REQ_Q);
+}
+
+/* Brings the device up with every ring feature and starts a request that
+ * takes `ms`; returns once a worker handles it. */
+static void start_one_request(struct fixture *f, uint32_t ms)
+{
+	assert_int_equal(mmio_bring_up(f->m, FG_ALL_RING_FEATURES, f->vq, 2, QS), 0xf);
+	submit(f, 0, 1, ms);
+	driver_kick_if_asked(f, 0);
+	for (int i = 0; i < 1000 && __atomic_load_n(&f->srv.in_flight, __ATOMIC_SEQ_CST) == 0; i++)
+		sleep_ms(1);
+	assert_int_equal(f->srv.in_flight, 1);
 }
 
 /* Requests come one after another, each published while the one before
@@ -180,12 +191,7 @@ static void driver_kick_if_asked(struct fixture *f, uint16_t old_idx)
 static void chains_added_while_busy_are_all_served(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(mmio_bring_up(f->m, FG_ALL_RING_FEATURES, f->vq, 2, QS), 0xf);
-	submit(f, 0, 1, 60);
-	driver_kick_if_asked(f, 0);
-	for (int i = 0; i < 1000 && __atomic_load_n(&f->srv.in_flight, __ATOMIC_SEQ_CST) == 0; i++)
-		sleep_ms(1);
-	assert_int_equal(f->srv.in_flight, 1);
+	start_one_request(f, 60);
 	for (uint16_t i = 1; i < 6; i++) {
 		uint16_t old = f->vq[REQ_Q].avail_idx;
 		submit(f, i, 1 + i, i == 5 ? 0 : 20);
@@ -204,12 +210,7 @@ static void chains_added_while_busy_are_all_served(void **state)
 static void a_chain_added_during_a_slow_one_runs_beside_it(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(mmio_bring_up(f->m, FG_ALL_RING_FEATURES, f->vq, 2, QS), 0xf);
-	submit(f, 0, 1, 1500);
-	driver_kick_if_asked(f, 0);
-	for (int i = 0; i < 1000 && __atomic_load_n(&f->srv.in_flight, __ATOMIC_SEQ_CST) == 0; i++)
-		sleep_ms(1);
-	assert_int_equal(f->srv.in_flight, 1);
+	start_one_request(f, 3000);
 	submit(f, 1, 2, 0);
 	driver_kick_if_asked(f, 1);
 	for (int i = 0; i < 1000 && fvq_used_idx(&f->g, &f->vq[REQ_Q]) < 1; i++)
