@@ -26,8 +26,9 @@ command -v setfattr >/dev/null || { echo "bench: setfattr missing (apt-get insta
 # The virtual mode needs user xattrs where the root lives; the QEMU
 # harness's /tmp is a tmpfs without them (Linux 6.1), the tree's file system
 # has them. All three servers then share the same directory.
-# (In the harness the tree is 9p, where fs-heavy guests have stalled the
-# machine now and then: BENCH_FS_SCRATCH=/tmp keeps to its tmpfs.)
+# (In the harness the tree is 9p, where every host call is a round trip
+# to the host: BENCH_FS_SCRATCH=/tmp measures on its tmpfs instead, without
+# the virtual leg.)
 scratch=${BENCH_FS_SCRATCH:-${TMPDIR:-/tmp}}
 virtual=1
 probe=$(mktemp "$scratch/mvm-bench-xattr.XXXXXX")

@@ -38,6 +38,17 @@ struct virtio_fs {
 	struct fs_worker *workers;
 };
 
+/* Queue q may have chains: wake a worker to take it. */
+static void mark_pending(struct virtio_fs *fs, uint16_t q)
+{
+	pthread_mutex_lock(&fs->lock);
+	if (fs->active) {
+		fs->pending |= 1u << q;
+		pthread_cond_signal(&fs->wake);
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
 /* Serves queue q until it is empty. After each pop the queue is re-armed,
  * so a chain the driver adds while this one is handled is kicked and goes
  * to another worker; another worker is woken directly only for chains that
@@ -49,14 +60,8 @@ static void serve_queue(struct fs_worker *w, struct virtio_dev *d, uint16_t q)
 	struct virtq_elem *e = &w->elem;
 	/* A reset in progress stops the loop: it waits for busy workers. */
 	while (__atomic_load_n(&fs->active, __ATOMIC_ACQUIRE) && virtio_dev_pop(d, q, e) == 1) {
-		if (virtq_arm_more_avail(virtio_dev_queue(d, q))) {
-			pthread_mutex_lock(&fs->lock);
-			if (fs->active) {
-				fs->pending |= 1u << q;
-				pthread_cond_signal(&fs->wake);
-			}
-			pthread_mutex_unlock(&fs->lock);
-		}
+		if (virtq_arm_more_avail(virtio_dev_queue(d, q)))
+			mark_pending(fs, q);
 		ssize_t n = fs->handle(fs->ctx, virtq_elem_read_iov(e), (int)e->n_read,
 				       virtq_elem_write_iov(e), (int)e->n_write);
 		uint32_t len = n < 0			    ? 0
@@ -96,14 +101,8 @@ static void *worker_main(void *arg)
 static void fs_notify(struct virtio_dev *d, uint16_t q)
 {
 	struct virtio_fs *fs = virtio_dev_priv(d);
-	if (q >= fs->ops.num_queues)
-		return;
-	pthread_mutex_lock(&fs->lock);
-	if (fs->active) {
-		fs->pending |= 1u << q;
-		pthread_cond_signal(&fs->wake);
-	}
-	pthread_mutex_unlock(&fs->lock);
+	if (q < fs->ops.num_queues)
+		mark_pending(fs, q);
 }
 
 static int fs_activate(struct virtio_dev *d, mvm_error **err)

@@ -247,6 +247,21 @@ static int walk_chain(struct virtq *q, uint16_t head, struct virtq_elem *e, mvm_
 	}
 }
 
+/* §2.6.7.2 / 2.6.10: asks for a notification at the driver's next buffer
+ * (EVENT_IDX), then reads avail->idx again, since the driver may have added
+ * one before it saw avail_event. Until this runs, avail_event stays behind
+ * and the driver does not kick us. Runs under q->lock. */
+static uint16_t rearm_locked(struct virtq *q)
+{
+	if (q->event_idx) {
+		__atomic_store_n(avail_event_p(q), q->last_avail, __ATOMIC_RELAXED);
+		/* Our store must be visible before we read avail->idx
+		 * (store-load ordering needs a full fence). */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+	return __atomic_load_n(avail_idx_p(q), __ATOMIC_ACQUIRE);
+}
+
 int virtq_pop(struct virtq *q, struct virtq_elem *e, mvm_error **err)
 {
 	pthread_mutex_lock(&q->lock);
@@ -261,15 +276,9 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e, mvm_error **err)
 	}
 	/* Acquire: the ring entry and descriptors are read after the index. */
 	uint16_t avail_idx = __atomic_load_n(avail_idx_p(q), __ATOMIC_ACQUIRE);
-	if (avail_idx == q->last_avail && q->event_idx) {
-		/* §2.6.7.2 / 2.6.10: ask for a notification at the next buffer,
-		 * then look again, since the driver may have added one before it
-		 * saw avail_event. Only here, when we go idle: while busy we
-		 * leave avail_event behind and the driver does not kick us. */
-		__atomic_store_n(avail_event_p(q), q->last_avail, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		avail_idx = __atomic_load_n(avail_idx_p(q), __ATOMIC_ACQUIRE);
-	}
+	/* Going idle: ask for a kick at the next buffer (see rearm_locked). */
+	if (avail_idx == q->last_avail && q->event_idx)
+		avail_idx = rearm_locked(q);
 	uint16_t pending = (uint16_t)(avail_idx - q->last_avail);
 	if (pending == 0) {
 		rc = 0;
@@ -365,16 +374,7 @@ out:
 bool virtq_arm_more_avail(struct virtq *q)
 {
 	pthread_mutex_lock(&q->lock);
-	bool more = false;
-	if (q->ready && !q->broken) {
-		if (q->event_idx) {
-			/* As in virtq_pop's idle path: our avail_event store must
-			 * be visible before we read avail->idx (store-load). */
-			__atomic_store_n(avail_event_p(q), q->last_avail, __ATOMIC_RELAXED);
-			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		}
-		more = __atomic_load_n(avail_idx_p(q), __ATOMIC_ACQUIRE) != q->last_avail;
-	}
+	bool more = q->ready && !q->broken && rearm_locked(q) != q->last_avail;
 	pthread_mutex_unlock(&q->lock);
 	return more;
 }
