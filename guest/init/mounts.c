@@ -10,8 +10,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 
@@ -146,10 +149,51 @@ int init_mount_system(void)
 	return 0;
 }
 
+int init_set_readahead(const char *bdi_dir, const char *path, unsigned kib)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -1;
+	char file[PATH_MAX];
+	int n = snprintf(file, sizeof(file), "%s/%u:%u/read_ahead_kb", bdi_dir, major(st.st_dev),
+			 minor(st.st_dev));
+	if (n < 0 || (size_t)n >= sizeof(file)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	char val[16];
+	n = snprintf(val, sizeof(val), "%u\n", kib);
+	ssize_t w = write(fd, val, (size_t)n);
+	int e = errno;
+	close(fd);
+	if (w != n) {
+		errno = w < 0 ? e : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* With the kernel's 128 KiB read-ahead a sequential read goes out as
+ * 128 KiB requests, each paying a kick, an interrupt and two MMIO exits;
+ * with 1 MiB (the VMM's max_pages) it takes an eighth of them: 64 MiB read
+ * in 705 ms instead of 1685 in the QEMU-TCG harness (bench/fs.sh). Best
+ * effort: a kernel without sysfs or bdi entries keeps its default. */
+static void tune_readahead(const char *path)
+{
+	if (init_set_readahead(INIT_BDI_DIR, path, INIT_SHARE_READAHEAD_KIB) < 0)
+		init_debug("read-ahead of %s: %s", path, strerror(errno));
+}
+
 int init_mount_shares(const struct init_config *cfg)
 {
-	for (size_t i = 0; i < cfg->n_mounts; i++)
+	tune_readahead("/");
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		if (do_mount(cfg->mounts[i].tag, cfg->mounts[i].path, "virtiofs", 0, NULL) < 0)
 			return -1;
+		tune_readahead(cfg->mounts[i].path);
+	}
 	return 0;
 }

@@ -28,7 +28,16 @@ int init_switch_root(void);
  * friends, and /tmp as tmpfs unless the root has a non-empty /tmp. */
 int init_mount_system(void);
 
-/* Each MVM_CFG_MOUNT share at its guest path, creating the path. */
+#define INIT_BDI_DIR "/sys/class/bdi"
+/* One FUSE request's worth: the VMM offers max_pages of 1 MiB. */
+#define INIT_SHARE_READAHEAD_KIB 1024u
+
+/* Writes `kib` to the read_ahead_kb of the backing device of the file
+ * system holding `path`, found as BDI_DIR/MAJOR:MINOR. -1 with errno. */
+int init_set_readahead(const char *bdi_dir, const char *path, unsigned kib);
+
+/* Each MVM_CFG_MOUNT share at its guest path, creating the path; the
+ * root's and each share's read-ahead window are widened (best effort). */
 int init_mount_shares(const struct init_config *cfg);
 
 #endif

@@ -16,11 +16,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -152,6 +154,77 @@ static void test_mkdir_p(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, size - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+}
+
+/* The bdi entry is found from the st_dev of the path: a directory laid
+ * out as sysfs's /sys/class/bdi stands in for it. */
+static void test_set_readahead(void **state)
+{
+	(void)state;
+	char base[] = "/tmp/mvm-bdi-XXXXXX";
+	assert_non_null(mkdtemp(base));
+	struct stat st;
+	assert_int_equal(stat(base, &st), 0);
+	char dir[160], file[200], buf[32];
+	snprintf(dir, sizeof(dir), "%s/%u:%u", base, major(st.st_dev), minor(st.st_dev));
+	snprintf(file, sizeof(file), "%s/read_ahead_kb", dir);
+
+	/* No entry for that device: an error, nothing created. */
+	assert_int_equal(init_set_readahead(base, base, 1024), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(init_set_readahead(base, base, 1024), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(access(file, F_OK), -1);
+
+	int fd = open(file, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "128\n", 4), 4);
+	close(fd);
+	assert_int_equal(init_set_readahead(base, base, 1024), 0);
+	read_file(file, buf, sizeof(buf));
+	assert_string_equal(buf, "1024\n");
+
+	/* A path that does not exist names no device. */
+	char missing[200];
+	snprintf(missing, sizeof(missing), "%s/missing", base);
+	assert_int_equal(init_set_readahead(base, missing, 1024), -1);
+	assert_int_equal(errno, ENOENT);
+
+	/* A symlink in place of the knob is not followed. */
+	char target[200];
+	snprintf(target, sizeof(target), "%s/elsewhere", base);
+	fd = open(target, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(symlink(target, file), 0);
+	assert_int_equal(init_set_readahead(base, base, 1024), -1);
+	assert_int_equal(errno, ELOOP);
+	read_file(target, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+
+	/* An overlong bdi directory is refused, not truncated. */
+	char longdir[PATH_MAX + 8];
+	memset(longdir, 'a', sizeof(longdir) - 1);
+	longdir[0] = '/';
+	longdir[sizeof(longdir) - 1] = '\0';
+	assert_int_equal(init_set_readahead(longdir, base, 1024), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_console_raw(void **state)
 {
 	int master = posix_openpt(O_RDWR | O_NOCTTY);
@@ -207,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_control_bytes),
 		cmocka_unit_test(test_env_defaults),
 		cmocka_unit_test(test_mkdir_p),
+		cmocka_unit_test(test_set_readahead),
 		cmocka_unit_test(test_console_raw),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,13 @@ ln -s ../../../../../../"$SECRET"/secret.txt "$SHARE/rel-link"
 mvm_run -v "$SHARE:/mnt/share" -- /bin/cat /mnt/share/from-host.txt
 expect_out "host file read in guest" "host content"
 
+# mvm-init widens each virtio-fs mount's read-ahead to one 1 MiB request
+# (the kernel's 128 KiB made a sequential read 2.4x slower).
+mvm_run -v "$SHARE:/mnt/share" -- /bin/sh -c 'while read -r _ _ dev _ mp _; do
+	case $mp in /|/mnt/share) echo "ra $mp $(cat /sys/class/bdi/$dev/read_ahead_kb)" ;; esac
+done </proc/self/mountinfo'
+expect_out "root and share read-ahead are 1 MiB" "$(printf 'ra / 1024\nra /mnt/share 1024')"
+
 mvm_run -v "$SHARE:/mnt/share" -- /bin/sh -c 'echo guest wrote this >/mnt/share/from-guest.txt; mkdir /mnt/share/d; echo x >/mnt/share/d/f'
 expect_rc "guest write status" 0
 expect_eq "guest write seen on host" "guest wrote this" "$(cat "$SHARE/from-guest.txt" 2>/dev/null)"
