@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -132,11 +133,26 @@ static void set_log_level(mvm_builder *b, const char *arg, mvm_error **err)
 		mvm_builder_log_level(b, level, err);
 }
 
-static void set_share_mode(mvm_builder *b, const char *arg, mvm_error **err)
+/* MODE for every share, or GUEST=MODE for one. A mode has no `=`, so the
+ * last one ends the guest path, which may hold `=` itself. */
+static void set_share_mode(mvm_builder *b, const char *arg, struct run_options *o,
+			   mvm_error **err)
 {
 	mvm_share_mode mode;
-	if (mvm_share_mode_parse(arg, &mode, err) == 0)
-		mvm_builder_share_mode(b, mode, err);
+	const char *eq = strrchr(arg, '=');
+	if (eq == NULL) {
+		if (mvm_share_mode_parse(arg, &mode, err) == 0)
+			mvm_builder_share_mode(b, mode, err);
+		return;
+	}
+	char *guest = strndup(arg, (size_t)(eq - arg));
+	if (guest == NULL) {
+		option_error(o, "cannot store --share-mode `%s`: out of memory", arg);
+		return;
+	}
+	if (mvm_share_mode_parse(eq + 1, &mode, err) == 0)
+		mvm_builder_share_mode_for(b, guest, mode, err);
+	free(guest);
 }
 
 static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_options *o,
@@ -183,7 +199,7 @@ static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_op
 		mvm_builder_kernel_path(b, arg, err);
 		break;
 	case OPT_SHARE_MODE:
-		set_share_mode(b, arg, err);
+		set_share_mode(b, arg, o, err);
 		break;
 	case OPT_NO_SECCOMP:
 		mvm_builder_seccomp(b, false, err);

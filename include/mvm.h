@@ -218,6 +218,12 @@ typedef enum mvm_share_mode {
 	MVM_SHARE_PASSTHROUGH = 2,
 } mvm_share_mode;
 int mvm_builder_share_mode(mvm_builder *b, mvm_share_mode mode, mvm_error **err);
+/* The mode of one share, named by its guest path: "/" for the root, or a
+ * mapped dir's guest path. It overrides the mode above for that share
+ * only; a later call for the same path replaces an earlier one. build()
+ * refuses a path that names no share. */
+int mvm_builder_share_mode_for(mvm_builder *b, const char *guest_path, mvm_share_mode mode,
+			       mvm_error **err);
 /* "auto", "virtual" or "passthrough". */
 int mvm_share_mode_parse(const char *s, mvm_share_mode *mode, mvm_error **err);
 const char *mvm_share_mode_name(mvm_share_mode mode);

@@ -6,6 +6,7 @@
 #include "config/builder.h"
 #include "config/port_spec.h"
 
+#include "config/guest_path.h"
 #include "config/ipv4.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -346,16 +347,45 @@ int mvm_builder_assigned_ip(mvm_builder *b, const char *ipv4, mvm_error **err)
 	return mvm_builder_assigned_ipv4(b, addr, err);
 }
 
-int mvm_builder_share_mode(mvm_builder *b, mvm_share_mode mode, mvm_error **err)
+static int check_share_mode(mvm_share_mode mode, mvm_error **err)
 {
-	if (check_builder(b, "the share mode", err) < 0)
-		return -1;
 	if (mode != MVM_SHARE_AUTO && mode != MVM_SHARE_VIRTUAL && mode != MVM_SHARE_PASSTHROUGH)
 		return mvm_err(err, MVM_ERR_INVALID, 0,
 			       "invalid share mode %d: expected MVM_SHARE_AUTO, MVM_SHARE_VIRTUAL "
 			       "or MVM_SHARE_PASSTHROUGH",
 			       (int)mode);
+	return 0;
+}
+
+int mvm_builder_share_mode(mvm_builder *b, mvm_share_mode mode, mvm_error **err)
+{
+	if (check_builder(b, "the share mode", err) < 0 || check_share_mode(mode, err) < 0)
+		return -1;
 	b->cfg.share_mode = mode;
+	return 0;
+}
+
+int mvm_builder_share_mode_for(mvm_builder *b, const char *guest_path, mvm_share_mode mode,
+			       mvm_error **err)
+{
+	if (check_args(b, guest_path, "a share's mode", err) < 0 ||
+	    check_share_mode(mode, err) < 0)
+		return -1;
+	cleanup_free char *g = guest_path_normalize(guest_path, "share mode guest path", err);
+	if (g == NULL)
+		return -1;
+	struct mvm_config *c = &b->cfg;
+	for (size_t i = 0; i < c->n_share_modes; i++) {
+		if (strcmp(c->share_modes[i].guest, g) == 0) {
+			c->share_modes[i].mode = mode;
+			return 0;
+		}
+	}
+	struct config_share_mode *slot = append_slot((void **)&c->share_modes, &c->n_share_modes,
+						     sizeof(*slot), "a share's mode", err);
+	if (slot == NULL)
+		return -1;
+	*slot = (struct config_share_mode){steal_pointer(&g), mode};
 	return 0;
 }
 

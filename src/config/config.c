@@ -32,6 +32,9 @@ void mvm_config_clear(struct mvm_config *c)
 	for (size_t i = 0; i < c->n_mapped_dirs; i++)
 		mvm_path_pair_clear(&c->mapped_dirs[i]);
 	free(c->mapped_dirs);
+	for (size_t i = 0; i < c->n_share_modes; i++)
+		free(c->share_modes[i].guest);
+	free(c->share_modes);
 	free(c->ports);
 	free(c->rlimits);
 	free(c->workdir_path);
@@ -98,6 +101,18 @@ static bool copy_lists(struct mvm_config *dst, const struct mvm_config *src)
 				return false;
 		}
 	}
+	if (src->n_share_modes) {
+		dst->share_modes = calloc(src->n_share_modes, sizeof(*dst->share_modes));
+		if (dst->share_modes == NULL)
+			return false;
+		for (size_t i = 0; i < src->n_share_modes; i++) {
+			dst->share_modes[i].mode = src->share_modes[i].mode;
+			bool ok = dup_opt(&dst->share_modes[i].guest, src->share_modes[i].guest);
+			dst->n_share_modes++;
+			if (!ok)
+				return false;
+		}
+	}
 	if (src->n_args) {
 		dst->args = calloc(src->n_args, sizeof(*dst->args));
 		if (dst->args == NULL)
@@ -128,6 +143,14 @@ static bool copy_lists(struct mvm_config *dst, const struct mvm_config *src)
 		return false;
 	dst->n_rlimits = src->n_rlimits;
 	return true;
+}
+
+mvm_share_mode config_share_mode_of(const struct mvm_config *c, const char *guest)
+{
+	for (size_t i = 0; i < c->n_share_modes; i++)
+		if (strcmp(c->share_modes[i].guest, guest) == 0)
+			return c->share_modes[i].mode;
+	return c->share_mode;
 }
 
 int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_error **err)

@@ -12,6 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The mode of one share (mvm_builder_share_mode_for()). */
+struct config_share_mode {
+	char *guest; /* normalised guest path of the share */
+	mvm_share_mode mode;
+};
+
 struct mvm_config {
 	struct mvm_logger log;
 	char *root_path;   /* absolute, resolved host directory after build() */
@@ -37,7 +43,9 @@ struct mvm_config {
 	bool has_assigned_ip;
 	uint32_t assigned_ip; /* host byte order */
 	bool local_only;      /* default true */
-	mvm_share_mode share_mode;
+	mvm_share_mode share_mode; /* of every share without its own below */
+	struct config_share_mode *share_modes;
+	size_t n_share_modes;
 	bool seccomp; /* default true */
 	bool jail;    /* default true */
 	bool has_jail_user; /* the VM's threads switch to jail_uid:jail_gid */
@@ -52,6 +60,8 @@ struct mvm_config {
 
 void mvm_config_init(struct mvm_config *c);
 void mvm_config_clear(struct mvm_config *c);
+/* The mode of the share mounted at `guest` ("/" for the root). */
+mvm_share_mode config_share_mode_of(const struct mvm_config *c, const char *guest);
 /* Deep copy; returns -1 with err on allocation failure. */
 int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_error **err);
 

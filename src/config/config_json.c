@@ -117,6 +117,13 @@ char *config_json(const struct mvm_config *c, mvm_error **err)
 	json_bool(&w, c->local_only);
 	json_key(&w, "share_mode");
 	json_string(&w, mvm_share_mode_name(c->share_mode));
+	json_key(&w, "share_modes");
+	json_begin_object(&w);
+	for (size_t i = 0; i < c->n_share_modes; i++) {
+		json_key(&w, c->share_modes[i].guest);
+		json_string(&w, mvm_share_mode_name(c->share_modes[i].mode));
+	}
+	json_end_object(&w);
 	json_key(&w, "seccomp");
 	json_bool(&w, c->seccomp);
 	json_key(&w, "jail");

@@ -106,6 +106,23 @@ static void check_mapped_dirs(struct mvm_config *c, mvm_error **err)
 	}
 }
 
+/* A share's own mode must name a share: the root or a mapped dir (their
+ * guest paths are normalised by now, as are the modes' at the setter). */
+static void check_share_modes(const struct mvm_config *c, mvm_error **err)
+{
+	for (size_t i = 0; i < c->n_share_modes; i++) {
+		const char *g = c->share_modes[i].guest;
+		bool found = strcmp(g, "/") == 0;
+		for (size_t j = 0; !found && j < c->n_mapped_dirs; j++)
+			found = strcmp(c->mapped_dirs[j].guest, g) == 0;
+		if (!found)
+			mvm_err(err, MVM_ERR_INVALID, 0,
+				"share mode for `%s`: no share is mounted there (name the root as "
+				"`/` or a mapped dir by its guest path)",
+				g);
+	}
+}
+
 /* Two shares whose host directories contain one another give the guest two
  * doors to the same files. Each door keeps the guest inside its own
  * directory, but a directory moved from one share into the other through
@@ -304,6 +321,7 @@ int config_validate(struct mvm_config *c, mvm_error **err)
 	mvm_error *problems = NULL;
 	check_root_and_sizes(c, &problems);
 	check_mapped_dirs(c, &problems);
+	check_share_modes(c, &problems);
 	check_host_overlaps(c, &problems);
 	check_ports(c, &problems);
 	check_rlimits(c, &problems);

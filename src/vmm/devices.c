@@ -153,13 +153,13 @@ static ssize_t fs_handle(void *ctx, const struct iovec *in, int n_in, const stru
 	return fuse_server_handle(ctx, in, n_in, out, n_out);
 }
 
-static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir, const char *tag,
-		  mvm_error **err)
+static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir,
+		  const char *guest_dir, const char *tag, mvm_error **err)
 {
 	struct fuse_server_opts o = {
 	    .root_dir = host_dir,
 	    .log = v->log,
-	    .share_mode = v->cfg->share_mode,
+	    .share_mode = config_share_mode_of(v->cfg, guest_dir),
 	    .acting_set = v->cfg->has_jail_user,
 	    .acting_uid = (uid_t)v->cfg->jail_uid,
 	    .acting_gid = (gid_t)v->cfg->jail_gid,
@@ -266,12 +266,13 @@ int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err
 		return -1;
 	if (add_device(d, &virtio_rng_ops, virtio_rng_new(err), err) < 0)
 		return -1;
-	if (add_fs(d, v, v->cfg->root_path, MVM_ROOT_TAG, err) < 0)
+	if (add_fs(d, v, v->cfg->root_path, "/", MVM_ROOT_TAG, err) < 0)
 		return -1;
 	for (size_t i = 0; i < v->cfg->n_mapped_dirs; i++) {
 		char tag[GUEST_MOUNT_TAG_MAX + 1];
 		guest_mount_tag(i, tag);
-		if (add_fs(d, v, v->cfg->mapped_dirs[i].host, tag, err) < 0)
+		if (add_fs(d, v, v->cfg->mapped_dirs[i].host, v->cfg->mapped_dirs[i].guest, tag,
+			   err) < 0)
 			return -1;
 	}
 	return add_net(d, v, err);

@@ -200,6 +200,7 @@ static void test_json_of_reference_example(void **state)
 	mvm_builder_assigned_ip(b, "10.0.2.15", &err);
 	mvm_builder_local_only(b, false, &err);
 	mvm_builder_share_mode(b, MVM_SHARE_VIRTUAL, &err);
+	mvm_builder_share_mode_for(b, "/guest/mount/", MVM_SHARE_PASSTHROUGH, &err);
 	mvm_builder_seccomp(b, false, &err);
 	mvm_builder_jail(b, true, &err);
 	mvm_builder_jail_user(b, 1000, 4294967294u, &err);
@@ -218,7 +219,8 @@ static void test_json_of_reference_example(void **state)
 	    "\"env\":[{\"key\":\"KEY1\",\"value\":\"VALUE1\"},"
 	    "{\"key\":\"KEY2\",\"value\":\"VALUE\\\"2\\u000a\"}],"
 	    "\"console_output\":\"/tmp/console.log\",\"assigned_ip\":\"10.0.2.15\","
-	    "\"local_only\":false,\"share_mode\":\"virtual\",\"seccomp\":false,\"jail\":true,"
+	    "\"local_only\":false,\"share_mode\":\"virtual\","
+	    "\"share_modes\":{\"/guest/mount\":\"passthrough\"},\"seccomp\":false,\"jail\":true,"
 	    "\"jail_user\":\"1000:4294967294\"}");
 	free(json);
 	mvm_vm_free(vm);
@@ -255,6 +257,60 @@ static void test_share_mode(void **state)
 	mvm_builder_free(b);
 }
 
+/* One share's own mode: set by a normalised guest path, replaced by a
+ * later call, and at build() it must name the root or a mapped dir. */
+static void test_share_mode_for(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/usr");
+	mvm_builder_mapped_dir(b, "/tmp:/data", &err);
+	mvm_builder_share_mode(b, MVM_SHARE_PASSTHROUGH, &err);
+	assert_int_equal(mvm_builder_share_mode_for(b, "/data/./", MVM_SHARE_VIRTUAL, &err), 0);
+	assert_int_equal(mvm_builder_share_mode_for(b, "/", MVM_SHARE_VIRTUAL, &err), 0);
+	assert_int_equal(mvm_builder_share_mode_for(b, "//data", MVM_SHARE_AUTO, &err), 0);
+	assert_null(err);
+	mvm_vm *vm = build_ok(b);
+	assert_int_equal(vm->cfg.n_share_modes, 2);
+	assert_int_equal(config_share_mode_of(&vm->cfg, "/data"), MVM_SHARE_AUTO);
+	assert_int_equal(config_share_mode_of(&vm->cfg, "/"), MVM_SHARE_VIRTUAL);
+	assert_int_equal(config_share_mode_of(&vm->cfg, "/other"), MVM_SHARE_PASSTHROUGH);
+	struct mvm_config copy;
+	assert_int_equal(mvm_config_copy(&copy, &vm->cfg, &err), 0);
+	mvm_vm_free(vm);
+	assert_int_equal(config_share_mode_of(&copy, "/data"), MVM_SHARE_AUTO);
+	mvm_config_clear(&copy);
+
+	/* Bad values fail at the setter and change nothing. */
+	assert_int_equal(mvm_builder_share_mode_for(b, "/data", (mvm_share_mode)5, &err), -1);
+	assert_error_has(err, "invalid share mode 5");
+	mvm_error_free(err);
+	err = NULL;
+	assert_int_equal(mvm_builder_share_mode_for(b, NULL, MVM_SHARE_VIRTUAL, &err), -1);
+	assert_error_has(err, "to NULL");
+	mvm_error_free(err);
+	err = NULL;
+	assert_int_equal(mvm_builder_share_mode_for(b, "data", MVM_SHARE_VIRTUAL, &err), -1);
+	assert_error_has(err, "share mode guest path");
+	mvm_error_free(err);
+	err = NULL;
+	assert_int_equal(mvm_builder_share_mode_for(NULL, "/", MVM_SHARE_VIRTUAL, &err), -1);
+	assert_error_has(err, "the builder is NULL");
+	mvm_error_free(err);
+	err = NULL;
+
+	/* A path that names no share: neither one below a share nor one
+	 * that is not there at all. */
+	mvm_builder_share_mode_for(b, "/data/sub", MVM_SHARE_VIRTUAL, &err);
+	mvm_builder_share_mode_for(b, "/nope", MVM_SHARE_VIRTUAL, &err);
+	assert_null(err);
+	assert_null(mvm_builder_build(b, &err));
+	assert_int_equal(mvm_error_count(err), 2);
+	assert_error_has(err, "share mode for `/data/sub`: no share is mounted there");
+	assert_error_has(err, "share mode for `/nope`: no share is mounted there");
+	mvm_error_free(err);
+	mvm_builder_free(b);
+}
+
 static void test_json_of_unset_values(void **state)
 {
 	mvm_error *err = NULL;
@@ -266,7 +322,8 @@ static void test_json_of_unset_values(void **state)
 				  "\"rlimits\":[],\"workdir_path\":null,\"exec_path\":null,"
 				  "\"args\":[],\"env\":[],\"console_output\":null,"
 				  "\"assigned_ip\":null,\"local_only\":true,"
-				  "\"share_mode\":\"auto\",\"seccomp\":true,\"jail\":true,"
+				  "\"share_mode\":\"auto\",\"share_modes\":{},"
+				  "\"seccomp\":true,\"jail\":true,"
 				  "\"jail_user\":null}");
 	free(json);
 	mvm_vm_free(vm);
@@ -314,6 +371,7 @@ int main(void)
 	    cmocka_unit_test(test_json_of_reference_example),
 	    cmocka_unit_test(test_json_of_unset_values),
 	    cmocka_unit_test(test_share_mode),
+	    cmocka_unit_test(test_share_mode_for),
 	    cmocka_unit_test(test_config_copy_is_deep),
 	};
 	return cmocka_run_group_tests_name("builder", tests, NULL, NULL);

@@ -92,4 +92,24 @@ else
 	fail "passthrough refuses device nodes" "status $RC, $(ls -l "$DATA/null2" 2>&1)"
 fi
 
+# Each share its own mode: the root virtual, a mapped dir whose real
+# ownership matters in passthrough. The guest's chown lands in the root's
+# xattr; in the mapped dir it is a real chown, which only a VMM running as
+# root may make, and no xattr is written there.
+HOSTDIR=$BASE/hostdir
+mkdir "$HOSTDIR"
+mvm_run --share-mode virtual --share-mode /host=passthrough -v "$HOSTDIR:/host" -- /bin/sh -c '
+	echo v >/in-root && chown 1234:5678 /in-root && stat -c "root %u:%g" /in-root
+	echo p >/host/real; chown 1234:5678 /host/real; echo "chown status $?"
+	mknod /host/null c 1 3 2>/dev/null || echo "no device node"'
+if [ "$ME" -eq 0 ]; then want_status=0 want_owner=1234; else want_status=1 want_owner=$ME; fi
+expect_eq "root virtual and a mapped dir in passthrough in one VM" "root 1234:5678
+chown status $want_status
+no device node" "$(cat "$WORK/out")" "$(head -c 600 "$WORK/err")"
+expect_eq "the root's file keeps its guest owner in the xattr" "1234:5678:0644" \
+	"$(getfattr --absolute-names --only-values -n user.containers.override_stat "$ROOT/in-root" 2>&1)"
+expect_eq "the passthrough dir's file has its real owner and no override" "$want_owner none" \
+	"$(stat -c %u "$HOSTDIR/real") $(getfattr --absolute-names --only-values \
+		-n user.containers.override_stat "$HOSTDIR/real" 2>/dev/null || echo none)"
+
 finish
