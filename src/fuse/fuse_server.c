@@ -226,12 +226,11 @@ static bool holds_user_xattrs(struct fuse_server *s)
 }
 
 static int pick_share_mode(struct fuse_server *s, const struct fuse_server_opts *o,
-			   mvm_error **err)
+			   uid_t acting_uid, mvm_error **err)
 {
 	mvm_share_mode m = o->share_mode;
-	uid_t acting = o->acting_set ? o->acting_uid : geteuid();
 	if (m == MVM_SHARE_AUTO)
-		m = acting == 0 ? MVM_SHARE_PASSTHROUGH : MVM_SHARE_VIRTUAL;
+		m = acting_uid == 0 ? MVM_SHARE_PASSTHROUGH : MVM_SHARE_VIRTUAL;
 	if (m == MVM_SHARE_VIRTUAL && !holds_user_xattrs(s)) {
 		if (o->share_mode == MVM_SHARE_VIRTUAL)
 			return mvm_err(err, MVM_ERR_UNSUPPORTED, ENOTSUP,
@@ -312,14 +311,16 @@ struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error 
 	s->log = o->log;
 	s->max_write = max_write;
 	s->timeout_ms = o->cache_timeout_ms ? o->cache_timeout_ms : 1000;
-	if (pick_share_mode(s, o, err) < 0) {
+	/* Who the workers will be: the jail's target user, or this process. */
+	uid_t acting_uid = o->acting_set ? o->acting_uid : geteuid();
+	gid_t acting_gid = o->acting_set ? o->acting_gid : getegid();
+	if (pick_share_mode(s, o, acting_uid, err) < 0) {
 		fuse_server_free(s);
 		return NULL;
 	}
 	/* Only root can take on the guest's ids; otherwise every file the
 	 * guest creates belongs to the user running the VMM. */
-	s->switch_creds = !s->virtual_owner && (o->acting_set ? o->acting_uid : geteuid()) == 0 &&
-			  (o->acting_set ? o->acting_gid : getegid()) == 0;
+	s->switch_creds = !s->virtual_owner && acting_uid == 0 && acting_gid == 0;
 	atomic_init(&s->proto_minor, 0);
 	log_debug(s->log, "virtio-fs: serving '%s'%s in %s mode, at most %zu inodes and %zu open files",
 		  o->root_dir, o->read_only ? " read-only" : "",
