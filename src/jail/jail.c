@@ -157,16 +157,28 @@ void jail_free(struct jail *j)
 	free(j);
 }
 
-static int get_caps(struct __user_cap_data_struct cur[2])
+int jail_thread_caps(jail_caps *effective, jail_caps *permitted)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-	return (int)syscall(SYS_capget, &hdr, cur);
+	struct __user_cap_data_struct cur[2];
+	if (syscall(SYS_capget, &hdr, cur) < 0)
+		return -1;
+	if (effective != NULL)
+		*effective = (jail_caps)cur[0].effective | ((jail_caps)cur[1].effective << 32);
+	if (permitted != NULL)
+		*permitted = (jail_caps)cur[0].permitted | ((jail_caps)cur[1].permitted << 32);
+	return 0;
+}
+
+static bool has_effective(jail_caps wanted)
+{
+	jail_caps eff;
+	return jail_thread_caps(&eff, NULL) == 0 && (eff & wanted) == wanted;
 }
 
 bool jail_may_build(void)
 {
-	struct __user_cap_data_struct cur[2];
-	return get_caps(cur) == 0 && (cur[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
+	return has_effective(1ull << CAP_SYS_ADMIN);
 }
 
 jail_caps jail_fs_passthrough_caps(void)
@@ -181,9 +193,7 @@ jail_caps jail_fs_passthrough_caps(void)
 
 bool jail_may_switch_ids(void)
 {
-	struct __user_cap_data_struct cur[2];
-	return get_caps(cur) == 0 && (cur[0].effective >> CAP_SETUID) & 1 &&
-	       (cur[0].effective >> CAP_SETGID) & 1;
+	return has_effective((1ull << CAP_SETUID) | (1ull << CAP_SETGID));
 }
 
 int jail_enter(const struct jail *j, const struct jail_ids *ids, jail_caps keep,
@@ -225,19 +235,18 @@ int jail_enter(const struct jail *j, const struct jail_ids *ids, jail_caps keep,
 	}
 	/* capset() changes the calling thread only (glibc's wrappers for
 	 * setuid and friends change every thread; this is the raw call). */
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-	struct __user_cap_data_struct cur[2];
-	if (get_caps(cur) < 0) {
+	jail_caps have;
+	if (jail_thread_caps(NULL, &have) < 0) {
 		*step = "capget";
 		return errno;
 	}
-	jail_caps have = (jail_caps)cur[0].permitted | ((jail_caps)cur[1].permitted << 32);
 	keep &= have;
 	struct __user_cap_data_struct want[2] = {
 	    {.effective = (uint32_t)keep, .permitted = (uint32_t)keep, .inheritable = 0},
 	    {.effective = (uint32_t)(keep >> 32), .permitted = (uint32_t)(keep >> 32),
 	     .inheritable = 0},
 	};
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	if (syscall(SYS_capset, &hdr, want) < 0) {
 		*step = "capset";
 		return errno;

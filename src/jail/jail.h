@@ -49,5 +49,8 @@ int jail_enter(const struct jail *j, const struct jail_ids *ids, jail_caps keep,
 /* The capabilities a file-system worker keeps in a passthrough share as
  * root, where it acts for the guest's users (docs/security.md). */
 jail_caps jail_fs_passthrough_caps(void);
+/* The calling thread's effective and permitted sets (either pointer may
+ * be NULL). -1 with errno. */
+int jail_thread_caps(jail_caps *effective, jail_caps *permitted);
 
 #endif

@@ -22,11 +22,8 @@
 
 static jail_caps effective_caps(void)
 {
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct d[2];
-	if (syscall(SYS_capget, &hdr, d) < 0)
-		return ~(jail_caps)0;
-	return (jail_caps)d[0].effective | ((jail_caps)d[1].effective << 32);
+	jail_caps eff;
+	return jail_thread_caps(&eff, NULL) == 0 ? eff : ~(jail_caps)0;
 }
 
 static char outside[64]; /* a file of the host's tree, by absolute path */
