@@ -132,7 +132,7 @@ static int compile_kind(enum sandbox_kind kind, struct sock_fprog *out, mvm_erro
 			continue;
 		struct scmp_arg_cmp args[SANDBOX_MAX_ARGS];
 		memcpy(args, r->args, sizeof(args));
-		if (r->nr == SCMP_SYS(tgkill))
+		if (r->arg0_is_kick_signal)
 			args[0].datum_a = (scmp_datum_t)mvm_vcpu_kick_signal();
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->nr, r->n_args, args);
 		if (rc < 0) {

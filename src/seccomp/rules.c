@@ -22,8 +22,8 @@
 #define CONS K(SANDBOX_CONSOLE)
 #define ALL (VCPU | LOOP | FS | NET | CONS)
 
-#define ANY(sys, kinds, why) {SCMP_SYS(sys), #sys, (kinds), 0, {{0}}, "", (why)}
-#define IF1(sys, kinds, a, cond, why) {SCMP_SYS(sys), #sys, (kinds), 1, {a}, (cond), (why)}
+#define ANY(sys, kinds, why) {SCMP_SYS(sys), #sys, (kinds), 0, {{0}}, "", (why), false}
+#define IF1(sys, kinds, a, cond, why) {SCMP_SYS(sys), #sys, (kinds), 1, {a}, (cond), (why), false}
 #define ARG(i, cmp, a, b) {.arg = (i), .op = (cmp), .datum_a = (a), .datum_b = (b)}
 #define EQ(i, v) ARG(i, SCMP_CMP_EQ, (scmp_datum_t)(v), 0)
 #define NONE_OF(i, bits) ARG(i, SCMP_CMP_MASKED_EQ, (scmp_datum_t)(bits), 0)
@@ -62,7 +62,7 @@ const struct sandbox_rule sandbox_rules[] = {
     /* The kick signal is SIGRTMIN + 5, known only at run time: policy.c
      * puts it into this row's condition. */
     {SCMP_SYS(tgkill), "tgkill", ALL, 1, {EQ(2, 0)}, "sig is the vCPU kick signal",
-     "whichever thread ends the VM kicks every vCPU out of KVM_RUN"},
+     "whichever thread ends the VM kicks every vCPU out of KVM_RUN", true},
 
     /* ---- vCPU ---------------------------------------------------------- */
     IF1(ioctl, VCPU, EQ(1, KVM_RUN), "request KVM_RUN", "run the guest"),
