@@ -92,6 +92,41 @@ else
 	fail "passthrough refuses device nodes" "status $RC, $(ls -l "$DATA/null2" 2>&1)"
 fi
 
+# POSIX rules on the ownership and modes the share reports, as a
+# conformance suite checks them, for root and for an ordinary guest user:
+# a chown clears setuid and setgid (root's too); only root gives a file
+# away; a chmod by the owner keeps setgid only for a group the owner is in;
+# the sticky bit protects other users' files; lchown changes the link, not
+# its target; any user may make a FIFO, only root a device; only the owner
+# or root sets a file's times.
+POSIX=$BASE/posix
+mkdir "$POSIX"
+mvm_run --share-mode virtual -v "$POSIX:/p" -- /bin/sh -c '
+	cd /p && echo x >f && chmod 6755 f && chown 1234:5678 f && stat -c "root chown: %a %u:%g" f
+	chmod 6755 f && su -s /bin/sh alice -c "chown 1234:5678 /p/f" && stat -c "owner chown: %a" f
+	su -s /bin/sh alice -c "chown 0 /p/f" 2>/dev/null || echo "owner gives the file away: refused"
+	echo y >g && chown 1234:5678 g && su -s /bin/sh alice -c "chmod 2755 /p/g" && stat -c "setgid, own group: %a" g
+	chown 1234:0 g && su -s /bin/sh alice -c "chmod 2755 /p/g" && stat -c "setgid, other group: %a" g
+	mkdir -m 1777 sticky && touch sticky/roots && su -s /bin/sh alice -c "echo a >/p/sticky/alices"
+	su -s /bin/sh alice -c "rm -f /p/sticky/roots" 2>/dev/null || echo "sticky: removing root'"'"'s file refused"
+	ln -s f sl && chown -h 42:43 sl && stat -c "lchown: %u:%g %F" sl && stat -L -c "its target: %u:%g" sl
+	su -s /bin/sh alice -c "mkfifo /p/sticky/fifo" && stat -c "user fifo: %u %F" sticky/fifo
+	su -s /bin/sh alice -c "mknod /p/sticky/dev c 1 3" 2>/dev/null || echo "user device node: refused"
+	touch -d "2001-01-01 00:00:00" f && stat -c "root sets a time: %Y" f
+	su -s /bin/sh alice -c "touch -d 2002-01-01 /p/sticky/roots" 2>/dev/null || echo "user sets a time of root'"'"'s file: refused"'
+expect_eq "POSIX rules for root and a user on virtual ownership" "root chown: 755 1234:5678
+owner chown: 755
+owner gives the file away: refused
+setgid, own group: 2755
+setgid, other group: 755
+sticky: removing root's file refused
+lchown: 42:43 symbolic link
+its target: 1234:5678
+user fifo: 1234 fifo
+user device node: refused
+root sets a time: 978307200
+user sets a time of root's file: refused" "$(cat "$WORK/out")" "$(head -c 600 "$WORK/err")"
+
 # Each share its own mode: the root virtual, a mapped dir whose real
 # ownership matters in passthrough. The guest's chown lands in the root's
 # xattr; in the mapped dir it is a real chown, which only a VMM running as
