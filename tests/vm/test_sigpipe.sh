@@ -17,33 +17,62 @@ fetch_small() { # PORT TRIES
 	return 1
 }
 
-P=$(free_port 18400)
-mvm_start web -p "$P:80" -- /bin/sh -c 'mkdir -p /tmp/www && echo small-page >/tmp/www/small &&
-	dd if=/dev/zero of=/tmp/www/big bs=1M count=50 2>/dev/null && exec httpd -f -p 80 -h /tmp/www'
-VM=$!
-if fetch_small "$P" 240; then ok "cli: guest web server answers"; else fail "cli: guest web server answers" "$(head -c 400 "$WORK/web.err")"; fi
-for i in 1 2 3; do
-	busybox wget -qO /dev/null "http://127.0.0.1:$P/big" 2>/dev/null &
-	W=$!
-	sleep 0.5
-	kill "$W" 2>/dev/null
-	wait "$W" 2>/dev/null
+# One run of the CLI scenario. Sets SERVED, ALIVE, AGAIN (1 or 0) and RC,
+# mvm's exit status.
+cli_round() {
+	local i w
+	P=$(free_port 18400)
+	mvm_start web -p "$P:80" -- /bin/sh -c 'mkdir -p /tmp/www && echo small-page >/tmp/www/small &&
+		dd if=/dev/zero of=/tmp/www/big bs=1M count=50 2>/dev/null && exec httpd -f -p 80 -h /tmp/www'
+	VM=$!
+	SERVED=0 ALIVE=0 AGAIN=0
+	fetch_small "$P" 240 && SERVED=1
+	for i in 1 2 3; do
+		busybox wget -qO /dev/null "http://127.0.0.1:$P/big" 2>/dev/null &
+		w=$!
+		sleep 0.5
+		kill "$w" 2>/dev/null
+		wait "$w" 2>/dev/null
+	done
+	sleep 2
+	if ! kill -0 "$VM" 2>/dev/null; then
+		wait "$VM"
+		RC=$?
+		return
+	fi
+	ALIVE=1
+	fetch_small "$P" 20 && AGAIN=1
+	# mvm_start runs mvm under timeout(1), which would pass a SIGTERM on
+	# to mvm twice (to it and to its process group): a second signal
+	# stops the VM at once. So signal mvm itself, timeout's child; mvm
+	# relays it to httpd.
+	pkill -TERM -P "$VM"
+	wait "$VM"
+	RC=$?
+}
+# The harness's emulated CPU now and then resets a guest by a triple fault
+# with intact page tables (docs/net.md, Known problems): mvm then ends with
+# status 125 and says "RIP 0xfff0". Only there and only for that, the
+# scenario runs once more and says so; a death by SIGPIPE (141) never
+# matches.
+for try in 1 2; do
+	cli_round
+	if [ "$try" -eq 1 ] && [ "$RC" -eq 125 ] && [ "${MVM_IN_HARNESS:-0}" = 1 ] &&
+		grep -q 'guest shut down without reporting an exit status.*RIP 0xfff0' "$WORK/web.err"; then
+		echo "note: the harness reset the guest by a triple fault (RIP 0xfff0); running the CLI part again"
+		continue
+	fi
+	break
 done
-sleep 2
-if kill -0 "$VM" 2>/dev/null; then
+why=$(head -c 400 "$WORK/web.err" | tr '\n' '|')
+if [ "$SERVED" = 1 ]; then ok "cli: guest web server answers"; else fail "cli: guest web server answers" "$why"; fi
+if [ "$ALIVE" = 1 ]; then
 	ok "cli: mvm survives three abandoned downloads"
 else
-	wait "$VM"
-	fail "cli: mvm survives three abandoned downloads" "mvm ended with status $? ($(head -c 400 "$WORK/web.err" | tr '\n' '|'))"
+	fail "cli: mvm survives three abandoned downloads" "mvm ended with status $RC ($why)"
 fi
-if fetch_small "$P" 20; then ok "cli: the VM serves again"; else fail "cli: the VM serves again" "no answer"; fi
-# mvm_start runs mvm under timeout(1), which would pass a SIGTERM on to mvm
-# twice (to it and to its process group): a second signal stops the VM
-# at once. So signal mvm itself, timeout's child; mvm relays it to httpd.
-pkill -TERM -P "$VM"
-wait "$VM"
-RC=$?
-expect_eq "cli: the server ends by SIGTERM, not by SIGPIPE" 143 "$RC" "$(head -c 400 "$WORK/web.err" | tr '\n' '|')"
+if [ "$AGAIN" = 1 ]; then ok "cli: the VM serves again"; else fail "cli: the VM serves again" "no answer"; fi
+expect_eq "cli: the server ends by SIGTERM, not by SIGPIPE" 143 "$RC" "$why"
 
 P2=$(free_port $((P + 1)))
 "$BUILD/tests/vm/sigpipe_app" "$ROOT" "$P2"
