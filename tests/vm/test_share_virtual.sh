@@ -5,6 +5,11 @@
 # the host every file belongs to the user running mvm, nothing is setuid
 # and no device node or symlink exists; a second boot sees the same
 # ownership.
+# Unpinned, a boot of this test once stopped making progress mid-run in the
+# harness (CI on 9767b7b: four lines of stat output, then nothing for
+# 240 s), the file-system stall of docs/with-kvm.md, Known problems, which
+# has not been seen pinned; so it runs pinned, as the flood tests do.
+PIN_IN_HARNESS="the virtual-ownership test"
 . "$(dirname "$0")/guest.sh"
 
 command -v getfattr >/dev/null || {
