@@ -11,7 +11,7 @@
 #include "config/number.h"
 #include "config/port_spec.h"
 #include "config/rlimit.h"
-#include "fuse/override_stat.h"
+#include "util/override_stat.h"
 #include "mvm.h"
 
 #include <stdio.h>

@@ -13,7 +13,7 @@
 #include <stdatomic.h>
 #include <sys/stat.h>
 
-struct override_stat; /* fuse/override_stat.h */
+struct override_stat; /* util/override_stat.h */
 
 /* Oldest protocol we speak: virtio-fs itself arrived with 7.31 (Linux 5.4);
  * 7.27 keeps every argument struct at its current size for the ops we serve
@@ -113,8 +113,6 @@ int fuse_stat_inode(struct fuse_server *s, const struct fuse_inode *i, struct st
 int fuse_virt_get(struct fuse_server *s, int fd, struct override_stat *o);
 /* Stores o on fd, whose host type is host_type. -errno on error. */
 int fuse_virt_set(int fd, mode_t host_type, const struct override_stat *o);
-/* Host permission bits of a file the guest wants to have guest_mode. */
-mode_t fuse_virt_host_mode(mode_t guest_mode, bool dir);
 /* Owner, group and mode (type included) of a file the request creates in
  * parent: the guest's ids, the group of a setgid parent. */
 int fuse_virt_new_owner(struct fuse_op *op, struct fuse_inode *parent, mode_t mode,

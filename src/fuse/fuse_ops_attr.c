@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Attributes of one inode: getattr, setattr, statfs, access. */
 #include "fuse/fuse_internal.h"
-#include "fuse/override_stat.h"
+#include "util/override_stat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -146,7 +146,7 @@ static int set_virtual(struct fuse_server *s, const struct fuse_inode *i,
 		char name[16];
 		fuse_fd_name(name, i->fd);
 		/* Best effort: the override is what the guest sees. */
-		(void)fchmodat(s->proc_self_fd, name, fuse_virt_host_mode(o.mode, S_ISDIR(i->type)),
+		(void)fchmodat(s->proc_self_fd, name, override_host_mode(o.mode, S_ISDIR(i->type)),
 			       0);
 	}
 	return rc;

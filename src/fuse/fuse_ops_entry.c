@@ -4,7 +4,7 @@
  * fuse_read_name() (never "." or ".."), resolved with *at() calls against
  * the parent's O_PATH fd and never followed if it is a symlink. */
 #include "fuse/fuse_internal.h"
-#include "fuse/override_stat.h"
+#include "util/override_stat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -184,9 +184,9 @@ static int create_entry(struct fuse_op *op, enum create_kind kind, const char *n
 		else if (kind == CREATE_SYMLINK)
 			r = symlinkat(target, parent->fd, name);
 		else if (kind == CREATE_DIR)
-			r = mkdirat(parent->fd, name, virt ? fuse_virt_host_mode(mode, true) : mode);
+			r = mkdirat(parent->fd, name, virt ? override_host_mode(mode, true) : mode);
 		else if (virt)
-			r = mknodat(parent->fd, name, S_IFREG | fuse_virt_host_mode(mode, false), 0);
+			r = mknodat(parent->fd, name, S_IFREG | override_host_mode(mode, false), 0);
 		else
 			r = mknodat(parent->fd, name, mode, 0);
 		rc = r < 0 ? -errno : 0;

@@ -3,7 +3,7 @@
  * memory with preadv/pwritev straight on the request's iovecs: no copy
  * through a bounce buffer. */
 #include "fuse/fuse_internal.h"
-#include "fuse/override_stat.h"
+#include "util/override_stat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -135,7 +135,7 @@ int fuse_op_create(struct fuse_op *op)
 	struct override_stat o;
 	if (s->virtual_owner) {
 		rc = fuse_virt_new_owner(op, parent, S_IFREG | mode, &o);
-		mode = fuse_virt_host_mode(mode, false);
+		mode = override_host_mode(mode, false);
 	}
 	int path_fd = -1;
 	bool created = false;

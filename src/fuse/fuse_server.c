@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Server lifetime, request framing, INIT/DESTROY and the opcode table. */
 #include "fuse/fuse_internal.h"
-#include "fuse/override_stat.h"
+#include "util/override_stat.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 

@@ -5,7 +5,7 @@
  * kept apart from the host's namespaces. Also the attribute read every
  * reply goes through, in both modes. */
 #include "fuse/fuse_internal.h"
-#include "fuse/override_stat.h"
+#include "util/override_stat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,11 +13,6 @@
 #include <string.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-/* Guest xattrs that must not land in a host namespace as they are go
- * under this prefix: "security.capability" is stored as
- * "user.mvm.security.capability". */
-#define GUEST_PREFIX "user.mvm."
 
 /* Only regular files and directories can hold user.* xattrs (Linux refuses
  * them on symlinks and special files), so only they can have an override.
@@ -112,13 +107,6 @@ int fuse_virt_set(int fd, mode_t host_type, const struct override_stat *o)
 	return setxattr(path, OVERRIDE_STAT_XATTR, buf, n, 0) < 0 ? -errno : 0;
 }
 
-mode_t fuse_virt_host_mode(mode_t guest_mode, bool dir)
-{
-	/* Never setuid, setgid or sticky on the host, and always usable by
-	 * the VMM's user: the guest kernel checks the guest's permissions. */
-	return (guest_mode & 0777) | (dir ? 0700 : 0600);
-}
-
 int fuse_virt_new_owner(struct fuse_op *op, struct fuse_inode *parent, mode_t mode,
 			struct override_stat *o)
 {
@@ -139,35 +127,18 @@ int fuse_virt_new_owner(struct fuse_op *op, struct fuse_inode *parent, mode_t mo
 	return 0;
 }
 
-static bool reserved(const char *host_name)
-{
-	return strcmp(host_name, OVERRIDE_STAT_XATTR) == 0 ||
-	       strncmp(host_name, GUEST_PREFIX, strlen(GUEST_PREFIX)) == 0;
-}
-
-/* Guest name -> host name. The guest's user.* names stay as they are,
- * except ours and the override itself, which it must not be able to set
- * directly (in passthrough neither: a later virtual-ownership run would
- * believe them); security.* and trusted.* move under GUEST_PREFIX so the
- * host kernel never acts on them (a capability, an SELinux label). */
+/* Guest name -> host name (util/override_stat.h). In passthrough the
+ * names stay as they are, but for ours and the override itself, which the
+ * guest must not be able to set there either: a later virtual-ownership
+ * run would believe them. */
 int fuse_xattr_host_name(const struct fuse_server *s, const char *guest, char *host,
 			 size_t host_len)
 {
-	const char *prefix = "";
-	if (!s->virtual_owner) {
-		if (reserved(guest))
-			return -EPERM;
-	} else if (strncmp(guest, "user.", 5) == 0) {
-		if (reserved(guest))
-			prefix = GUEST_PREFIX;
-	} else if (strncmp(guest, "security.", 9) == 0 || strncmp(guest, "trusted.", 8) == 0) {
-		prefix = GUEST_PREFIX;
-	} else {
-		/* system.* (POSIX ACLs) would be the host's: the guest
-		 * checks permissions from the mode alone. */
-		return -EOPNOTSUPP;
-	}
-	int n = snprintf(host, host_len, "%s%s", prefix, guest);
+	if (s->virtual_owner)
+		return override_xattr_host_name(guest, host, host_len);
+	if (override_xattr_reserved(guest))
+		return -EPERM;
+	int n = snprintf(host, host_len, "%s", guest);
 	return n < 0 || (size_t)n >= host_len ? -ERANGE : 0;
 }
 
@@ -175,9 +146,9 @@ int fuse_xattr_host_name(const struct fuse_server *s, const char *guest, char *h
 static const char *guest_name(const struct fuse_server *s, const char *host)
 {
 	if (!s->virtual_owner)
-		return reserved(host) ? NULL : host;
-	if (strncmp(host, GUEST_PREFIX, strlen(GUEST_PREFIX)) == 0)
-		return host + strlen(GUEST_PREFIX);
+		return override_xattr_reserved(host) ? NULL : host;
+	if (strncmp(host, OVERRIDE_GUEST_XATTR_PREFIX, strlen(OVERRIDE_GUEST_XATTR_PREFIX)) == 0)
+		return host + strlen(OVERRIDE_GUEST_XATTR_PREFIX);
 	if (strcmp(host, OVERRIDE_STAT_XATTR) == 0 || strncmp(host, "user.", 5) != 0)
 		return NULL;
 	return host;

@@ -5,7 +5,7 @@
  * namespaces. Requests go through the real server on a real directory. */
 #include "test_fuse_harness.h"
 
-#include "fuse/override_stat.h"
+#include "util/override_stat.h"
 
 #include <dirent.h>
 #include <sys/sysmacros.h>

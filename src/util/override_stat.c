@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "fuse/override_stat.h"
+#include "util/override_stat.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -153,4 +154,30 @@ size_t override_stat_format(const struct override_stat *o, char buf[OVERRIDE_STA
 			n += snprintf(buf + n, OVERRIDE_STAT_MAX - (size_t)n, ":%s", word);
 	}
 	return (size_t)n;
+}
+
+mode_t override_host_mode(mode_t guest_mode, bool dir)
+{
+	return (guest_mode & 0777) | (dir ? 0700 : 0600);
+}
+
+bool override_xattr_reserved(const char *host_name)
+{
+	return strcmp(host_name, OVERRIDE_STAT_XATTR) == 0 ||
+	       strncmp(host_name, OVERRIDE_GUEST_XATTR_PREFIX, strlen(OVERRIDE_GUEST_XATTR_PREFIX)) == 0;
+}
+
+int override_xattr_host_name(const char *guest, char *host, size_t host_len)
+{
+	const char *prefix = "";
+	if (strncmp(guest, "user.", 5) == 0) {
+		if (override_xattr_reserved(guest))
+			prefix = OVERRIDE_GUEST_XATTR_PREFIX;
+	} else if (strncmp(guest, "security.", 9) == 0 || strncmp(guest, "trusted.", 8) == 0) {
+		prefix = OVERRIDE_GUEST_XATTR_PREFIX;
+	} else {
+		return -EOPNOTSUPP;
+	}
+	int n = snprintf(host, host_len, "%s%s", prefix, guest);
+	return n < 0 || (size_t)n >= host_len ? -ERANGE : 0;
 }
