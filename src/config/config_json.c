@@ -14,130 +14,130 @@
 
 static void write_lists(struct json_writer *w, const struct mvm_config *c)
 {
-	json_key(w, "mapped_dirs");
-	json_begin_array(w);
+	jw_key(w, "mapped_dirs");
+	jw_begin_array(w);
 	for (size_t i = 0; i < c->n_mapped_dirs; i++) {
-		json_begin_object(w);
-		json_key(w, "host");
-		json_string(w, c->mapped_dirs[i].host);
-		json_key(w, "guest");
-		json_string(w, c->mapped_dirs[i].guest);
-		json_end_object(w);
+		jw_begin_object(w);
+		jw_key(w, "host");
+		jw_string(w, c->mapped_dirs[i].host);
+		jw_key(w, "guest");
+		jw_string(w, c->mapped_dirs[i].guest);
+		jw_end_object(w);
 	}
-	json_end_array(w);
+	jw_end_array(w);
 
-	json_key(w, "port_map");
-	json_begin_array(w);
+	jw_key(w, "port_map");
+	jw_begin_array(w);
 	for (size_t i = 0; i < c->n_ports; i++) {
-		json_begin_object(w);
-		json_key(w, "host");
-		json_uint(w, c->ports[i].host);
-		json_key(w, "guest");
-		json_uint(w, c->ports[i].guest);
+		jw_begin_object(w);
+		jw_key(w, "host");
+		jw_uint(w, c->ports[i].host);
+		jw_key(w, "guest");
+		jw_uint(w, c->ports[i].guest);
 		/* Only docker's longer forms add keys, so the reference's
 		 * HOST:GUEST maps print exactly as before. */
 		if (c->ports[i].bind_ip != PORT_SPEC_DEFAULT_BIND) {
 			char ip[IPV4_STR_MAX];
 			ipv4_format(c->ports[i].bind_ip, ip);
-			json_key(w, "host_ip");
-			json_string(w, ip);
+			jw_key(w, "host_ip");
+			jw_string(w, ip);
 		}
 		if (c->ports[i].udp) {
-			json_key(w, "protocol");
-			json_string(w, "udp");
+			jw_key(w, "protocol");
+			jw_string(w, "udp");
 		}
-		json_end_object(w);
+		jw_end_object(w);
 	}
-	json_end_array(w);
+	jw_end_array(w);
 
-	json_key(w, "rlimits");
-	json_begin_array(w);
+	jw_key(w, "rlimits");
+	jw_begin_array(w);
 	for (size_t i = 0; i < c->n_rlimits; i++) {
-		json_begin_object(w);
-		json_key(w, "resource");
-		json_string(w, mvm_rlimit_name(c->rlimits[i].resource));
-		json_key(w, "soft");
-		json_uint(w, c->rlimits[i].soft);
-		json_key(w, "hard");
-		json_uint(w, c->rlimits[i].hard);
-		json_end_object(w);
+		jw_begin_object(w);
+		jw_key(w, "resource");
+		jw_string(w, mvm_rlimit_name(c->rlimits[i].resource));
+		jw_key(w, "soft");
+		jw_uint(w, c->rlimits[i].soft);
+		jw_key(w, "hard");
+		jw_uint(w, c->rlimits[i].hard);
+		jw_end_object(w);
 	}
-	json_end_array(w);
+	jw_end_array(w);
 }
 
 static void write_program(struct json_writer *w, const struct mvm_config *c)
 {
-	json_key(w, "workdir_path");
-	json_string(w, c->workdir_path);
-	json_key(w, "exec_path");
-	json_string(w, c->exec_path);
-	json_key(w, "args");
-	json_begin_array(w);
+	jw_key(w, "workdir_path");
+	jw_string(w, c->workdir_path);
+	jw_key(w, "exec_path");
+	jw_string(w, c->exec_path);
+	jw_key(w, "args");
+	jw_begin_array(w);
 	for (size_t i = 0; i < c->n_args; i++)
-		json_string(w, c->args[i]);
-	json_end_array(w);
-	json_key(w, "env");
-	json_begin_array(w);
+		jw_string(w, c->args[i]);
+	jw_end_array(w);
+	jw_key(w, "env");
+	jw_begin_array(w);
 	for (size_t i = 0; i < c->n_env; i++) {
-		json_begin_object(w);
-		json_key(w, "key");
-		json_string(w, c->env[i].key);
-		json_key(w, "value");
-		json_string(w, c->env[i].value);
-		json_end_object(w);
+		jw_begin_object(w);
+		jw_key(w, "key");
+		jw_string(w, c->env[i].key);
+		jw_key(w, "value");
+		jw_string(w, c->env[i].value);
+		jw_end_object(w);
 	}
-	json_end_array(w);
+	jw_end_array(w);
 }
 
 char *config_json(const struct mvm_config *c, mvm_error **err)
 {
 	struct json_writer w = {0};
-	json_begin_object(&w);
-	json_key(&w, "log_level");
-	json_string(&w, mvm_log_level_name(c->log.level));
-	json_key(&w, "root_path");
-	json_string(&w, c->root_path);
-	json_key(&w, "num_vcpus");
-	json_uint(&w, c->num_vcpus);
-	json_key(&w, "ram_mib");
-	json_uint(&w, c->ram_mib);
+	jw_begin_object(&w);
+	jw_key(&w, "log_level");
+	jw_string(&w, mvm_log_level_name(c->log.level));
+	jw_key(&w, "root_path");
+	jw_string(&w, c->root_path);
+	jw_key(&w, "num_vcpus");
+	jw_uint(&w, c->num_vcpus);
+	jw_key(&w, "ram_mib");
+	jw_uint(&w, c->ram_mib);
 	write_lists(&w, c);
 	write_program(&w, c);
-	json_key(&w, "console_output");
-	json_string(&w, c->console_output);
-	json_key(&w, "assigned_ip");
+	jw_key(&w, "console_output");
+	jw_string(&w, c->console_output);
+	jw_key(&w, "assigned_ip");
 	if (c->has_assigned_ip) {
 		char ip[IPV4_STR_MAX];
 		ipv4_format(c->assigned_ip, ip);
-		json_string(&w, ip);
+		jw_string(&w, ip);
 	} else {
-		json_null(&w);
+		jw_null(&w);
 	}
-	json_key(&w, "local_only");
-	json_bool(&w, c->local_only);
-	json_key(&w, "share_mode");
-	json_string(&w, mvm_share_mode_name(c->share_mode));
-	json_key(&w, "share_modes");
-	json_begin_object(&w);
+	jw_key(&w, "local_only");
+	jw_bool(&w, c->local_only);
+	jw_key(&w, "share_mode");
+	jw_string(&w, mvm_share_mode_name(c->share_mode));
+	jw_key(&w, "share_modes");
+	jw_begin_object(&w);
 	for (size_t i = 0; i < c->n_share_modes; i++) {
-		json_key(&w, c->share_modes[i].guest);
-		json_string(&w, mvm_share_mode_name(c->share_modes[i].mode));
+		jw_key(&w, c->share_modes[i].guest);
+		jw_string(&w, mvm_share_mode_name(c->share_modes[i].mode));
 	}
-	json_end_object(&w);
-	json_key(&w, "seccomp");
-	json_bool(&w, c->seccomp);
-	json_key(&w, "jail");
-	json_bool(&w, c->jail);
-	json_key(&w, "jail_user");
+	jw_end_object(&w);
+	jw_key(&w, "seccomp");
+	jw_bool(&w, c->seccomp);
+	jw_key(&w, "jail");
+	jw_bool(&w, c->jail);
+	jw_key(&w, "jail_user");
 	if (c->has_jail_user) {
 		char ids[32];
 		snprintf(ids, sizeof(ids), "%" PRIu32 ":%" PRIu32, c->jail_uid, c->jail_gid);
-		json_string(&w, ids);
+		jw_string(&w, ids);
 	} else {
-		json_null(&w);
+		jw_null(&w);
 	}
-	json_end_object(&w);
-	char *text = json_finish(&w);
+	jw_end_object(&w);
+	char *text = jw_finish(&w);
 	if (text == NULL)
 		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot format the VM configuration as JSON");
 	return text;

@@ -40,54 +40,54 @@ static void separate(struct json_writer *w)
 	w->need_comma = true;
 }
 
-void json_begin_object(struct json_writer *w)
+void jw_begin_object(struct json_writer *w)
 {
 	separate(w);
 	put(w, "{", 1);
 	w->need_comma = false;
 }
 
-void json_end_object(struct json_writer *w)
+void jw_end_object(struct json_writer *w)
 {
 	put(w, "}", 1);
 	w->need_comma = true;
 }
 
-void json_begin_array(struct json_writer *w)
+void jw_begin_array(struct json_writer *w)
 {
 	separate(w);
 	put(w, "[", 1);
 	w->need_comma = false;
 }
 
-void json_end_array(struct json_writer *w)
+void jw_end_array(struct json_writer *w)
 {
 	put(w, "]", 1);
 	w->need_comma = true;
 }
 
-void json_key(struct json_writer *w, const char *key)
+void jw_key(struct json_writer *w, const char *key)
 {
 	separate(w);
 	put(w, "\"", 1);
-	json_write_escaped(w, key);
+	jw_write_escaped(w, key);
 	put(w, "\":", 2);
 	w->need_comma = false;
 }
 
-void json_string(struct json_writer *w, const char *s)
+void jw_string(struct json_writer *w, const char *s)
 {
 	if (s == NULL) {
-		json_null(w);
+		jw_null(w);
 		return;
 	}
 	separate(w);
 	put(w, "\"", 1);
-	json_write_escaped(w, s);
+	jw_write_escaped(w, s);
 	put(w, "\"", 1);
 }
 
-void json_uint(struct json_writer *w, uint64_t v)
+void jw_uint(struct json_writer *w, uint64_t v)
 {
 	char buf[24];
 	separate(w);
@@ -95,13 +95,13 @@ void json_uint(struct json_writer *w, uint64_t v)
 	put_str(w, buf);
 }
 
-void json_bool(struct json_writer *w, bool v)
+void jw_bool(struct json_writer *w, bool v)
 {
 	separate(w);
 	put_str(w, v ? "true" : "false");
 }
 
-void json_null(struct json_writer *w)
+void jw_null(struct json_writer *w)
 {
 	separate(w);
 	put_str(w, "null");
@@ -139,7 +139,7 @@ static size_t utf8_sequence_length(const unsigned char *s)
 	return n;
 }
 
-void json_write_escaped(struct json_writer *w, const char *s)
+void jw_write_escaped(struct json_writer *w, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
@@ -172,7 +172,7 @@ void json_write_escaped(struct json_writer *w, const char *s)
 	}
 }
 
-char *json_finish(struct json_writer *w)
+char *jw_finish(struct json_writer *w)
 {
 	if (w->failed || w->data == NULL) {
 		free(w->data);

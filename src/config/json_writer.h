@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A minimal JSON text writer: enough for mvm_vm_config_json(). */
+/* A minimal JSON text writer: enough for mvm_vm_config_json(). Its names
+ * start with jw_, apart from jansson's json_* (the image code links both). */
 #ifndef MVM_CONFIG_JSON_WRITER_H
 #define MVM_CONFIG_JSON_WRITER_H
 
@@ -15,17 +16,17 @@ struct json_writer {
 	bool need_comma;
 };
 
-void json_begin_object(struct json_writer *w);
-void json_end_object(struct json_writer *w);
-void json_begin_array(struct json_writer *w);
-void json_end_array(struct json_writer *w);
+void jw_begin_object(struct json_writer *w);
+void jw_end_object(struct json_writer *w);
+void jw_begin_array(struct json_writer *w);
+void jw_end_array(struct json_writer *w);
 /* Writes `"key":`; the next value belongs to it. */
-void json_key(struct json_writer *w, const char *key);
-/* A JSON string, or null for s == NULL. See json_write_escaped(). */
-void json_string(struct json_writer *w, const char *s);
-void json_uint(struct json_writer *w, uint64_t v);
-void json_bool(struct json_writer *w, bool v);
-void json_null(struct json_writer *w);
+void jw_key(struct json_writer *w, const char *key);
+/* A JSON string, or null for s == NULL. See jw_write_escaped(). */
+void jw_string(struct json_writer *w, const char *s);
+void jw_uint(struct json_writer *w, uint64_t v);
+void jw_bool(struct json_writer *w, bool v);
+void jw_null(struct json_writer *w);
 
 /* Appends the body of a JSON string for the bytes of s (no quotes):
  * `"` and `\` are escaped, control bytes 0x00-0x1f become \u00XX, well-formed
@@ -33,9 +34,9 @@ void json_null(struct json_writer *w);
  * start a well-formed UTF-8 sequence (stray continuation bytes, overlong
  * forms, surrogates, code points above U+10FFFF, truncated sequences)
  * becomes \ufffd, after which scanning resumes at the next byte. */
-void json_write_escaped(struct json_writer *w, const char *s);
+void jw_write_escaped(struct json_writer *w, const char *s);
 
 /* Returns the text (caller frees) or NULL if an allocation failed. */
-char *json_finish(struct json_writer *w);
+char *jw_finish(struct json_writer *w);
 
 #endif

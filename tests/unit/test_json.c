@@ -7,8 +7,8 @@
 static void expect_escaped(const char *in, const char *want)
 {
 	struct json_writer w = {0};
-	json_string(&w, in);
-	char *got = json_finish(&w);
+	jw_string(&w, in);
+	char *got = jw_finish(&w);
 	assert_non_null(got);
 	assert_string_equal(got, want);
 	free(got);
@@ -67,23 +67,23 @@ static void test_invalid_utf8_replaced_per_byte(void **state)
 static void test_structure(void **state)
 {
 	struct json_writer w = {0};
-	json_begin_object(&w);
-	json_key(&w, "a");
-	json_begin_array(&w);
-	json_uint(&w, 1);
-	json_null(&w);
-	json_bool(&w, false);
-	json_begin_object(&w);
-	json_end_object(&w);
-	json_begin_array(&w);
-	json_end_array(&w);
-	json_end_array(&w);
-	json_key(&w, "k\"");
-	json_string(&w, NULL);
-	json_key(&w, "n");
-	json_uint(&w, UINT64_MAX);
-	json_end_object(&w);
-	char *got = json_finish(&w);
+	jw_begin_object(&w);
+	jw_key(&w, "a");
+	jw_begin_array(&w);
+	jw_uint(&w, 1);
+	jw_null(&w);
+	jw_bool(&w, false);
+	jw_begin_object(&w);
+	jw_end_object(&w);
+	jw_begin_array(&w);
+	jw_end_array(&w);
+	jw_end_array(&w);
+	jw_key(&w, "k\"");
+	jw_string(&w, NULL);
+	jw_key(&w, "n");
+	jw_uint(&w, UINT64_MAX);
+	jw_end_object(&w);
+	char *got = jw_finish(&w);
 	assert_string_equal(
 	    got, "{\"a\":[1,null,false,{},[]],\"k\\\"\":null,\"n\":18446744073709551615}");
 	free(got);
@@ -96,8 +96,8 @@ static void test_long_output_grows(void **state)
 	big[sizeof(big) - 1] = '\0';
 	struct json_writer w = {0};
 	for (int i = 0; i < 10; i++)
-		json_string(&w, big);
-	char *got = json_finish(&w);
+		jw_string(&w, big);
+	char *got = jw_finish(&w);
 	assert_int_equal(strlen(got), 10 * (sizeof(big) - 1 + 2) + 9);
 	free(got);
 }
