@@ -18,6 +18,10 @@
 /* `mvm run ...`; argv[0] is "run". Returns the process exit status. */
 int cmd_run(int argc, char **argv);
 
+/* `mvm load ...` and `mvm images ...` (image.c); argv[0] is the command. */
+int cmd_load(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+
 /* `mvm kvm-probe`: 0 if KVM here can run guests, else one error line. */
 int cmd_kvm_probe(void);
 
@@ -49,5 +53,7 @@ void cli_log(void *userdata, mvm_log_level level, const char *msg);
 
 void usage_main(FILE *out);
 void usage_run(FILE *out);
+void usage_load(FILE *out);
+void usage_images(FILE *out);
 
 #endif

@@ -9,6 +9,8 @@ void usage_main(FILE *out)
 	      "\n"
 	      "Commands:\n"
 	      "  run        build a VM from the options and run a program in it\n"
+	      "  load       load images from an OCI layout or a docker/OCI archive\n"
+	      "  images     list the images in the store\n"
 	      "  kvm-probe  check that this host's KVM can run Linux guests\n"
 	      "\n"
 	      "Options:\n"
@@ -63,5 +65,42 @@ void usage_run(FILE *out)
 	      "\n"
 	      "Exit status: 125 if mvm fails, 126 if EXEC cannot be executed, 127 if it is\n"
 	      "not found, else the exit status of EXEC.\n",
+	      out);
+}
+
+void usage_load(FILE *out)
+{
+	fputs("Usage: mvm load [OPTIONS] PATH\n"
+	      "\n"
+	      "Loads the images of PATH into the image store: an OCI image layout directory,\n"
+	      "an OCI archive (podman save --format oci-archive) or a docker archive\n"
+	      "(docker save, podman save), plain or compressed. Every blob is checked against\n"
+	      "its digest and every layer unpacked once; the store is under $MVM_HOME, else\n"
+	      "$XDG_DATA_HOME/mvm, else ~/.local/share/mvm. Prints `Loaded image: NAME` for\n"
+	      "each image, and one line per step on stderr.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -i, --input PATH  the layout or archive (or give it as the argument)\n"
+	      "      --name NAME   store the image under NAME instead of the names it carries\n"
+	      "  -q, --quiet       no progress lines\n"
+	      "  -h, --help        show this help\n"
+	      "\n"
+	      "An image without a full name is stored as localhost/BASENAME:TAG. See\n"
+	      "docs/images.md.\n",
+	      out);
+}
+
+void usage_images(FILE *out)
+{
+	fputs("Usage: mvm images [OPTIONS]\n"
+	      "\n"
+	      "Lists the images in the store: repository, tag, image ID (the config's digest),\n"
+	      "creation time, the size of its layers as stored and the disk its unpacked\n"
+	      "layers take (shared layers count for each image that has them).\n"
+	      "\n"
+	      "Options:\n"
+	      "      --format FORMAT  table (default) or json\n"
+	      "  -q, --quiet          image IDs only\n"
+	      "  -h, --help           show this help\n",
 	      out);
 }

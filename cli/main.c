@@ -22,6 +22,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "load") == 0)
+		return cmd_load(argc - 1, argv + 1);
+	if (strcmp(cmd, "images") == 0)
+		return cmd_images(argc - 1, argv + 1);
 	if (strcmp(cmd, "kvm-probe") == 0)
 		return cmd_kvm_probe();
 	cli_error("unknown command `%s` (see `mvm --help`)", cmd);

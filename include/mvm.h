@@ -309,6 +309,44 @@ int mvm_vm_kill(mvm_vm *vm, mvm_error **err);
  * JSON in UTF-8. */
 char *mvm_vm_config_json(const mvm_vm *vm, mvm_error **err);
 
+/* ------------------------------------------------------------------ */
+/* Images (docs/images.md)                                              */
+/* ------------------------------------------------------------------ */
+
+/* The image store: blobs, unpacked layers and image names under dir, or
+ * under ${MVM_HOME:-${XDG_DATA_HOME:-~/.local/share}/mvm} when dir is NULL.
+ * Several processes may use one store at once. */
+typedef struct mvm_store mvm_store;
+mvm_store *mvm_store_open(const char *dir, mvm_error **err);
+void mvm_store_free(mvm_store *s);
+/* The store's directory. */
+const char *mvm_store_dir(const mvm_store *s);
+
+/* Called with one line per step of long work ("Unpacked layer ..."). */
+typedef void (*mvm_progress_fn)(void *userdata, const char *msg);
+
+/* Loads the images of path: an OCI image layout directory, an OCI archive
+ * or a docker archive (docker save, podman save). name, if not NULL, names
+ * the image instead of the names the source gives. On success *names
+ * holds the full names stored ("docker.io/library/alpine:latest"); free
+ * each and the array. */
+int mvm_image_load(mvm_store *s, const char *path, const char *name, mvm_progress_fn progress,
+		   void *userdata, char ***names, size_t *n_names, mvm_error **err);
+
+typedef struct mvm_image_info {
+	char *name;        /* "docker.io/library/alpine:latest" */
+	char id[72];       /* the config's digest, docker's IMAGE ID */
+	char manifest[72]; /* the manifest's digest */
+	char created[64];  /* from the config (RFC 3339), "" if it has none */
+	uint64_t size;     /* bytes of its layers as stored (compressed) */
+	uint64_t disk;     /* bytes its unpacked layers take on disk */
+	unsigned layers;
+} mvm_image_info;
+
+/* The named images of the store, sorted by name. */
+int mvm_image_list(mvm_store *s, mvm_image_info **list, size_t *n, mvm_error **err);
+void mvm_image_list_free(mvm_image_info *list, size_t n);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

@@ -1,4 +1,6 @@
 # OCI images (src/image/): libarchive reads layer tars and their
-# compression (gzip, zstd, xz, bzip2).
-ARCHIVE_LIBS := $(shell pkg-config --libs libarchive 2>/dev/null || echo -larchive)
-LDLIBS_EXTRA += $(ARCHIVE_LIBS)
+# compression (gzip, zstd, xz, bzip2) and image archives; jansson reads
+# manifests and writes the store's index; libcrypto hashes blobs (sha256).
+IMAGE_LIBS := $(shell pkg-config --libs libarchive jansson libcrypto 2>/dev/null || \
+	echo -larchive -ljansson -lcrypto)
+LDLIBS_EXTRA += $(IMAGE_LIBS)

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `mvm load` and `mvm images`: the image store from the command line
+ * (docs/images.md). */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void print_progress(void *ud, const char *msg)
+{
+	(void)ud;
+	fprintf(stderr, "%s\n", msg);
+}
+
+/* getopt_long quietly; returns the option, or prints and returns -2 on an
+ * unknown option or a missing argument. */
+static int next_opt(int argc, char **argv, const char *shorts, const struct option *longs)
+{
+	opterr = 0;
+	int opt = getopt_long(argc, argv, shorts, longs, NULL);
+	if (opt == '?') {
+		cli_error("unknown option `%s`", argv[optind - 1]);
+		return -2;
+	}
+	if (opt == ':') {
+		cli_error("option `%s` needs a value", argv[optind - 1]);
+		return -2;
+	}
+	return opt;
+}
+
+static mvm_store *open_store(void)
+{
+	mvm_error *err = NULL;
+	mvm_store *s = mvm_store_open(NULL, &err);
+	if (s == NULL) {
+		cli_print_errors(err);
+		mvm_error_free(err);
+	}
+	return s;
+}
+
+int cmd_load(int argc, char **argv)
+{
+	static const struct option longs[] = {
+	    {"help", no_argument, NULL, 'h'},  {"quiet", no_argument, NULL, 'q'},
+	    {"input", required_argument, NULL, 'i'}, {"name", required_argument, NULL, 'n'},
+	    {NULL, 0, NULL, 0}};
+	bool quiet = false;
+	const char *input = NULL, *name = NULL;
+	optind = 1;
+	for (int opt; (opt = next_opt(argc, argv, "+:hqi:", longs)) != -1;) {
+		switch (opt) {
+		case 'h':
+			usage_load(stdout);
+			return EXIT_SUCCESS;
+		case 'q':
+			quiet = true;
+			break;
+		case 'i':
+			input = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		default:
+			return EXIT_MVM_ERROR;
+		}
+	}
+	if (input == NULL && optind < argc)
+		input = argv[optind++];
+	if (input == NULL || optind < argc) {
+		cli_error(input ? "unexpected argument `%s`" : "no image to load (see `mvm load --help`)",
+			  input ? argv[optind] : "");
+		return EXIT_MVM_ERROR;
+	}
+	mvm_store *s = open_store();
+	if (s == NULL)
+		return EXIT_MVM_ERROR;
+	mvm_error *err = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	int rc = mvm_image_load(s, input, name, quiet ? NULL : print_progress, NULL, &names, &n,
+				&err);
+	for (size_t i = 0; i < n; i++) {
+		printf("Loaded image: %s\n", names[i]);
+		free(names[i]);
+	}
+	free(names);
+	cli_print_errors(err);
+	mvm_error_free(err);
+	mvm_store_free(s);
+	return rc == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+}
+
+static void human_size(uint64_t b, char out[16])
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+	double v = (double)b;
+	unsigned u = 0;
+	while (v >= 1000 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, 16, u ? "%.3g %s" : "%.0f %s", v, units[u]);
+}
+
+/* "docker.io/library/alpine:latest" -> repository and tag columns. */
+static void split_name(const char *name, char *repo, size_t repo_len, const char **tag)
+{
+	const char *slash = strrchr(name, '/');
+	const char *colon = strrchr(slash ? slash : name, ':');
+	size_t n = colon ? (size_t)(colon - name) : strlen(name);
+	snprintf(repo, repo_len, "%.*s", (int)n, name);
+	*tag = colon ? colon + 1 : "<none>";
+}
+
+static void print_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+int cmd_images(int argc, char **argv)
+{
+	static const struct option longs[] = {{"help", no_argument, NULL, 'h'},
+					      {"quiet", no_argument, NULL, 'q'},
+					      {"format", required_argument, NULL, 'f'},
+					      {NULL, 0, NULL, 0}};
+	bool quiet = false, json = false;
+	optind = 1;
+	for (int opt; (opt = next_opt(argc, argv, "+:hq", longs)) != -1;) {
+		switch (opt) {
+		case 'h':
+			usage_images(stdout);
+			return EXIT_SUCCESS;
+		case 'q':
+			quiet = true;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0) {
+				cli_error("--format `%s`: want table or json", optarg);
+				return EXIT_MVM_ERROR;
+			}
+			json = strcmp(optarg, "json") == 0;
+			break;
+		default:
+			return EXIT_MVM_ERROR;
+		}
+	}
+	if (optind < argc) {
+		cli_error("unexpected argument `%s`", argv[optind]);
+		return EXIT_MVM_ERROR;
+	}
+	mvm_store *s = open_store();
+	if (s == NULL)
+		return EXIT_MVM_ERROR;
+	mvm_error *err = NULL;
+	mvm_image_info *list = NULL;
+	size_t n = 0;
+	int rc = mvm_image_list(s, &list, &n, &err);
+	if (rc == 0 && json) {
+		printf("[");
+		for (size_t i = 0; i < n; i++) {
+			printf("%s\n  {\"name\": ", i ? "," : "");
+			print_json_string(list[i].name);
+			printf(", \"id\": \"%s\", \"manifest\": \"%s\", \"created\": ", list[i].id,
+			       list[i].manifest);
+			print_json_string(list[i].created);
+			printf(", \"layers\": %u, \"size\": %llu, \"disk\": %llu}", list[i].layers,
+			       (unsigned long long)list[i].size, (unsigned long long)list[i].disk);
+		}
+		printf("%s]\n", n ? "\n" : "");
+	} else if (rc == 0 && quiet) {
+		for (size_t i = 0; i < n; i++)
+			printf("%.12s\n", list[i].id + 7);
+	} else if (rc == 0) {
+		printf("%-40s %-12s %-12s %-20s %-10s %s\n", "REPOSITORY", "TAG", "IMAGE ID",
+		       "CREATED", "SIZE", "ON DISK");
+		for (size_t i = 0; i < n; i++) {
+			char repo[512], size[16], disk[16];
+			const char *tag;
+			split_name(list[i].name, repo, sizeof(repo), &tag);
+			human_size(list[i].size, size);
+			human_size(list[i].disk, disk);
+			printf("%-40s %-12s %-12.12s %-20.19s %-10s %s\n", repo, tag, list[i].id + 7,
+			       list[i].created[0] ? list[i].created : "-", size, disk);
+		}
+	}
+	mvm_image_list_free(list, n);
+	cli_print_errors(err);
+	mvm_error_free(err);
+	mvm_store_free(s);
+	return rc == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+}

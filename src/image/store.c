@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The content-addressed image store (store.h). */
+#include "image/store.h"
+#include "image/layer_unpack.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+
+#include <archive.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct store {
+	char *dir;
+	int dir_fd;
+};
+
+static int mkdir_p(const char *path, mvm_error **err)
+{
+	char buf[PATH_MAX];
+	int n = snprintf(buf, sizeof(buf), "%s", path);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return mvm_err(err, MVM_ERR_INVALID, 0, "store path `%.80s...` is too long", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+				return mvm_err_sys(err, "mkdir `%s`", buf);
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+static char *default_dir(mvm_error **err)
+{
+	const char *home = getenv("MVM_HOME");
+	char buf[PATH_MAX];
+	int n;
+	if (home && *home) {
+		n = snprintf(buf, sizeof(buf), "%s", home);
+	} else if (getenv("XDG_DATA_HOME") && *getenv("XDG_DATA_HOME")) {
+		n = snprintf(buf, sizeof(buf), "%s/mvm", getenv("XDG_DATA_HOME"));
+	} else if (getenv("HOME") && *getenv("HOME")) {
+		n = snprintf(buf, sizeof(buf), "%s/.local/share/mvm", getenv("HOME"));
+	} else {
+		mvm_err(err, MVM_ERR_INVALID, 0,
+			"no place for the image store: set MVM_HOME, XDG_DATA_HOME or HOME");
+		return NULL;
+	}
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		mvm_err(err, MVM_ERR_INVALID, 0, "the image store's path is too long");
+		return NULL;
+	}
+	if (buf[0] != '/') {
+		mvm_err(err, MVM_ERR_INVALID, 0, "the image store `%s` is not an absolute path", buf);
+		return NULL;
+	}
+	return strdup(buf);
+}
+
+struct store *store_open(const char *dir, mvm_error **err)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+		return NULL;
+	}
+	s->dir_fd = -1;
+	s->dir = dir ? strdup(dir) : default_dir(err);
+	if (s->dir == NULL) {
+		if (dir)
+			mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+		goto fail;
+	}
+	static const char *subdirs[] = {"", "/blobs/sha256", "/layers/sha256", "/tmp"};
+	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s%s", s->dir, subdirs[i]);
+		if (mkdir_p(p, err) < 0)
+			goto fail;
+	}
+	s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dir_fd < 0) {
+		mvm_err_sys(err, "open the image store `%s`", s->dir);
+		goto fail;
+	}
+	return s;
+fail:
+	mvm_err_wrap(err, "image store");
+	store_free(s);
+	return NULL;
+}
+
+void store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->dir_fd >= 0)
+		close(s->dir_fd);
+	free(s->dir);
+	free(s);
+}
+
+const char *store_dir(const struct store *s)
+{
+	return s->dir;
+}
+
+static void blob_rel(const struct digest *d, char out[128])
+{
+	snprintf(out, 128, "blobs/sha256/%s", digest_hex(d));
+}
+
+bool store_has_blob(struct store *s, const struct digest *d)
+{
+	char rel[128];
+	blob_rel(d, rel);
+	return faccessat(s->dir_fd, rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* A fresh file in tmp/; its name in rel (relative to the store). */
+static int tmp_file(struct store *s, char rel[64], mvm_error **err)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned r = (unsigned)random() ^ ((unsigned)getpid() << 16) ^ (unsigned)tries;
+		snprintf(rel, 64, "tmp/blob-%d-%08x", (int)getpid(), r);
+		int fd = openat(s->dir_fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST) {
+			if (fd < 0)
+				mvm_err_sys(err, "create `%s/%s`", s->dir, rel);
+			return fd;
+		}
+	}
+	return mvm_err(err, MVM_ERR_IO, EEXIST, "create a file in `%s/tmp`", s->dir);
+}
+
+typedef ssize_t (*read_fn)(void *src, const void **buf, size_t *len, char *scratch,
+			   size_t scratch_len);
+
+/* Writes what read yields into a tmp file while hashing it, checks want,
+ * and renames it in as its digest. */
+static int put_blob(struct store *s, read_fn read_cb, void *src, const struct digest *want,
+		    struct digest *out, uint64_t *size, mvm_error **err)
+{
+	char rel[64];
+	int fd = tmp_file(s, rel, err);
+	if (fd < 0)
+		return -1;
+	struct digest_ctx *c = digest_begin(err);
+	cleanup_free char *scratch = malloc(1 << 16);
+	uint64_t total = 0;
+	int rc = c && scratch ? 0 : -1;
+	if (scratch == NULL)
+		mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+	while (rc == 0) {
+		const void *buf;
+		size_t len;
+		ssize_t r = read_cb(src, &buf, &len, scratch, 1 << 16);
+		if (r < 0) {
+			rc = mvm_err(err, MVM_ERR_IO, (int)-r, "read a blob");
+			break;
+		}
+		if (len == 0)
+			break;
+		if (digest_update(c, buf, len, err) < 0) {
+			rc = -1;
+			break;
+		}
+		for (size_t done = 0; done < len;) {
+			ssize_t w = write(fd, (const char *)buf + done, len - done);
+			if (w < 0) {
+				rc = mvm_err_sys(err, "write `%s/%s`", s->dir, rel);
+				break;
+			}
+			done += (size_t)w;
+		}
+		total += len;
+	}
+	struct digest got;
+	if (rc == 0) {
+		rc = digest_end(c, &got, err);
+		c = NULL;
+	}
+	digest_abort(c);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = mvm_err_sys(err, "fsync `%s/%s`", s->dir, rel);
+	close(fd);
+	if (rc == 0 && want && strcmp(want->str, got.str) != 0)
+		rc = mvm_err(err, MVM_ERR_INVALID, 0,
+			     "blob %s: its content has digest %s; it is not kept", want->str,
+			     got.str);
+	if (rc == 0) {
+		char dest[128];
+		blob_rel(&got, dest);
+		if (renameat(s->dir_fd, rel, s->dir_fd, dest) < 0)
+			rc = mvm_err_sys(err, "rename into `%s/%s`", s->dir, dest);
+	}
+	if (rc < 0) {
+		unlinkat(s->dir_fd, rel, 0);
+		return -1;
+	}
+	if (out)
+		*out = got;
+	if (size)
+		*size = total;
+	return 0;
+}
+
+static ssize_t read_from_fd(void *src, const void **buf, size_t *len, char *scratch,
+			    size_t scratch_len)
+{
+	ssize_t n;
+	do
+		n = read(*(int *)src, scratch, scratch_len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	*buf = scratch;
+	*len = (size_t)n;
+	return 0;
+}
+
+static ssize_t read_from_archive(void *src, const void **buf, size_t *len, char *scratch,
+				 size_t scratch_len)
+{
+	la_ssize_t n = archive_read_data((struct archive *)src, scratch, scratch_len);
+	if (n < 0)
+		return -EIO;
+	*buf = scratch;
+	*len = (size_t)n;
+	return 0;
+}
+
+struct mem_src {
+	const char *p;
+	size_t left;
+};
+
+static ssize_t read_from_mem(void *src, const void **buf, size_t *len, char *scratch,
+			     size_t scratch_len)
+{
+	(void)scratch;
+	struct mem_src *m = src;
+	size_t n = m->left < scratch_len ? m->left : scratch_len;
+	*buf = m->p;
+	*len = n;
+	m->p += n;
+	m->left -= n;
+	return 0;
+}
+
+int store_put_blob_fd(struct store *s, int fd, const struct digest *want, struct digest *out,
+		      uint64_t *size, mvm_error **err)
+{
+	return put_blob(s, read_from_fd, &fd, want, out, size, err);
+}
+
+int store_put_blob_archive(struct store *s, struct archive *a, const struct digest *want,
+			   struct digest *out, uint64_t *size, mvm_error **err)
+{
+	int rc = put_blob(s, read_from_archive, a, want, out, size, err);
+	if (rc < 0 && archive_error_string(a))
+		mvm_err(err, MVM_ERR_INVALID, 0, "archive: %s", archive_error_string(a));
+	return rc;
+}
+
+int store_put_blob_mem(struct store *s, const void *buf, size_t len, struct digest *out,
+		       mvm_error **err)
+{
+	struct mem_src m = {buf, len};
+	return put_blob(s, read_from_mem, &m, NULL, out, NULL, err);
+}
+
+int store_open_blob(struct store *s, const struct digest *d, mvm_error **err)
+{
+	char rel[128];
+	blob_rel(d, rel);
+	int fd = openat(s->dir_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return mvm_err_sys(err, "blob %s", d->str);
+	return fd;
+}
+
+int store_read_blob(struct store *s, const struct digest *d, size_t max, char **buf, size_t *len,
+		    mvm_error **err)
+{
+	cleanup_close int fd = store_open_blob(s, d, err);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return mvm_err_sys(err, "blob %s", d->str);
+	if ((uint64_t)st.st_size > max)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "blob %s: %lld bytes, more than %zu", d->str,
+			       (long long)st.st_size, max);
+	char *b = malloc((size_t)st.st_size + 1);
+	if (b == NULL)
+		return mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
+		if (n <= 0) {
+			free(b);
+			return mvm_err(err, MVM_ERR_IO, n < 0 ? errno : 0, "read blob %s", d->str);
+		}
+		got += (size_t)n;
+	}
+	b[got] = '\0';
+	/* Checked again: the file may have changed since it was stored. */
+	struct digest again;
+	if (digest_of(b, got, &again, err) < 0 || strcmp(again.str, d->str) != 0) {
+		free(b);
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "blob %s in the store no longer matches its digest", d->str);
+	}
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+static int remove_tree_at(int dir_fd, const char *name)
+{
+	if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return -1;
+	}
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			remove_tree_at(dirfd(d), e->d_name);
+	closedir(d);
+	return unlinkat(dir_fd, name, AT_REMOVEDIR);
+}
+
+int store_layer(struct store *s, const struct digest *d, char **dir, bool *unpacked,
+		mvm_error **err)
+{
+	char rel[128], tmp[128];
+	snprintf(rel, sizeof(rel), "layers/sha256/%s", digest_hex(d));
+	if (unpacked)
+		*unpacked = false;
+	if (faccessat(s->dir_fd, rel, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		snprintf(tmp, sizeof(tmp), "tmp/layer-%.16s-%d-%08x", digest_hex(d), (int)getpid(),
+			 (unsigned)random());
+		if (mkdirat(s->dir_fd, tmp, 0700) < 0)
+			return mvm_err_sys(err, "mkdir `%s/%s`", s->dir, tmp);
+		cleanup_close int blob = store_open_blob(s, d, err);
+		cleanup_close int dest =
+			openat(s->dir_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int rc = blob < 0 ? -1 : 0;
+		if (rc == 0 && dest < 0)
+			rc = mvm_err_sys(err, "open `%s/%s`", s->dir, tmp);
+		if (rc == 0)
+			rc = layer_unpack_fd(blob, dest, NULL, err);
+		/* Whole and on disk before it takes its name. */
+		if (rc == 0 && syncfs(dest) < 0)
+			rc = mvm_err_sys(err, "sync `%s`", s->dir);
+		if (rc == 0 && renameat(s->dir_fd, tmp, s->dir_fd, rel) < 0) {
+			/* Another mvm unpacked it meanwhile: theirs is as good. */
+			if (errno != EEXIST && errno != ENOTEMPTY)
+				rc = mvm_err_sys(err, "rename into `%s/%s`", s->dir, rel);
+			remove_tree_at(s->dir_fd, tmp);
+		} else if (rc == 0 && unpacked) {
+			*unpacked = true;
+		}
+		if (rc < 0) {
+			remove_tree_at(s->dir_fd, tmp);
+			return mvm_err_wrap(err, "layer %s", d->str);
+		}
+	}
+	if (dir) {
+		char full[PATH_MAX];
+		snprintf(full, sizeof(full), "%s/%s", s->dir, rel);
+		*dir = strdup(full);
+		if (*dir == NULL)
+			return mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- images.json, under the lock ----------------------------------- */
+
+static int lock_store(struct store *s, int how, mvm_error **err)
+{
+	int fd = openat(s->dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return mvm_err_sys(err, "open `%s/lock`", s->dir);
+	while (flock(fd, how) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return mvm_err_sys(err, "lock `%s/lock`", s->dir);
+		}
+	}
+	return fd;
+}
+
+static json_t *load_index(struct store *s, mvm_error **err)
+{
+	cleanup_close int fd = openat(s->dir_fd, "images.json", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return json_object();
+		mvm_err_sys(err, "open `%s/images.json`", s->dir);
+		return NULL;
+	}
+	json_error_t je;
+	json_t *root = json_loadfd(fd, 0, &je);
+	json_t *images = root ? json_object_get(root, "images") : NULL;
+	if (!json_is_object(images)) {
+		mvm_err(err, MVM_ERR_INVALID, 0, "`%s/images.json` is damaged: %s", s->dir,
+			root ? "no \"images\" object" : je.text);
+		json_decref(root);
+		return NULL;
+	}
+	json_incref(images);
+	json_decref(root);
+	return images;
+}
+
+int store_tag(struct store *s, const char *name, const struct digest *manifest, mvm_error **err)
+{
+	cleanup_close int lock = lock_store(s, LOCK_EX, err);
+	if (lock < 0)
+		return -1;
+	json_t *images = load_index(s, err);
+	if (images == NULL)
+		return -1;
+	json_t *root = json_pack("{s:o}", "images", images);
+	int rc = json_object_set_new(images, name, json_string(manifest->str)) == 0 ? 0 : -1;
+	if (rc < 0)
+		mvm_err(err, MVM_ERR_INVALID, 0, "image name `%.80s` cannot be stored", name);
+	char rel[64];
+	int fd = rc == 0 ? tmp_file(s, rel, err) : -1;
+	if (rc == 0 && fd < 0)
+		rc = -1;
+	if (rc == 0 && (json_dumpfd(root, fd, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ||
+			write(fd, "\n", 1) != 1 || fsync(fd) < 0))
+		rc = mvm_err_sys(err, "write `%s/%s`", s->dir, rel);
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0 && renameat(s->dir_fd, rel, s->dir_fd, "images.json") < 0)
+		rc = mvm_err_sys(err, "rename into `%s/images.json`", s->dir);
+	if (rc < 0 && fd >= 0)
+		unlinkat(s->dir_fd, rel, 0);
+	json_decref(root);
+	return rc;
+}
+
+int store_each_image(struct store *s,
+		     int (*fn)(void *ud, const char *name, const struct digest *manifest,
+			       mvm_error **err),
+		     void *ud, mvm_error **err)
+{
+	cleanup_close int lock = lock_store(s, LOCK_SH, err);
+	if (lock < 0)
+		return -1;
+	json_t *images = load_index(s, err);
+	if (images == NULL)
+		return -1;
+	const char *name;
+	json_t *v;
+	int rc = 0;
+	json_object_foreach(images, name, v)
+	{
+		struct digest d;
+		if (!json_is_string(v) || digest_parse(json_string_value(v), &d, err) < 0) {
+			rc = mvm_err(err, MVM_ERR_INVALID, 0,
+				     "`%s/images.json`: image `%s` has no valid manifest digest", s->dir,
+				     name);
+			break;
+		}
+		if ((rc = fn(ud, name, &d, err)) < 0)
+			break;
+	}
+	json_decref(images);
+	return rc;
+}
+
+uint64_t store_disk_use(int dir_fd, const char *path)
+{
+	struct stat st;
+	if (fstatat(dir_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	uint64_t n = (uint64_t)st.st_blocks * 512;
+	if (!S_ISDIR(st.st_mode))
+		return n;
+	int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return n;
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return n;
+	}
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n += store_disk_use(dirfd(d), e->d_name);
+	closedir(d);
+	return n;
+}

@@ -1,0 +1,133 @@
+# Sourced by tests/cli/run: `mvm load` and `mvm images` (docs/images.md).
+# A two-layer image (the test root, then a layer that adds a file, makes a
+# setuid one and deletes etc/hosts, a whiteout) is made from build/rootfs
+# with umoci, then copied by skopeo into a docker archive and an OCI
+# archive: real tools' output, loaded into a store of the test's own.
+
+images_test() {
+	local store=$tmp/store layout=$tmp/oci bundle=$tmp/bundle
+	for tool in umoci skopeo getfattr jq; do
+		if ! command -v "$tool" >/dev/null; then
+			fail "images: $tool is not installed (.ci/run installs it)"
+			return
+		fi
+	done
+	if ! { umoci init --layout "$layout" && umoci new --image "$layout:t" &&
+		umoci unpack --rootless --image "$layout:t" "$bundle" &&
+		cp -a "$BUILD/rootfs/." "$bundle/rootfs/" &&
+		umoci repack --refresh-bundle --image "$layout:t" "$bundle" &&
+		echo layer2 >"$bundle/rootfs/etc/layer2" && rm "$bundle/rootfs/etc/hosts" &&
+		cp "$bundle/rootfs/bin/busybox" "$bundle/rootfs/bin/suid" &&
+		chmod 4755 "$bundle/rootfs/bin/suid" &&
+		umoci repack --refresh-bundle --image "$layout:t" "$bundle" &&
+		skopeo copy -q "oci:$layout:t" "docker-archive:$tmp/d.tar:test/app:1" &&
+		skopeo copy -q "oci:$layout:t" "oci-archive:$tmp/o.tar:v2"; } >"$tmp/mk.log" 2>&1; then
+		fail "images: making the test image failed: $(tail -5 "$tmp/mk.log")"
+		return
+	fi
+	export MVM_HOME=$store
+
+	# Each kind loads, under the name it carries.
+	mvm load "$layout"
+	if [ "$rc" -eq 0 ] && [ "$out" = "Loaded image: localhost/oci:t" ] &&
+		grep -q "^Unpacked layer sha256:.* (2 of 2)" <<<"$err"; then pass; else
+		fail "load of an OCI layout: status $rc, out '$out', err '$err'"
+	fi
+	mvm load -q "$tmp/d.tar"
+	if [ "$rc" -eq 0 ] && [ "$out" = "Loaded image: docker.io/test/app:1" ] && [ -z "$err" ]; then
+		pass
+	else
+		fail "load -q of a docker archive: status $rc, out '$out', err '$err'"
+	fi
+	mvm load --name Bad/Name "$tmp/o.tar"
+	if [ "$rc" -eq 125 ] && grep -q "Name" <<<"$err"; then pass; else
+		fail "load --name with a bad name: status $rc, err '$err'"
+	fi
+	mvm load --name myapp:dev "$tmp/o.tar"
+	if [ "$rc" -eq 0 ] && [ "$out" = "Loaded image: docker.io/library/myapp:dev" ] &&
+		grep -q "^Already have layer" <<<"$err"; then pass; else
+		fail "load --name of an OCI archive: status $rc, out '$out', err '$err'"
+	fi
+
+	# The listing: three names, one image ID, two layers each.
+	mvm images --format json
+	if [ "$rc" -eq 0 ] && jq -e 'length == 3 and ([.[].id] | unique | length) == 1 and
+		all(.[]; .layers == 2 and .size > 1000000 and .disk > 0) and
+		([.[].name] == ["docker.io/library/myapp:dev", "docker.io/test/app:1", "localhost/oci:t"])' \
+		>/dev/null <<<"$out"; then pass; else
+		fail "images --format json: status $rc: $out $err"
+	fi
+	mvm images
+	if [ "$rc" -eq 0 ] && [ "$(wc -l <<<"$out")" -eq 4 ] &&
+		grep -qE "^docker.io/test/app +1 +[0-9a-f]{12} " <<<"$out"; then pass; else
+		fail "images table: status $rc: $out $err"
+	fi
+
+	# Layers are shared: the OCI layout and archive have the same gzip
+	# blobs, the docker archive its own plain ones; nothing is left in
+	# tmp/.
+	local layers
+	layers=$(find "$store/layers/sha256" -mindepth 1 -maxdepth 1 | wc -l)
+	if [ "$layers" -eq 4 ] && [ -z "$(ls -A "$store/tmp")" ]; then pass; else
+		fail "store: $layers layer dirs (want 4), tmp holds '$(ls -A "$store/tmp")'"
+	fi
+	# The top layer: the whiteout and the setuid file in the guest's view,
+	# nothing setuid on the host.
+	local top
+	top=$(grep -l . "$store"/layers/sha256/*/etc/layer2 2>/dev/null | head -1)
+	top=${top%/etc/layer2}
+	if [ -n "$top" ] && [ "$(getfattr --absolute-names --only-values -n user.containers.override_stat "$top/etc/hosts" 2>&1)" = "0:0:00:char-0-0" ] &&
+		[ "$(getfattr --absolute-names --only-values -n user.containers.override_stat "$top/bin/suid" 2>&1)" = "0:0:04755" ] &&
+		[ -z "$(find "$store/layers" -perm /7000)" ]; then pass; else
+		fail "top layer '$top': whiteout or setuid file not in the virtual format"
+	fi
+
+	# A blob that does not match its digest is refused and not kept.
+	cp -a "$layout" "$tmp/bad"
+	local blob
+	blob=$(find "$tmp/bad/blobs/sha256" -type f -size +100k | head -1)
+	printf 'X' | dd of="$blob" bs=1 seek=1000 conv=notrunc status=none
+	MVM_HOME=$tmp/store2 mvm load "$tmp/bad"
+	if [ "$rc" -eq 125 ] && grep -q "its content has digest" <<<"$err" &&
+		[ ! -e "$tmp/store2/blobs/sha256/$(basename "$blob")" ] &&
+		[ ! -e "$tmp/store2/layers/sha256/$(basename "$blob")" ] &&
+		[ -z "$(ls -A "$tmp/store2/tmp")" ]; then pass; else
+		fail "a corrupt blob: status $rc, err '$err'"
+	fi
+
+	# Bad input, each with a message naming it.
+	echo "not an image" >"$tmp/plain"
+	mkdir -p "$tmp/v2" && echo '{"imageLayoutVersion":"2.0.0"}' >"$tmp/v2/oci-layout" &&
+		echo '{"schemaVersion":2,"manifests":[]}' >"$tmp/v2/index.json"
+	expect_error "load of a missing path" "$tmp/none" load "$tmp/none"
+	expect_error "load of a text file" "neither an OCI archive" load "$tmp/plain"
+	expect_error "load of a newer layout" "version 2.0.0" load "$tmp/v2"
+	expect_error "load without a path" "no image to load" load
+	expect_error "images --format xml" "xml" images --format xml
+	expect_error "load --bogus" "--bogus" load --bogus x
+
+	# Two loads at once into one store: both succeed, the index is whole.
+	MVM_HOME=$tmp/store3 "$MVM" load -q --name one:a "$tmp/o.tar" >"$tmp/c1" 2>&1 &
+	local p1=$!
+	MVM_HOME=$tmp/store3 "$MVM" load -q --name two:b "$tmp/o.tar" >"$tmp/c2" 2>&1 &
+	local p2=$! r1 r2
+	wait $p1
+	r1=$?
+	wait $p2
+	r2=$?
+	MVM_HOME=$tmp/store3 mvm images --format json
+	if [ "$r1" -eq 0 ] && [ "$r2" -eq 0 ] && jq -e 'length == 2' >/dev/null <<<"$out"; then pass; else
+		fail "concurrent loads: $r1 $r2 $(cat "$tmp/c1" "$tmp/c2") images: $out"
+	fi
+
+	# Without MVM_HOME the store is under XDG_DATA_HOME.
+	unset MVM_HOME
+	XDG_DATA_HOME=$tmp/xdg mvm load -q "$layout"
+	if [ "$rc" -eq 0 ] && [ -f "$tmp/xdg/mvm/images.json" ]; then pass; else
+		fail "store under XDG_DATA_HOME: status $rc, $err"
+	fi
+	mvm load --help
+	if [ "$rc" -eq 0 ] && grep -q "^Usage: mvm load" <<<"$out"; then pass; else fail "load --help"; fi
+}
+images_test
+unset MVM_HOME
