@@ -274,6 +274,44 @@ int fuse_op_rmdir(struct fuse_op *op)
 	return remove_entry(op, AT_REMOVEDIR);
 }
 
+/* RENAME_WHITEOUT in the virtual mode (an overlayfs upper layer in the
+ * guest asks for it): the whiteout is a character device 0:0 in the
+ * guest's view, a regular file with that override on the host, since a
+ * real one needs CAP_MKNOD. It is made first under a name of ours, so a
+ * failed rename leaves nothing behind, and put in place once the rename
+ * is done; the guest kernel holds both directories locked meanwhile. */
+static int rename_whiteout_virtual(struct fuse_op *op, struct fuse_inode *olddir,
+				   const char *oldname, struct fuse_inode *newdir,
+				   const char *newname, uint32_t flags)
+{
+	char tmp[48];
+	snprintf(tmp, sizeof(tmp), ".mvm-whiteout-%llx", (unsigned long long)op->hdr->unique);
+	int fd = openat(olddir->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	struct override_stat o = {
+	    .uid = op->hdr->uid, .gid = op->hdr->gid, .mode = S_IFCHR, .has_type = true};
+	int rc = fuse_virt_set(fd, S_IFREG, &o);
+	close(fd);
+	if (rc == 0 &&
+	    renameat2(olddir->fd, oldname, newdir->fd, newname, flags & ~RENAME_WHITEOUT) < 0)
+		rc = -errno;
+	/* Where renameat2() takes no flags (9p, some FUSE file systems), a
+	 * hard link is the same "only if the name is free" step. */
+	if (rc == 0 && renameat2(olddir->fd, tmp, olddir->fd, oldname, RENAME_NOREPLACE) < 0) {
+		rc = -errno;
+		if (rc == -EINVAL && linkat(olddir->fd, tmp, olddir->fd, oldname, 0) == 0) {
+			unlinkat(olddir->fd, tmp, 0);
+			rc = 0;
+		} else if (rc == -EINVAL) {
+			rc = -errno;
+		}
+	}
+	if (rc < 0)
+		unlinkat(olddir->fd, tmp, 0);
+	return rc;
+}
+
 static int do_rename(struct fuse_op *op, uint64_t newdir, uint32_t flags)
 {
 	char oldname[NAME_MAX + 1], newname[NAME_MAX + 1];
@@ -286,7 +324,12 @@ static int do_rename(struct fuse_op *op, uint64_t newdir, uint32_t flags)
 	if (!olddir)
 		return rc;
 	struct fuse_inode *newdir_i = fuse_get_inode(op, newdir, &rc);
-	if (newdir_i) {
+	if (newdir_i && (flags & RENAME_WHITEOUT) && op->s->virtual_owner) {
+		rc = (flags & RENAME_EXCHANGE) ? -EINVAL
+					       : rename_whiteout_virtual(op, olddir, oldname, newdir_i,
+									 newname, flags);
+		inode_put(&op->s->inodes, newdir_i);
+	} else if (newdir_i) {
 		rc = renameat2(olddir->fd, oldname, newdir_i->fd, newname, flags) < 0 ? -errno : 0;
 		inode_put(&op->s->inodes, newdir_i);
 	}

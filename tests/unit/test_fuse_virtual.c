@@ -604,6 +604,50 @@ static void test_access(void **state)
 	}
 }
 
+/* RENAME_WHITEOUT, as a guest overlayfs upper layer uses it: the old name
+ * becomes a character device 0:0 in the guest's view and a plain file of
+ * ours on the host; a failed rename leaves no whiteout behind. */
+static void test_rename_whiteout(void **state)
+{
+	struct fx *f = *state;
+	fx_write_host(f, "a", "A");
+	struct fuse_rename2_in r2 = {.newdir = FUSE_ROOT_ID, .flags = RENAME_WHITEOUT};
+	struct part q[3] = {{&r2, sizeof(r2)}, PART_STR("a"), PART_STR("b")};
+	fx_call(f, FUSE_RENAME2, FUSE_ROOT_ID, q, 3, &fx_r);
+	assert_int_equal(fx_r.oh.error, 0);
+	struct fuse_entry_out e;
+	assert_int_equal(fx_lookup(f, FUSE_ROOT_ID, "a", &e), 0);
+	assert_int_equal(e.attr.mode & S_IFMT, S_IFCHR);
+	assert_int_equal(e.attr.rdev, 0);
+	assert_int_equal(fx_lookup(f, FUSE_ROOT_ID, "b", &e), 0);
+	assert_int_equal(e.attr.mode & S_IFMT, S_IFREG);
+	assert_int_equal(e.attr.size, 1);
+	struct stat st;
+	fx_host_stat(f, "a", &st);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_size, 0);
+	char buf[OVERRIDE_STAT_MAX + 1];
+	host_override(f, "a", buf, sizeof(buf));
+	assert_string_equal(buf, "0:0:00:char-0-0");
+	/* Onto an existing name with NOREPLACE: refused, nothing left over. */
+	fx_write_host(f, "c", "C");
+	r2.flags = RENAME_WHITEOUT | RENAME_NOREPLACE;
+	struct part q2[3] = {{&r2, sizeof(r2)}, PART_STR("c"), PART_STR("b")};
+	fx_call(f, FUSE_RENAME2, FUSE_ROOT_ID, q2, 3, &fx_r);
+	assert_int_equal(fx_r.oh.error, -EEXIST);
+	DIR *d = opendir(f->root);
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d)) != NULL;)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(n, 3); /* a, b, c: no temporary whiteout */
+	/* EXCHANGE with WHITEOUT is no rename Linux knows. */
+	r2.flags = RENAME_WHITEOUT | RENAME_EXCHANGE;
+	fx_call(f, FUSE_RENAME2, FUSE_ROOT_ID, q2, 3, &fx_r);
+	assert_int_equal(fx_r.oh.error, -EINVAL);
+}
+
 /* Explicit virtual on a file system without user xattrs is an error that
  * names the directory; procfs is one. */
 static void test_needs_user_xattrs(void **state)
@@ -651,6 +695,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_survives_restart, setup_virtual, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_symlinks, setup_virtual, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_access, setup_virtual, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rename_whiteout, setup_virtual, fx_teardown),
 	    cmocka_unit_test(test_needs_user_xattrs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
