@@ -21,6 +21,10 @@ int cmd_run(int argc, char **argv);
 /* `mvm load ...` and `mvm images ...` (image.c); argv[0] is the command. */
 int cmd_load(int argc, char **argv);
 int cmd_images(int argc, char **argv);
+/* `mvm inspect`, `mvm rmi` and `mvm image ls|inspect|rm|prune|load`. */
+int cmd_inspect(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 
 /* `mvm kvm-probe`: 0 if KVM here can run guests, else one error line. */
 int cmd_kvm_probe(void);
@@ -55,5 +59,8 @@ void usage_main(FILE *out);
 void usage_run(FILE *out);
 void usage_load(FILE *out);
 void usage_images(FILE *out);
+void usage_inspect(FILE *out);
+void usage_rmi(FILE *out);
+void usage_image(FILE *out);
 
 #endif

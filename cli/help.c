@@ -11,6 +11,9 @@ void usage_main(FILE *out)
 	      "  run        build a VM from the options and run a program in it\n"
 	      "  load       load images from an OCI layout or a docker/OCI archive\n"
 	      "  images     list the images in the store\n"
+	      "  inspect    show an image's config and layers as JSON\n"
+	      "  rmi        remove images from the store\n"
+	      "  image      image commands: ls, inspect, rm, prune, load\n"
 	      "  kvm-probe  check that this host's KVM can run Linux guests\n"
 	      "\n"
 	      "Options:\n"
@@ -102,5 +105,40 @@ void usage_images(FILE *out)
 	      "      --format FORMAT  table (default) or json\n"
 	      "  -q, --quiet          image IDs only\n"
 	      "  -h, --help           show this help\n",
+	      out);
+}
+
+void usage_inspect(FILE *out)
+{
+	fputs("Usage: mvm inspect IMAGE...\n"
+	      "\n"
+	      "Prints a JSON array with one object per IMAGE: its name, ID, manifest digest,\n"
+	      "creation time, its config as stored (Entrypoint, Cmd, Env, ...) and its layers\n"
+	      "(digest, size, unpacked directory, disk use). IMAGE is a name (short names as\n"
+	      "in `mvm load`) or a unique prefix of an ID (4 hex digits at least).\n",
+	      out);
+}
+
+void usage_rmi(FILE *out)
+{
+	fputs("Usage: mvm rmi IMAGE...\n"
+	      "\n"
+	      "Removes each IMAGE's name from the store, then the blobs and unpacked layers\n"
+	      "that no image uses any more. While a `mvm load` runs, that second step is left\n"
+	      "for `mvm image prune`.\n",
+	      out);
+}
+
+void usage_image(FILE *out)
+{
+	fputs("Usage: mvm image COMMAND\n"
+	      "\n"
+	      "Commands:\n"
+	      "  ls       list the images (as `mvm images`)\n"
+	      "  inspect  as `mvm inspect`\n"
+	      "  rm       as `mvm rmi`\n"
+	      "  load     as `mvm load`\n"
+	      "  prune    remove the blobs and layers no image uses, and what interrupted\n"
+	      "           loads left behind (waits for running loads)\n",
 	      out);
 }

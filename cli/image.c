@@ -205,3 +205,132 @@ int cmd_images(int argc, char **argv)
 	mvm_store_free(s);
 	return rc == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
 }
+
+/* Options of the small image commands: only --help. Returns the index of
+ * the first argument, or -1 (help shown: 0 status) / -2 (error). */
+static int only_help(int argc, char **argv, void (*usage)(FILE *))
+{
+	static const struct option longs[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	optind = 1;
+	for (int opt; (opt = next_opt(argc, argv, "+:h", longs)) != -1;) {
+		if (opt == 'h') {
+			usage(stdout);
+			return -1;
+		}
+		return -2;
+	}
+	return optind;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	int first = only_help(argc, argv, usage_inspect);
+	if (first < 0)
+		return first == -1 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+	if (first >= argc) {
+		cli_error("no image to inspect (see `mvm inspect --help`)");
+		return EXIT_MVM_ERROR;
+	}
+	mvm_store *s = open_store();
+	if (s == NULL)
+		return EXIT_MVM_ERROR;
+	int status = EXIT_SUCCESS, shown = 0;
+	/* A JSON array of what was found; nothing on stdout if none was. */
+	for (int i = first; i < argc; i++) {
+		mvm_error *err = NULL;
+		char *json = mvm_image_inspect(s, argv[i], &err);
+		if (json) {
+			printf("%s\n%s", shown++ ? "," : "[", json);
+			free(json);
+		} else {
+			cli_print_errors(err);
+			status = EXIT_MVM_ERROR;
+		}
+		mvm_error_free(err);
+	}
+	if (shown)
+		printf("\n]\n");
+	mvm_store_free(s);
+	return status;
+}
+
+int cmd_rmi(int argc, char **argv)
+{
+	int first = only_help(argc, argv, usage_rmi);
+	if (first < 0)
+		return first == -1 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+	if (first >= argc) {
+		cli_error("no image to remove (see `mvm rmi --help`)");
+		return EXIT_MVM_ERROR;
+	}
+	mvm_store *s = open_store();
+	if (s == NULL)
+		return EXIT_MVM_ERROR;
+	int status = EXIT_SUCCESS;
+	for (int i = first; i < argc; i++) {
+		mvm_error *err = NULL;
+		char *name = NULL;
+		if (mvm_image_resolve(s, argv[i], &name, &err) == 0 &&
+		    mvm_image_remove(s, name, &err) == 0) {
+			printf("Untagged: %s\n", name);
+		} else {
+			cli_print_errors(err);
+			status = EXIT_MVM_ERROR;
+		}
+		free(name);
+		mvm_error_free(err);
+	}
+	mvm_store_free(s);
+	return status;
+}
+
+static int image_prune(int argc, char **argv)
+{
+	int first = only_help(argc, argv, usage_image);
+	if (first < 0)
+		return first == -1 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+	if (first < argc) {
+		cli_error("unexpected argument `%s`", argv[first]);
+		return EXIT_MVM_ERROR;
+	}
+	mvm_store *s = open_store();
+	if (s == NULL)
+		return EXIT_MVM_ERROR;
+	mvm_error *err = NULL;
+	uint64_t freed = 0;
+	int rc = mvm_image_prune(s, &freed, &err);
+	if (rc == 0) {
+		char size[16];
+		human_size(freed, size);
+		printf("Total reclaimed space: %s\n", size);
+	}
+	cli_print_errors(err);
+	mvm_error_free(err);
+	mvm_store_free(s);
+	return rc == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+}
+
+int cmd_image(int argc, char **argv)
+{
+	if (argc < 2) {
+		cli_error("`mvm image` needs a command: ls, inspect, rm, prune, load");
+		return EXIT_MVM_ERROR;
+	}
+	const char *sub = argv[1];
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+		usage_image(stdout);
+		return EXIT_SUCCESS;
+	}
+	if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0)
+		return cmd_images(argc - 1, argv + 1);
+	if (strcmp(sub, "inspect") == 0)
+		return cmd_inspect(argc - 1, argv + 1);
+	if (strcmp(sub, "rm") == 0)
+		return cmd_rmi(argc - 1, argv + 1);
+	if (strcmp(sub, "load") == 0)
+		return cmd_load(argc - 1, argv + 1);
+	if (strcmp(sub, "prune") == 0)
+		return image_prune(argc - 1, argv + 1);
+	cli_error("unknown image command `%s` (see `mvm image --help`)", sub);
+	return EXIT_MVM_ERROR;
+}

@@ -26,6 +26,12 @@ int main(int argc, char **argv)
 		return cmd_load(argc - 1, argv + 1);
 	if (strcmp(cmd, "images") == 0)
 		return cmd_images(argc - 1, argv + 1);
+	if (strcmp(cmd, "inspect") == 0)
+		return cmd_inspect(argc - 1, argv + 1);
+	if (strcmp(cmd, "rmi") == 0)
+		return cmd_rmi(argc - 1, argv + 1);
+	if (strcmp(cmd, "image") == 0)
+		return cmd_image(argc - 1, argv + 1);
 	if (strcmp(cmd, "kvm-probe") == 0)
 		return cmd_kvm_probe();
 	cli_error("unknown command `%s` (see `mvm --help`)", cmd);

@@ -343,6 +343,23 @@ typedef struct mvm_image_info {
 	unsigned layers;
 } mvm_image_info;
 
+/* Finds an image by its full name, a short name ("alpine" is
+ * docker.io/library/alpine:latest) or a unique prefix of its ID (at least 4
+ * hex digits, with or without "sha256:"). *full (malloc'd) is its name. */
+int mvm_image_resolve(mvm_store *s, const char *ref, char **full, mvm_error **err);
+
+/* The image as one JSON object: name, id, manifest, config (the image's
+ * config as stored) and layers (digest, size, dir, disk). Free with free(). */
+char *mvm_image_inspect(mvm_store *s, const char *ref, mvm_error **err);
+
+/* Removes the name ref resolves to, then what no image uses any more
+ * (unless a load is running: then mvm_image_prune() does it later). */
+int mvm_image_remove(mvm_store *s, const char *ref, mvm_error **err);
+
+/* Removes the blobs and layers no named image uses and what interrupted
+ * loads left behind; waits for running loads. *freed: bytes of disk. */
+int mvm_image_prune(mvm_store *s, uint64_t *freed, mvm_error **err);
+
 /* The named images of the store, sorted by name. */
 int mvm_image_list(mvm_store *s, mvm_image_info **list, size_t *n, mvm_error **err);
 void mvm_image_list_free(mvm_image_info *list, size_t n);

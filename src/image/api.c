@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The public image calls of mvm.h over the store and the loader. */
 #include "image/load.h"
+#include "image/ref.h"
 #include "image/store.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -145,4 +146,145 @@ void mvm_image_list_free(mvm_image_info *list, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(list[i].name);
 	free(list);
+}
+
+struct resolving {
+	const char *ref;
+	char norm[REF_MAX]; /* ref as a normalized name, "" if it is none */
+	bool id;            /* ref may be an ID prefix */
+	char *found;
+	unsigned matches;
+	struct store *s;
+};
+
+static int match_one(void *ud, const char *name, const struct digest *md, mvm_error **err)
+{
+	struct resolving *r = ud;
+	bool hit = strcmp(name, r->ref) == 0 || (r->norm[0] && strcmp(name, r->norm) == 0);
+	if (!hit && r->id) {
+		json_t *m = read_json(r->s, md, err);
+		const char *cd = json_string_value(json_object_get(json_object_get(m, "config"), "digest"));
+		const char *hex = strncmp(r->ref, "sha256:", 7) == 0 ? r->ref + 7 : r->ref;
+		hit = cd && strncmp(cd + 7, hex, strlen(hex)) == 0;
+		json_decref(m);
+		if (m == NULL)
+			return -1;
+	}
+	if (!hit)
+		return 0;
+	/* An exact name wins over anything else. */
+	if (strcmp(name, r->ref) == 0 || (r->norm[0] && strcmp(name, r->norm) == 0)) {
+		free(r->found);
+		r->found = strdup(name);
+		r->matches = 1;
+		r->id = false;
+		return r->found ? 0 : mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+	}
+	if (r->matches++ == 0 && (r->found = strdup(name)) == NULL)
+		return mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+	return 0;
+}
+
+int mvm_image_resolve(mvm_store *m, const char *ref, char **full, mvm_error **err)
+{
+	if (m == NULL || ref == NULL || full == NULL)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "mvm_image_resolve: a required argument is NULL");
+	struct resolving r = {.ref = ref, .s = m->s};
+	struct image_ref parsed;
+	mvm_error *perr = NULL;
+	if (image_ref_parse(ref, &parsed, &perr) == 0)
+		image_ref_format(&parsed, r.norm);
+	mvm_error_free(perr);
+	const char *hex = strncmp(ref, "sha256:", 7) == 0 ? ref + 7 : ref;
+	r.id = strlen(hex) >= 4 && strlen(hex) <= 64 && strspn(hex, "0123456789abcdef") == strlen(hex);
+	if (store_each_image(m->s, match_one, &r, err) < 0) {
+		free(r.found);
+		return -1;
+	}
+	if (r.matches == 0)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "no image `%s` in the store (see `mvm images`)",
+			       ref);
+	if (r.matches > 1) {
+		free(r.found);
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "`%s` names %u images; give a longer ID or a name", ref, r.matches);
+	}
+	*full = r.found;
+	return 0;
+}
+
+char *mvm_image_inspect(mvm_store *m, const char *ref, mvm_error **err)
+{
+	cleanup_free char *name = NULL;
+	if (mvm_image_resolve(m, ref, &name, err) < 0)
+		return NULL;
+	mvm_image_info *list = NULL;
+	size_t n = 0;
+	if (mvm_image_list(m, &list, &n, err) < 0)
+		return NULL;
+	char *out = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i].name, name) != 0)
+			continue;
+		struct digest md, cd;
+		json_t *man = NULL, *config = NULL;
+		if (digest_parse(list[i].manifest, &md, err) == 0 && digest_parse(list[i].id, &cd, err) == 0) {
+			man = read_json(m->s, &md, err);
+			config = man ? read_json(m->s, &cd, err) : NULL;
+		}
+		if (config == NULL) {
+			json_decref(man);
+			break;
+		}
+		json_t *layers = json_array();
+		size_t k;
+		json_t *layer;
+		json_array_foreach(json_object_get(man, "layers"), k, layer)
+		{
+			const char *ld = json_string_value(json_object_get(layer, "digest"));
+			char dir[4200] = "";
+			struct digest d;
+			mvm_error *ignored = NULL;
+			if (ld && digest_parse(ld, &d, &ignored) == 0)
+				snprintf(dir, sizeof(dir), "%s/layers/sha256/%s", store_dir(m->s), digest_hex(&d));
+			mvm_error_free(ignored);
+			json_array_append_new(layers, json_pack("{s:s?,s:O?,s:s?,s:s?,s:I}", "digest", ld,
+								"size", json_object_get(layer, "size"),
+								"mediaType",
+								json_string_value(json_object_get(layer, "mediaType")),
+								"dir", dir[0] ? dir : NULL, "disk",
+								(json_int_t)(dir[0] ? store_disk_use(AT_FDCWD, dir) : 0)));
+		}
+		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "name", name, "id", list[i].id,
+				      "manifest", list[i].manifest, "created", list[i].created,
+				      "config", config, "layers", layers);
+		out = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+		if (out == NULL)
+			mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+		json_decref(j);
+		json_decref(man);
+		break;
+	}
+	mvm_image_list_free(list, n);
+	return out;
+}
+
+int mvm_image_remove(mvm_store *m, const char *ref, mvm_error **err)
+{
+	cleanup_free char *name = NULL;
+	if (mvm_image_resolve(m, ref, &name, err) < 0 || store_untag(m->s, name, err) < 0)
+		return -1;
+	/* A load in progress holds the collector off; its blobs look unused
+	 * until it names its image. Then prune collects later. */
+	return store_gc(m->s, false, NULL, err) < 0 ? -1 : 0;
+}
+
+int mvm_image_prune(mvm_store *m, uint64_t *freed, mvm_error **err)
+{
+	struct store_gc_stats st;
+	if (store_gc(m->s, true, &st, err) < 0)
+		return -1;
+	if (freed)
+		*freed = st.bytes;
+	return 0;
 }

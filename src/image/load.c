@@ -641,6 +641,10 @@ int image_load(struct store *s, const char *path, const struct image_load_opts *
 	       size_t *n_names, mvm_error **err)
 {
 	struct source src = {.s = s, .o = o, .what = path, .dir_fd = -1};
+	/* Blobs written before the image is named would look like garbage. */
+	cleanup_close int guard = store_hold(s, err);
+	if (guard < 0)
+		return mvm_err_wrap(err, "load `%s`", path);
 	int rc = 0;
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;

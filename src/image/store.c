@@ -397,18 +397,31 @@ int store_layer(struct store *s, const struct digest *d, char **dir, bool *unpac
 
 /* ---- images.json, under the lock ----------------------------------- */
 
-static int lock_store(struct store *s, int how, mvm_error **err)
+static int lock_file(struct store *s, const char *name, int how, mvm_error **err)
 {
-	int fd = openat(s->dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = openat(s->dir_fd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return mvm_err_sys(err, "open `%s/lock`", s->dir);
+		return mvm_err_sys(err, "open `%s/%s`", s->dir, name);
 	while (flock(fd, how) < 0) {
-		if (errno != EINTR) {
+		if (errno != EINTR || (how & LOCK_NB)) {
+			int e = errno;
 			close(fd);
-			return mvm_err_sys(err, "lock `%s/lock`", s->dir);
+			if (e == EWOULDBLOCK)
+				return -2; /* busy; no error recorded */
+			return mvm_err(err, MVM_ERR_IO, e, "lock `%s/%s`", s->dir, name);
 		}
 	}
 	return fd;
+}
+
+static int lock_store(struct store *s, int how, mvm_error **err)
+{
+	return lock_file(s, "lock", how, err);
+}
+
+int store_hold(struct store *s, mvm_error **err)
+{
+	return lock_file(s, "gc.lock", LOCK_SH, err);
 }
 
 static json_t *load_index(struct store *s, mvm_error **err)
@@ -434,18 +447,12 @@ static json_t *load_index(struct store *s, mvm_error **err)
 	return images;
 }
 
-int store_tag(struct store *s, const char *name, const struct digest *manifest, mvm_error **err)
+/* Writes images (a JSON object) as the new images.json, through a
+ * temporary file and a rename. Takes the reference. */
+static int save_index(struct store *s, json_t *images, mvm_error **err)
 {
-	cleanup_close int lock = lock_store(s, LOCK_EX, err);
-	if (lock < 0)
-		return -1;
-	json_t *images = load_index(s, err);
-	if (images == NULL)
-		return -1;
 	json_t *root = json_pack("{s:o}", "images", images);
-	int rc = json_object_set_new(images, name, json_string(manifest->str)) == 0 ? 0 : -1;
-	if (rc < 0)
-		mvm_err(err, MVM_ERR_INVALID, 0, "image name `%.80s` cannot be stored", name);
+	int rc = root ? 0 : mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
 	char rel[64];
 	int fd = rc == 0 ? tmp_file(s, rel, err) : -1;
 	if (rc == 0 && fd < 0)
@@ -461,6 +468,36 @@ int store_tag(struct store *s, const char *name, const struct digest *manifest, 
 		unlinkat(s->dir_fd, rel, 0);
 	json_decref(root);
 	return rc;
+}
+
+int store_tag(struct store *s, const char *name, const struct digest *manifest, mvm_error **err)
+{
+	cleanup_close int lock = lock_store(s, LOCK_EX, err);
+	if (lock < 0)
+		return -1;
+	json_t *images = load_index(s, err);
+	if (images == NULL)
+		return -1;
+	if (json_object_set_new(images, name, json_string(manifest->str)) < 0) {
+		json_decref(images);
+		return mvm_err(err, MVM_ERR_INVALID, 0, "image name `%.80s` cannot be stored", name);
+	}
+	return save_index(s, images, err);
+}
+
+int store_untag(struct store *s, const char *name, mvm_error **err)
+{
+	cleanup_close int lock = lock_store(s, LOCK_EX, err);
+	if (lock < 0)
+		return -1;
+	json_t *images = load_index(s, err);
+	if (images == NULL)
+		return -1;
+	if (json_object_del(images, name) < 0) {
+		json_decref(images);
+		return mvm_err(err, MVM_ERR_INVALID, 0, "no image `%s` in the store", name);
+	}
+	return save_index(s, images, err);
 }
 
 int store_each_image(struct store *s,
@@ -514,4 +551,115 @@ uint64_t store_disk_use(int dir_fd, const char *path)
 			n += store_disk_use(dirfd(d), e->d_name);
 	closedir(d);
 	return n;
+}
+
+/* ---- garbage collection -------------------------------------------- */
+
+struct refs {
+	struct store *s;
+	struct digest *d;
+	size_t n, cap;
+};
+
+static int add_ref(struct refs *r, const struct digest *d, mvm_error **err)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct digest *nd = realloc(r->d, cap * sizeof(*nd));
+		if (nd == NULL)
+			return mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+		r->d = nd;
+		r->cap = cap;
+	}
+	r->d[r->n++] = *d;
+	return 0;
+}
+
+static bool has_ref(const struct refs *r, const char *hex)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(digest_hex(&r->d[i]), hex) == 0)
+			return true;
+	return false;
+}
+
+/* The manifest of one name, its config and its layers are in use. */
+static int collect(void *ud, const char *name, const struct digest *md, mvm_error **err)
+{
+	struct refs *r = ud;
+	cleanup_free char *buf = NULL;
+	size_t len;
+	if (add_ref(r, md, err) < 0 || store_read_blob(r->s, md, 4u << 20, &buf, &len, err) < 0)
+		return mvm_err_wrap(err, "image `%s`", name);
+	json_t *m = json_loadb(buf, len, 0, NULL);
+	int rc = 0;
+	struct digest d;
+	const char *cd = json_string_value(json_object_get(json_object_get(m, "config"), "digest"));
+	if (cd == NULL || digest_parse(cd, &d, err) < 0 || add_ref(r, &d, err) < 0)
+		rc = mvm_err(err, MVM_ERR_INVALID, 0, "image `%s`: manifest %s has no config", name,
+			     md->str);
+	size_t i;
+	json_t *layer;
+	json_array_foreach(json_object_get(m, "layers"), i, layer)
+	{
+		const char *ld = json_string_value(json_object_get(layer, "digest"));
+		if (rc == 0 && (ld == NULL || digest_parse(ld, &d, err) < 0 || add_ref(r, &d, err) < 0))
+			rc = mvm_err(err, MVM_ERR_INVALID, 0, "image `%s`: a layer without a digest",
+				     name);
+	}
+	json_decref(m);
+	return rc;
+}
+
+/* Removes each entry of dir (relative to the store) that r does not name,
+ * or all of them; counts and sizes what went. */
+static void sweep(struct store *s, const char *dir, const struct refs *r, bool all,
+		  unsigned *count, uint64_t *bytes)
+{
+	int fd = openat(s->dir_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (!all && has_ref(r, e->d_name))
+			continue;
+		uint64_t size = store_disk_use(dirfd(d), e->d_name);
+		if (remove_tree_at(dirfd(d), e->d_name) == 0) {
+			(*count)++;
+			*bytes += size;
+		}
+	}
+	closedir(d);
+}
+
+int store_gc(struct store *s, bool wait, struct store_gc_stats *st, mvm_error **err)
+{
+	struct store_gc_stats zero = {0};
+	if (st)
+		*st = zero;
+	else
+		st = &zero;
+	cleanup_close int guard = lock_file(s, "gc.lock", LOCK_EX | (wait ? 0 : LOCK_NB), err);
+	if (guard == -2)
+		return 1;
+	if (guard < 0)
+		return -1;
+	struct refs r = {.s = s};
+	if (store_each_image(s, collect, &r, err) < 0) {
+		free(r.d);
+		return mvm_err_wrap(err, "nothing was removed");
+	}
+	/* No load runs now (each holds gc.lock shared), so all of tmp/ is
+	 * what crashed or killed loads left. */
+	sweep(s, "blobs/sha256", &r, false, &st->blobs, &st->bytes);
+	sweep(s, "layers/sha256", &r, false, &st->layers, &st->bytes);
+	sweep(s, "tmp", &r, true, &st->tmp, &st->bytes);
+	free(r.d);
+	return 0;
 }

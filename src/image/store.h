@@ -11,6 +11,8 @@
  *   tmp/                 what is being written; never read as content
  *   lock                 flock: shared to read images.json, exclusive to
  *                        change it
+ *   gc.lock              flock: shared by every load, exclusive to collect
+ *                        garbage
  *
  * Blobs and layers are immutable and written by rename, so two mvm
  * processes filling the store at once at worst do the same work twice; a
@@ -59,6 +61,25 @@ int store_layer(struct store *s, const struct digest *d, char **dir, bool *unpac
 
 /* Names an image: name -> manifest digest in images.json. */
 int store_tag(struct store *s, const char *name, const struct digest *manifest, mvm_error **err);
+
+/* Removes a name from images.json; an error if it is not there. */
+int store_untag(struct store *s, const char *name, mvm_error **err);
+
+/* Keeps blobs and layers from garbage collection while it is held: every
+ * load holds it (shared) from its first blob to its last name. Returns the
+ * lock's fd, to close when done. */
+int store_hold(struct store *s, mvm_error **err);
+
+struct store_gc_stats {
+	unsigned blobs, layers, tmp; /* entries removed */
+	uint64_t bytes;              /* disk they took */
+};
+
+/* Removes the blobs and layers no named image uses, and what crashed
+ * loads left in tmp/. With wait false, returns 1 at once when a load is
+ * running (nothing removed). An unreadable manifest stops it before
+ * anything is removed. */
+int store_gc(struct store *s, bool wait, struct store_gc_stats *st, mvm_error **err);
 
 /* Calls fn for each name in images.json, under the shared lock. */
 int store_each_image(struct store *s,

@@ -120,6 +120,47 @@ images_test() {
 		fail "concurrent loads: $r1 $r2 $(cat "$tmp/c1" "$tmp/c2") images: $out"
 	fi
 
+	# inspect: by name and by ID prefix, with the config and the layers.
+	local id
+	id=$(jq -r '.[0].id' <<<"$(MVM_HOME=$store "$MVM" images --format json)")
+	MVM_HOME=$store mvm inspect test/app:1 "${id:7:8}"
+	if [ "$rc" -eq 125 ] && grep -q "names 3 images" <<<"$err" &&
+		jq -e 'length == 1 and .[0].name == "docker.io/test/app:1" and
+			.[0].config.architecture == "amd64" and (.[0].layers | length) == 2 and
+			all(.[0].layers[]; .disk > 0)' >/dev/null <<<"$out"; then pass; else
+		fail "inspect by name, and an ID three images share: status $rc: $out $err"
+	fi
+	MVM_HOME=$store mvm image inspect localhost/oci:t
+	local dir
+	dir=$(jq -r '.[0].layers[1].dir' <<<"$out" 2>/dev/null)
+	if [ "$rc" -eq 0 ] && [ -f "$dir/etc/layer2" ]; then pass; else
+		fail "image inspect: status $rc, top layer dir '$dir': $err"
+	fi
+	MVM_HOME=$store expect_error "inspect of an unknown image" "no image \`nope\`" inspect nope
+
+	# rmi: a name goes; layers another image uses stay; the last user of
+	# a layer takes it along.
+	MVM_HOME=$store mvm rmi test/app:1
+	if [ "$rc" -eq 0 ] && [ "$out" = "Untagged: docker.io/test/app:1" ] &&
+		[ "$(find "$store/layers/sha256" -mindepth 1 -maxdepth 1 | wc -l)" -eq 2 ]; then pass; else
+		fail "rmi of the docker archive's image: status $rc, $out $err"
+	fi
+	MVM_HOME=$store expect_error "rmi of an unknown image" "no image \`docker.io/test/app:1\`" rmi docker.io/test/app:1
+	MVM_HOME=$store mvm rmi localhost/oci:t myapp:dev
+	if [ "$rc" -eq 0 ] && [ "$(find "$store/layers/sha256" -mindepth 1 -maxdepth 1 | wc -l)" -eq 0 ] &&
+		[ "$(find "$store/blobs/sha256" -type f | wc -l)" -eq 0 ] &&
+		[ -z "$(MVM_HOME=$store "$MVM" images -q)" ]; then pass; else
+		fail "rmi of two names: status $rc, $out $err; left: $(ls "$store/layers/sha256" "$store/blobs/sha256")"
+	fi
+	# prune: what a killed load left in tmp/ goes, named images stay.
+	MVM_HOME=$store "$MVM" load -q "$layout" >/dev/null 2>&1
+	mkdir "$store/tmp/layer-dead-1-0" && echo x >"$store/tmp/layer-dead-1-0/f" && echo y >"$store/tmp/blob-1-0"
+	MVM_HOME=$store mvm image prune
+	if [ "$rc" -eq 0 ] && grep -q "^Total reclaimed space: [1-9]" <<<"$out" && [ -z "$(ls -A "$store/tmp")" ] &&
+		[ "$(find "$store/layers/sha256" -mindepth 1 -maxdepth 1 | wc -l)" -eq 2 ]; then pass; else
+		fail "image prune: status $rc, $out $err; tmp: $(ls -A "$store/tmp")"
+	fi
+
 	# Without MVM_HOME the store is under XDG_DATA_HOME.
 	unset MVM_HOME
 	XDG_DATA_HOME=$tmp/xdg mvm load -q "$layout"
