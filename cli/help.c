@@ -73,14 +73,15 @@ void usage_run(FILE *out)
 
 void usage_load(FILE *out)
 {
-	fputs("Usage: mvm load [OPTIONS] PATH\n"
+	fputs("Usage: mvm load [OPTIONS] [PATH]\n"
 	      "\n"
 	      "Loads the images of PATH into the image store: an OCI image layout directory,\n"
 	      "an OCI archive (podman save --format oci-archive) or a docker archive\n"
 	      "(docker save, podman save), plain or compressed. Every blob is checked against\n"
 	      "its digest and every layer unpacked once; the store is under $MVM_HOME, else\n"
 	      "$XDG_DATA_HOME/mvm, else ~/.local/share/mvm. Prints `Loaded image: NAME` for\n"
-	      "each image, and one line per step on stderr.\n"
+	      "each image, and one line per step on stderr. Without PATH, or with `-`, an\n"
+	      "archive is read from stdin (`docker save IMAGE | mvm load`).\n"
 	      "\n"
 	      "Options:\n"
 	      "  -i, --input PATH  the layout or archive (or give it as the argument)\n"

@@ -72,6 +72,9 @@ int cmd_load(int argc, char **argv)
 	}
 	if (input == NULL && optind < argc)
 		input = argv[optind++];
+	/* As podman load: an archive on stdin when no path is given. */
+	if (input == NULL && !isatty(STDIN_FILENO))
+		input = "-";
 	if (input == NULL || optind < argc) {
 		cli_error(input ? "unexpected argument `%s`" : "no image to load (see `mvm load --help`)",
 			  input ? argv[optind] : "");

@@ -326,7 +326,8 @@ const char *mvm_store_dir(const mvm_store *s);
 typedef void (*mvm_progress_fn)(void *userdata, const char *msg);
 
 /* Loads the images of path: an OCI image layout directory, an OCI archive
- * or a docker archive (docker save, podman save). name, if not NULL, names
+ * or a docker archive (docker save, podman save); "-" reads an archive
+ * from stdin. name, if not NULL, names
  * the image instead of the names the source gives. On success *names
  * holds the full names stored ("docker.io/library/alpine:latest"); free
  * each and the array. */

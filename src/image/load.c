@@ -646,7 +646,9 @@ int image_load(struct store *s, const char *path, const struct image_load_opts *
 	if (guard < 0)
 		return mvm_err_wrap(err, "load `%s`", path);
 	int rc = 0;
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* "-": an archive on stdin (`docker save IMAGE | mvm load`). */
+	cleanup_close int fd = strcmp(path, "-") == 0 ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0)
+						       : open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		rc = mvm_err_sys(err, "`%s`", path);

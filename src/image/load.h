@@ -17,7 +17,7 @@ struct image_load_opts {
 	void *ud;
 };
 
-/* Loads every image of path (for an OCI index, the linux/amd64 one). On
+/* Loads every image of path ("-": an archive read from stdin) (for an OCI index, the linux/amd64 one). On
  * success *names holds the full names it was stored under (free each and
  * the array). */
 int image_load(struct store *s, const char *path, const struct image_load_opts *o, char ***names,

@@ -39,6 +39,10 @@ images_test() {
 	else
 		fail "load -q of a docker archive: status $rc, out '$out', err '$err'"
 	fi
+	MVM_HOME=$tmp/store4 "$MVM" load <"$tmp/d.tar" >"$tmp/stdin.out" 2>&1
+	if [ "$(cat "$tmp/stdin.out" | tail -1)" = "Loaded image: docker.io/test/app:1" ]; then pass; else
+		fail "load from stdin: $(cat "$tmp/stdin.out")"
+	fi
 	mvm load --name Bad/Name "$tmp/o.tar"
 	if [ "$rc" -eq 125 ] && grep -q "Name" <<<"$err"; then pass; else
 		fail "load --name with a bad name: status $rc, err '$err'"
@@ -102,7 +106,7 @@ images_test() {
 	expect_error "load of a missing path" "$tmp/none" load "$tmp/none"
 	expect_error "load of a text file" "neither an OCI archive" load "$tmp/plain"
 	expect_error "load of a newer layout" "version 2.0.0" load "$tmp/v2"
-	expect_error "load without a path" "no image to load" load
+	expect_error "load without a path, stdin empty" "neither an OCI archive" load </dev/null
 	expect_error "images --format xml" "xml" images --format xml
 	expect_error "load --bogus" "--bogus" load --bogus x
 
