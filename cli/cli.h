@@ -25,6 +25,7 @@ int cmd_images(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 
 /* `mvm kvm-probe`: 0 if KVM here can run guests, else one error line. */
 int cmd_kvm_probe(void);
@@ -62,5 +63,6 @@ void usage_images(FILE *out);
 void usage_inspect(FILE *out);
 void usage_rmi(FILE *out);
 void usage_image(FILE *out);
+void usage_pull(FILE *out);
 
 #endif

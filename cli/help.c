@@ -9,6 +9,7 @@ void usage_main(FILE *out)
 	      "\n"
 	      "Commands:\n"
 	      "  run        build a VM from the options and run a program in it\n"
+	      "  pull       fetch an image from a registry into the store\n"
 	      "  load       load images from an OCI layout or a docker/OCI archive\n"
 	      "  images     list the images in the store\n"
 	      "  inspect    show an image's config and layers as JSON\n"
@@ -141,5 +142,26 @@ void usage_image(FILE *out)
 	      "  load     as `mvm load`\n"
 	      "  prune    remove the blobs and layers no image uses, and what interrupted\n"
 	      "           loads left behind (waits for running loads)\n",
+	      out);
+}
+
+void usage_pull(FILE *out)
+{
+	fputs("Usage: mvm pull [OPTIONS] IMAGE\n"
+	      "\n"
+	      "Fetches IMAGE (NAME[:TAG] or NAME@sha256:DIGEST; `alpine` is\n"
+	      "docker.io/library/alpine:latest) from its registry into the image store, the\n"
+	      "linux/amd64 image of a multi-platform one. Every blob is checked against its\n"
+	      "digest; layers the store already has are not fetched again. Prints the full\n"
+	      "name, and one line per step on stderr.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --tls-verify=false  do not verify the registry's certificate, and allow\n"
+	      "                          plain HTTP (a registry on this machine)\n"
+	      "  -q, --quiet             no progress lines\n"
+	      "  -h, --help              show this help\n"
+	      "\n"
+	      "Anonymous pulls and the Bearer tokens registries hand out to anyone work;\n"
+	      "credentials from auth files are not read yet (docs/images.md).\n",
 	      out);
 }

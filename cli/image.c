@@ -337,3 +337,52 @@ int cmd_image(int argc, char **argv)
 	cli_error("unknown image command `%s` (see `mvm image --help`)", sub);
 	return EXIT_MVM_ERROR;
 }
+
+int cmd_pull(int argc, char **argv)
+{
+	static const struct option longs[] = {{"help", no_argument, NULL, 'h'},
+					      {"quiet", no_argument, NULL, 'q'},
+					      {"tls-verify", required_argument, NULL, 't'},
+					      {NULL, 0, NULL, 0}};
+	bool quiet = false, tls_verify = true;
+	optind = 1;
+	for (int opt; (opt = next_opt(argc, argv, "+:hq", longs)) != -1;) {
+		switch (opt) {
+		case 'h':
+			usage_pull(stdout);
+			return EXIT_SUCCESS;
+		case 'q':
+			quiet = true;
+			break;
+		case 't':
+			if (strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0) {
+				cli_error("--tls-verify `%s`: want true or false", optarg);
+				return EXIT_MVM_ERROR;
+			}
+			tls_verify = strcmp(optarg, "true") == 0;
+			break;
+		default:
+			return EXIT_MVM_ERROR;
+		}
+	}
+	if (optind + 1 != argc) {
+		cli_error(optind < argc ? "one image at a time (`%s` is one too many)"
+					: "no image to pull (see `mvm pull --help`)%s",
+			  optind < argc ? argv[optind + 1] : "");
+		return EXIT_MVM_ERROR;
+	}
+	mvm_store *s = open_store();
+	if (s == NULL)
+		return EXIT_MVM_ERROR;
+	mvm_error *err = NULL;
+	char *name = NULL;
+	int rc = mvm_image_pull(s, argv[optind], tls_verify ? 0 : MVM_PULL_INSECURE,
+				quiet ? NULL : print_progress, NULL, &name, &err);
+	if (rc == 0)
+		printf("%s\n", name);
+	free(name);
+	cli_print_errors(err);
+	mvm_error_free(err);
+	mvm_store_free(s);
+	return rc == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+}

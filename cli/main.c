@@ -22,6 +22,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "pull") == 0)
+		return cmd_pull(argc - 1, argv + 1);
 	if (strcmp(cmd, "load") == 0)
 		return cmd_load(argc - 1, argv + 1);
 	if (strcmp(cmd, "images") == 0)

@@ -334,6 +334,17 @@ typedef void (*mvm_progress_fn)(void *userdata, const char *msg);
 int mvm_image_load(mvm_store *s, const char *path, const char *name, mvm_progress_fn progress,
 		   void *userdata, char ***names, size_t *n_names, mvm_error **err);
 
+/* Pulls ref (short names as above) from its registry over the OCI
+ * distribution API: anonymous or with the Bearer token the registry asks
+ * for, HTTPS with the system's CAs. MVM_PULL_INSECURE skips TLS
+ * verification and allows plain HTTP (a local registry). For an index the
+ * linux/amd64 image is taken. Every blob is checked against its digest;
+ * blobs the store holds are not fetched again. *name (malloc'd): the full
+ * name stored. */
+#define MVM_PULL_INSECURE 1u
+int mvm_image_pull(mvm_store *s, const char *ref, unsigned flags, mvm_progress_fn progress,
+		   void *userdata, char **name, mvm_error **err);
+
 typedef struct mvm_image_info {
 	char *name;        /* "docker.io/library/alpine:latest" */
 	char id[72];       /* the config's digest, docker's IMAGE ID */

@@ -288,3 +288,14 @@ int mvm_image_prune(mvm_store *m, uint64_t *freed, mvm_error **err)
 		*freed = st.bytes;
 	return 0;
 }
+
+int mvm_image_pull(mvm_store *m, const char *ref, unsigned flags, mvm_progress_fn progress,
+		   void *userdata, char **name, mvm_error **err)
+{
+	if (m == NULL || ref == NULL || name == NULL)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "mvm_image_pull: a required argument is NULL");
+	if (flags & ~MVM_PULL_INSECURE)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "mvm_image_pull: unknown flags 0x%x", flags);
+	struct image_load_opts o = {.progress = progress, .ud = userdata};
+	return image_pull(m->s, ref, !(flags & MVM_PULL_INSECURE), &o, name, err);
+}

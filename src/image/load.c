@@ -6,6 +6,7 @@
  * directory is read blob by blob as the manifests name them. */
 #include "image/load.h"
 #include "image/ref.h"
+#include "image/registry.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 
@@ -46,6 +47,7 @@ struct source {
 	const struct image_load_opts *o;
 	const char *what; /* the path given, for messages */
 	int dir_fd;       /* a layout directory, or -1 for an archive */
+	struct registry *reg; /* or a registry: blobs are fetched */
 	struct file_entry *files;
 	size_t n_files, cap_files;
 	char *json[3]; /* index.json, oci-layout, manifest.json of an archive */
@@ -282,6 +284,13 @@ static int ensure_blob(struct source *src, const struct digest *d, mvm_error **e
 {
 	if (store_has_blob(src->s, d))
 		return 0;
+	if (src->reg) {
+		uint64_t size;
+		if (registry_get_blob(src->reg, src->s, d, &size, err) < 0)
+			return -1;
+		progress(src, "Fetched blob %.19s (%llu bytes)", d->str, (unsigned long long)size);
+		return 0;
+	}
 	if (src->dir_fd < 0)
 		return mvm_err(err, MVM_ERR_INVALID, 0, "blob %s is not in the archive", d->str);
 	char rel[128];
@@ -685,4 +694,66 @@ int image_load(struct store *s, const char *path, const struct image_load_opts *
 	*names = src.names;
 	*n_names = src.n_names;
 	return 0;
+}
+
+int image_pull(struct store *s, const char *ref, bool tls_verify, const struct image_load_opts *o,
+	       char **name, mvm_error **err)
+{
+	struct image_ref r;
+	if (image_ref_parse(ref, &r, err) < 0)
+		return -1;
+	char full[REF_MAX];
+	image_ref_format(&r, full);
+	struct image_load_opts named = {.name = full};
+	if (o) {
+		named.progress = o->progress;
+		named.ud = o->ud;
+	}
+	struct source src = {.s = s, .o = &named, .what = full, .dir_fd = -1};
+	cleanup_close int guard = store_hold(s, err);
+	if (guard < 0)
+		return -1;
+	src.reg = registry_open(&r, tls_verify, err);
+	if (src.reg == NULL)
+		return mvm_err_wrap(err, "pull %s", full);
+	char *body = NULL, *media = NULL;
+	size_t len = 0;
+	struct digest d;
+	int rc = registry_get_manifest(src.reg, r.digest[0] ? r.digest : r.tag, &body, &len, &media, err);
+	if (rc == 0)
+		rc = store_put_blob_mem(s, body, len, &d, err);
+	/* By digest, the registry must send exactly that. */
+	if (rc == 0 && r.digest[0] && strcmp(d.str, r.digest) != 0)
+		rc = mvm_err(err, MVM_ERR_INVALID, 0, "%s: the registry sent a manifest with digest %s",
+			     full, d.str);
+	json_t *j = rc == 0 ? json_loadb(body, len, 0, NULL) : NULL;
+	if (rc == 0 && !json_is_object(j))
+		rc = mvm_err(err, MVM_ERR_INVALID, 0, "%s: the manifest is not a JSON object", full);
+	if (rc == 0) {
+		const char *mt = json_string_value(json_object_get(j, "mediaType"));
+		if (mt == NULL)
+			mt = media;
+		bool index = mt && (strcmp(mt, MT_OCI_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0);
+		if (index) {
+			bool found = false;
+			rc = load_index(&src, j, 0, &found, err);
+			if (rc == 0 && !found)
+				rc = mvm_err(err, MVM_ERR_INVALID, 0, "%s has no linux/amd64 image", full);
+		} else {
+			rc = import_manifest(&src, &d, err);
+			if (rc == 0)
+				rc = add_name(&src, full, &d, err);
+		}
+	}
+	json_decref(j);
+	free(body);
+	free(media);
+	registry_close(src.reg);
+	for (size_t i = 0; i < src.n_names; i++)
+		if (rc == 0 && i == 0)
+			*name = src.names[i];
+		else
+			free(src.names[i]);
+	free(src.names);
+	return rc < 0 ? mvm_err_wrap(err, "pull %s", full) : 0;
 }

@@ -23,4 +23,10 @@ struct image_load_opts {
 int image_load(struct store *s, const char *path, const struct image_load_opts *o, char ***names,
 	       size_t *n_names, mvm_error **err);
 
+/* `mvm pull`: ref from its registry (registry.h) into the store, the
+ * linux/amd64 image of an index, every blob checked against its digest,
+ * blobs the store has not fetched again. *name: the full name stored. */
+int image_pull(struct store *s, const char *ref, bool tls_verify, const struct image_load_opts *o,
+	       char **name, mvm_error **err);
+
 #endif

@@ -218,6 +218,84 @@ static int put_blob(struct store *s, read_fn read_cb, void *src, const struct di
 	return 0;
 }
 
+struct store_writer {
+	struct store *s;
+	char rel[64];
+	int fd;
+	struct digest_ctx *c;
+	uint64_t size;
+};
+
+struct store_writer *store_writer_begin(struct store *s, mvm_error **err)
+{
+	struct store_writer *w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+		return NULL;
+	}
+	w->s = s;
+	w->fd = tmp_file(s, w->rel, err);
+	w->c = w->fd >= 0 ? digest_begin(err) : NULL;
+	if (w->c == NULL) {
+		store_writer_abort(w);
+		return NULL;
+	}
+	return w;
+}
+
+int store_writer_write(struct store_writer *w, const void *buf, size_t len, mvm_error **err)
+{
+	if (digest_update(w->c, buf, len, err) < 0)
+		return -1;
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(w->fd, (const char *)buf + done, len - done);
+		if (n < 0)
+			return mvm_err_sys(err, "write `%s/%s`", w->s->dir, w->rel);
+		done += (size_t)n;
+	}
+	w->size += len;
+	return 0;
+}
+
+int store_writer_commit(struct store_writer *w, const struct digest *want, struct digest *out,
+			uint64_t *size, mvm_error **err)
+{
+	struct digest got;
+	int rc = digest_end(w->c, &got, err);
+	w->c = NULL;
+	if (rc == 0 && fsync(w->fd) < 0)
+		rc = mvm_err_sys(err, "fsync `%s/%s`", w->s->dir, w->rel);
+	if (rc == 0 && want && strcmp(want->str, got.str) != 0)
+		rc = mvm_err(err, MVM_ERR_INVALID, 0,
+			     "blob %s: its content has digest %s; it is not kept", want->str,
+			     got.str);
+	char dest[128];
+	blob_rel(&got, dest);
+	if (rc == 0 && renameat(w->s->dir_fd, w->rel, w->s->dir_fd, dest) < 0)
+		rc = mvm_err_sys(err, "rename into `%s/%s`", w->s->dir, dest);
+	if (rc == 0) {
+		w->rel[0] = '\0'; /* renamed: nothing to remove */
+		if (out)
+			*out = got;
+		if (size)
+			*size = w->size;
+	}
+	store_writer_abort(w);
+	return rc;
+}
+
+void store_writer_abort(struct store_writer *w)
+{
+	if (w == NULL)
+		return;
+	digest_abort(w->c);
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->rel[0])
+		unlinkat(w->s->dir_fd, w->rel, 0);
+	free(w);
+}
+
 static ssize_t read_from_fd(void *src, const void **buf, size_t *len, char *scratch,
 			    size_t scratch_len)
 {

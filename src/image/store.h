@@ -46,6 +46,15 @@ int store_put_blob_archive(struct store *s, struct archive *a, const struct dige
 int store_put_blob_mem(struct store *s, const void *buf, size_t len, struct digest *out,
 		       mvm_error **err);
 bool store_has_blob(struct store *s, const struct digest *d);
+/* A blob written piece by piece (a download): hashed as it is written,
+ * checked against want at commit, renamed in only then. Commit and abort
+ * free w. */
+struct store_writer;
+struct store_writer *store_writer_begin(struct store *s, mvm_error **err);
+int store_writer_write(struct store_writer *w, const void *buf, size_t len, mvm_error **err);
+int store_writer_commit(struct store_writer *w, const struct digest *want, struct digest *out,
+			uint64_t *size, mvm_error **err);
+void store_writer_abort(struct store_writer *w);
 /* Opens a blob for reading; -1 with err if it is not there. */
 int store_open_blob(struct store *s, const struct digest *d, mvm_error **err);
 /* Reads a blob of at most max bytes (manifests, configs) into a new

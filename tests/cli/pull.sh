@@ -1,0 +1,123 @@
+# Sourced by tests/cli/run after images.sh (which made $tmp/oci): `mvm pull`
+# from a real registry (Debian's docker-registry) on 127.0.0.1, once over
+# plain HTTP and once over HTTPS with a self-signed certificate; the test
+# image is pushed there by skopeo.
+
+# start_registry NAME PORT [TLS]: a registry with its storage in $tmp/NAME.
+start_registry() {
+	local name=$1 port=$2 tls=${3:-}
+	mkdir -p "$tmp/$name"
+	{
+		echo "version: 0.1"
+		echo "log: {level: error}"
+		echo "storage: {filesystem: {rootdirectory: $tmp/$name/data}}"
+		echo "http:"
+		echo "  addr: 127.0.0.1:$port"
+		if [ -n "$tls" ]; then
+			echo "  tls: {certificate: $tmp/cert.pem, key: $tmp/key.pem}"
+		fi
+	} >"$tmp/$name/config.yml"
+	docker-registry serve "$tmp/$name/config.yml" >"$tmp/$name/log" 2>&1 &
+	echo $! >"$tmp/$name/pid"
+	local scheme=http
+	[ -n "$tls" ] && scheme=https
+	for _ in $(seq 1 50); do
+		curl -skf "$scheme://127.0.0.1:$port/v2/" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+pull_test() {
+	for tool in docker-registry skopeo curl openssl; do
+		if ! command -v "$tool" >/dev/null; then
+			fail "pull: $tool is not installed (.ci/run installs it)"
+			return
+		fi
+	done
+	local port=$((20000 + RANDOM % 20000)) tport
+	tport=$((port + 1))
+	if ! start_registry reg "$port"; then
+		fail "pull: the registry on port $port did not start: $(cat "$tmp/reg/log")"
+		return
+	fi
+	trap 'kill $(cat "$tmp"/reg*/pid 2>/dev/null) 2>/dev/null; rm -rf "$tmp"' EXIT
+	local ref=127.0.0.1:$port/test/app:1
+	if ! skopeo copy -q --dest-tls-verify=false "oci:$tmp/oci:t" "docker://$ref" >"$tmp/push.log" 2>&1; then
+		fail "pull: pushing the test image failed: $(cat "$tmp/push.log")"
+		return
+	fi
+	export MVM_HOME=$tmp/pullstore
+
+	mvm pull --tls-verify=false "$ref"
+	if [ "$rc" -eq 0 ] && [ "$out" = "$ref" ] && [ "$(grep -c '^Fetched blob' <<<"$err")" -eq 3 ] &&
+		grep -q "^Unpacked layer .* (2 of 2)" <<<"$err"; then pass; else
+		fail "pull over HTTP: status $rc, out '$out', err '$err'"
+	fi
+	mvm images --format json
+	if jq -e --arg n "$ref" 'length == 1 and .[0].name == $n and .[0].layers == 2' >/dev/null <<<"$out"; then
+		pass
+	else
+		fail "the pulled image is listed: $out"
+	fi
+	# A second pull fetches the manifest only.
+	mvm pull --tls-verify=false "$ref"
+	if [ "$rc" -eq 0 ] && ! grep -q "^Fetched" <<<"$err" &&
+		[ "$(grep -c '^Already have layer' <<<"$err")" -eq 2 ]; then pass; else
+		fail "a second pull: status $rc, err '$err'"
+	fi
+	# By digest.
+	local digest
+	digest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$ref" 2>/dev/null)
+	mvm pull -q --tls-verify=false "127.0.0.1:$port/test/app@$digest"
+	if [ "$rc" -eq 0 ] && [ "$out" = "127.0.0.1:$port/test/app@$digest" ] && [ -z "$err" ]; then pass; else
+		fail "pull by digest ($digest): status $rc, out '$out', err '$err'"
+	fi
+
+	# Errors a user can act on.
+	expect_error "pull of a missing image" "not found (HTTP 404)" pull --tls-verify=false "127.0.0.1:$port/test/nope:1"
+	expect_error "pull from HTTP with TLS verification" "https://127.0.0.1:$port" pull "$ref"
+	expect_error "pull from nowhere" "127.0.0.1:$((port + 2))" pull --tls-verify=false "127.0.0.1:$((port + 2))/x"
+	expect_error "pull without an image" "no image to pull" pull
+	expect_error "pull --tls-verify=maybe" "maybe" pull --tls-verify=maybe "$ref"
+	expect_error "pull of a bad name" "Bad" pull --tls-verify=false "127.0.0.1:$port/Bad"
+
+	# A registry that serves a blob other than the one it names: refused,
+	# not kept.
+	local layer data
+	layer=$(jq -r '.[0].manifest' <<<"$(MVM_HOME=$tmp/pullstore "$MVM" images --format json)")
+	layer=$(jq -r '.layers[1].digest | sub("sha256:"; "")' "$tmp/pullstore/blobs/sha256/${layer#sha256:}")
+	data=$(find "$tmp/reg/data" -path "*/blobs/sha256/*/$layer/data")
+	if [ -f "$data" ]; then
+		printf 'tampered' >>"$data"
+		MVM_HOME=$tmp/pullstore2 mvm pull --tls-verify=false "$ref"
+		if [ "$rc" -eq 125 ] && grep -q "blob sha256:$layer: its content has digest" <<<"$err" &&
+			[ ! -e "$tmp/pullstore2/blobs/sha256/$layer" ] && [ -z "$(ls -A "$tmp/pullstore2/tmp")" ]; then
+			pass
+		else
+			fail "a tampered blob: status $rc, err '$err'"
+		fi
+	else
+		fail "the registry's copy of layer $layer was not found under $tmp/reg/data"
+	fi
+
+	# HTTPS with a self-signed certificate: refused unless told.
+	if ! openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
+		-subj /CN=127.0.0.1 -days 1 -addext subjectAltName=IP:127.0.0.1 >"$tmp/ssl.log" 2>&1 ||
+		! start_registry regtls "$tport" tls; then
+		fail "pull: the HTTPS registry did not start: $(cat "$tmp/ssl.log" "$tmp/regtls/log" 2>/dev/null)"
+		return
+	fi
+	skopeo copy -q --dest-tls-verify=false "oci:$tmp/oci:t" "docker://127.0.0.1:$tport/test/app:1" >/dev/null 2>&1
+	MVM_HOME=$tmp/pullstore3 mvm pull "127.0.0.1:$tport/test/app:1"
+	if [ "$rc" -eq 125 ] && grep -qi "certificate" <<<"$err"; then pass; else
+		fail "HTTPS with a self-signed certificate, verified: status $rc, err '$err'"
+	fi
+	MVM_HOME=$tmp/pullstore3 mvm pull -q --tls-verify=false "127.0.0.1:$tport/test/app:1"
+	if [ "$rc" -eq 0 ] && [ "$out" = "127.0.0.1:$tport/test/app:1" ]; then pass; else
+		fail "HTTPS with --tls-verify=false: status $rc, err '$err'"
+	fi
+	kill "$(cat "$tmp/reg/pid")" "$(cat "$tmp/regtls/pid")" 2>/dev/null
+	unset MVM_HOME
+}
+pull_test
