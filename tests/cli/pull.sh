@@ -29,7 +29,7 @@ start_registry() {
 }
 
 pull_test() {
-	for tool in docker-registry skopeo curl openssl; do
+	for tool in docker-registry skopeo curl openssl busybox; do
 		if ! command -v "$tool" >/dev/null; then
 			fail "pull: $tool is not installed (.ci/run installs it)"
 			return
@@ -41,7 +41,7 @@ pull_test() {
 		fail "pull: the registry on port $port did not start: $(cat "$tmp/reg/log")"
 		return
 	fi
-	trap 'kill $(cat "$tmp"/reg*/pid 2>/dev/null) 2>/dev/null; rm -rf "$tmp"' EXIT
+	trap 'kill $(cat "$tmp"/reg*/pid "$tmp/httpd.pid" 2>/dev/null) 2>/dev/null; rm -rf "$tmp"' EXIT
 	local ref=127.0.0.1:$port/test/app:1
 	if ! skopeo copy -q --dest-tls-verify=false "oci:$tmp/oci:t" "docker://$ref" >"$tmp/push.log" 2>&1; then
 		fail "pull: pushing the test image failed: $(cat "$tmp/push.log")"
@@ -117,7 +117,62 @@ pull_test() {
 	if [ "$rc" -eq 0 ] && [ "$out" = "127.0.0.1:$tport/test/app:1" ]; then pass; else
 		fail "HTTPS with --tls-verify=false: status $rc, err '$err'"
 	fi
-	kill "$(cat "$tmp/reg/pid")" "$(cat "$tmp/regtls/pid")" 2>/dev/null
+
+	# Token auth, as Docker Hub does it: the registry answers 401 with a
+	# Bearer challenge naming a token service (busybox httpd serving a
+	# token signed here, for test/app only); mvm fetches the token and
+	# retries.
+	token_auth_test "$((port + 3))" "$((port + 4))"
+	kill "$(cat "$tmp/reg/pid")" "$(cat "$tmp/regtls/pid")" "$(cat "$tmp/regtok/pid")" \
+		"$(cat "$tmp/httpd.pid" 2>/dev/null)" 2>/dev/null
 	unset MVM_HOME
+}
+
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+
+token_auth_test() {
+	local tokport=$1 regport=$2 now x5c h p sig
+	mkdir -p "$tmp/tok/www" "$tmp/regtok"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/tok/key.pem" -out "$tmp/tok/cert.pem" \
+		-subj /CN=mvm-token -days 1 >/dev/null 2>&1
+	now=$(date +%s)
+	x5c=$(openssl x509 -in "$tmp/tok/cert.pem" -outform DER | openssl base64 -A)
+	h=$(printf '{"typ":"JWT","alg":"RS256","x5c":["%s"]}' "$x5c" | b64url)
+	p=$(printf '{"iss":"mvm-test","sub":"","aud":"mvm-registry","exp":%d,"nbf":%d,"iat":%d,"jti":"1",%s}' \
+		$((now + 3600)) $((now - 60)) $((now - 60)) \
+		'"access":[{"type":"repository","name":"test/app","actions":["pull","push"]}]' | b64url)
+	sig=$(printf '%s' "$h.$p" | openssl dgst -sha256 -sign "$tmp/tok/key.pem" | b64url)
+	printf '{"token":"%s"}' "$h.$p.$sig" >"$tmp/tok/www/token"
+	busybox httpd -f -p "127.0.0.1:$tokport" -h "$tmp/tok/www" &
+	echo $! >"$tmp/httpd.pid"
+	{
+		echo "version: 0.1"
+		echo "log: {level: error}"
+		echo "storage: {filesystem: {rootdirectory: $tmp/regtok/data}}"
+		echo "http: {addr: \"127.0.0.1:$regport\"}"
+		echo "auth:"
+		echo "  token:"
+		echo "    realm: http://127.0.0.1:$tokport/token"
+		echo "    service: mvm-registry"
+		echo "    issuer: mvm-test"
+		echo "    rootcertbundle: $tmp/tok/cert.pem"
+	} >"$tmp/regtok/config.yml"
+	docker-registry serve "$tmp/regtok/config.yml" >"$tmp/regtok/log" 2>&1 &
+	echo $! >"$tmp/regtok/pid"
+	for _ in $(seq 1 50); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$regport/v2/")" = 401 ] && break
+		sleep 0.1
+	done
+	if ! skopeo copy -q --dest-tls-verify=false "oci:$tmp/oci:t" "docker://127.0.0.1:$regport/test/app:1" \
+		>"$tmp/tok/push.log" 2>&1; then
+		fail "token auth: pushing the test image failed: $(cat "$tmp/tok/push.log" "$tmp/regtok/log")"
+		return
+	fi
+	MVM_HOME=$tmp/pullstore4 mvm pull -q --tls-verify=false "127.0.0.1:$regport/test/app:1"
+	if [ "$rc" -eq 0 ] && [ "$out" = "127.0.0.1:$regport/test/app:1" ]; then pass; else
+		fail "pull with a Bearer token: status $rc, err '$err'"
+	fi
+	MVM_HOME=$tmp/pullstore4 expect_error "a token that does not cover the repository" \
+		"access denied (HTTP 401)" pull --tls-verify=false "127.0.0.1:$regport/test/other:1"
 }
 pull_test
