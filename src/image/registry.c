@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The distribution API over libcurl (registry.h). */
 #include "image/registry.h"
+#include "image/auth.h"
 #include "util/error.h"
 
 #include <curl/curl.h>
@@ -26,6 +27,9 @@ struct registry {
 	char repo[256];
 	bool tls_verify;
 	char *auth;      /* "Authorization: Bearer ..." once a token is had */
+	char *userpwd;   /* "user:password" from an auth file, or NULL */
+	bool basic;      /* the registry asked for Basic: send userpwd */
+	bool send_creds; /* this request carries userpwd (basic auth) */
 	char challenge[1024]; /* the last WWW-Authenticate: Bearer ... */
 };
 
@@ -117,6 +121,12 @@ static int get(struct registry *r, const char *url, const char *accept, struct r
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "mvm/" MVM_VERSION);
+	if (r->send_creds && r->userpwd) {
+		/* curl never sends them on to another host after a redirect
+		 * (CURLOPT_UNRESTRICTED_AUTH stays off). */
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERPWD, r->userpwd);
+	}
 	if (!r->tls_verify) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -158,9 +168,17 @@ static void challenge_param(const char *ch, const char *key, char *out, size_t l
  * anonymous, with the realm, service and scope the registry named. */
 static int fetch_token(struct registry *r, mvm_error **err)
 {
+	if (strncasecmp(r->challenge, "Basic", 5) == 0) {
+		if (r->userpwd == NULL || r->basic)
+			return mvm_err(err, MVM_ERR_INVALID, 0,
+				       "%s wants a user and password%s (auth files: docs/images.md)",
+				       r->base, r->userpwd ? ", and refused those of the auth file" : "");
+		r->basic = true;
+		return 0;
+	}
 	if (strncasecmp(r->challenge, "Bearer ", 7) != 0)
 		return mvm_err(err, MVM_ERR_UNSUPPORTED, 0,
-			       "%s asks for `%.80s` authentication, which mvm does not speak yet",
+			       "%s asks for `%.80s` authentication, which mvm does not speak",
 			       r->base, r->challenge);
 	char realm[512], service[256], scope[512];
 	challenge_param(r->challenge, "realm", realm, sizeof(realm));
@@ -181,7 +199,10 @@ static int fetch_token(struct registry *r, mvm_error **err)
 	long status = 0;
 	free(r->auth);
 	r->auth = NULL;
+	/* With credentials the token covers what the user may see. */
+	r->send_creds = true;
 	int rc = get(r, url, NULL, &q, &status, err);
+	r->send_creds = false;
 	json_t *j = rc == 0 && status == 200 ? json_loadb(q.buf ? q.buf : "", q.len, 0, NULL) : NULL;
 	const char *tok = json_string_value(json_object_get(j, "token"));
 	if (tok == NULL)
@@ -211,7 +232,10 @@ static int get_authed(struct registry *r, const char *path, const char *accept,
 			q->buf = NULL;
 			q->len = 0;
 		}
-		if (get(r, url, accept, q, &status, err) < 0)
+		r->send_creds = r->basic;
+		int got = get(r, url, accept, q, &status, err);
+		r->send_creds = false;
+		if (got < 0)
 			return -1;
 		if (status != 401 || attempt > 0 || q->w)
 			break;
@@ -241,6 +265,10 @@ struct registry *registry_open(const struct image_ref *ref, bool tls_verify, mvm
 		return NULL;
 	}
 	r->tls_verify = tls_verify;
+	if (auth_lookup(ref->registry, &r->userpwd, err) < 0) {
+		registry_close(r);
+		return NULL;
+	}
 	/* docker.io's API lives on registry-1.docker.io. */
 	const char *host = strcmp(ref->registry, "docker.io") == 0 ? "registry-1.docker.io" : ref->registry;
 	snprintf(r->base, sizeof(r->base), "https://%s", host);
@@ -267,6 +295,9 @@ void registry_close(struct registry *r)
 		return;
 	curl_easy_cleanup(r->curl);
 	free(r->auth);
+	if (r->userpwd)
+		explicit_bzero(r->userpwd, strlen(r->userpwd));
+	free(r->userpwd);
 	free(r);
 }
 
@@ -304,7 +335,10 @@ int registry_get_blob(struct registry *r, struct store *s, const struct digest *
 		char url[1024];
 		snprintf(url, sizeof(url), "%s/v2/%s/%s", r->base, r->repo, path);
 		long status = 0;
-		if (get(r, url, NULL, &q, &status, err) < 0) {
+		r->send_creds = r->basic;
+		int got = get(r, url, NULL, &q, &status, err);
+		r->send_creds = false;
+		if (got < 0) {
 			store_writer_abort(q.w);
 			return -1;
 		}

@@ -123,9 +123,73 @@ pull_test() {
 	# token signed here, for test/app only); mvm fetches the token and
 	# retries.
 	token_auth_test "$((port + 3))" "$((port + 4))"
+	basic_auth_test "$((port + 5))"
 	kill "$(cat "$tmp/reg/pid")" "$(cat "$tmp/regtls/pid")" "$(cat "$tmp/regtok/pid")" \
-		"$(cat "$tmp/httpd.pid" 2>/dev/null)" 2>/dev/null
+		"$(cat "$tmp/regbasic/pid")" "$(cat "$tmp/httpd.pid" 2>/dev/null)" 2>/dev/null
 	unset MVM_HOME
+}
+
+# A registry behind htpasswd (Basic) over HTTPS: the credentials come from
+# the auth files podman and docker read, never from the command line.
+basic_auth_test() {
+	local bport=$1 key
+	if ! command -v htpasswd >/dev/null; then
+		fail "pull: htpasswd is not installed (apache2-utils; .ci/run installs it)"
+		return
+	fi
+	mkdir -p "$tmp/regbasic" "$tmp/home/.docker"
+	htpasswd -Bbn alice s3cret >"$tmp/regbasic/htpasswd"
+	{
+		echo "version: 0.1"
+		echo "log: {level: error}"
+		echo "storage: {filesystem: {rootdirectory: $tmp/regbasic/data}}"
+		echo "http:"
+		echo "  addr: 127.0.0.1:$bport"
+		echo "  tls: {certificate: $tmp/cert.pem, key: $tmp/key.pem}"
+		echo "auth: {htpasswd: {realm: mvm-test, path: $tmp/regbasic/htpasswd}}"
+	} >"$tmp/regbasic/config.yml"
+	docker-registry serve "$tmp/regbasic/config.yml" >"$tmp/regbasic/log" 2>&1 &
+	echo $! >"$tmp/regbasic/pid"
+	for _ in $(seq 1 50); do
+		[ "$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$bport/v2/")" = 401 ] && break
+		sleep 0.1
+	done
+	local ref=127.0.0.1:$bport/test/app:1
+	if ! skopeo copy -q --dest-tls-verify=false --dest-creds alice:s3cret "oci:$tmp/oci:t" "docker://$ref" \
+		>"$tmp/regbasic/push.log" 2>&1; then
+		fail "basic auth: pushing the test image failed: $(cat "$tmp/regbasic/push.log" "$tmp/regbasic/log")"
+		return
+	fi
+	key=$(printf 'alice:s3cret' | openssl base64 -A)
+	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$bport" "$key" >"$tmp/auth.json"
+	printf '{"auths": {"https://127.0.0.1:%s": {"auth": "%s"}}}\n' "$bport" "$key" >"$tmp/home/.docker/config.json"
+	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$bport" "$(printf 'alice:wrong' | openssl base64 -A)" \
+		>"$tmp/wrong.json"
+	echo '{"auths": ' >"$tmp/broken.json"
+	local env=(env -u REGISTRY_AUTH_FILE -u XDG_RUNTIME_DIR HOME="$tmp/nohome" MVM_HOME="$tmp/pullstore5")
+	"${env[@]}" "$MVM" pull -q --tls-verify=false "$ref" >"$tmp/b.out" 2>"$tmp/b.err"
+	if [ $? -eq 125 ] && grep -q "wants a user and password" "$tmp/b.err"; then pass; else
+		fail "basic auth without credentials: $(cat "$tmp/b.err")"
+	fi
+	"${env[@]}" REGISTRY_AUTH_FILE="$tmp/auth.json" "$MVM" pull -q --tls-verify=false "$ref" >"$tmp/b.out" 2>"$tmp/b.err"
+	if [ $? -eq 0 ] && [ "$(cat "$tmp/b.out")" = "$ref" ]; then pass; else
+		fail "basic auth from REGISTRY_AUTH_FILE: $(cat "$tmp/b.err")"
+	fi
+	env -u REGISTRY_AUTH_FILE -u XDG_RUNTIME_DIR HOME="$tmp/home" MVM_HOME="$tmp/pullstore6" \
+		"$MVM" pull -q --tls-verify=false "$ref" >"$tmp/b.out" 2>"$tmp/b.err"
+	if [ $? -eq 0 ] && [ "$(cat "$tmp/b.out")" = "$ref" ]; then pass; else
+		fail "basic auth from ~/.docker/config.json: $(cat "$tmp/b.err")"
+	fi
+	"${env[@]}" REGISTRY_AUTH_FILE="$tmp/wrong.json" "$MVM" pull -q --tls-verify=false "$ref" >"$tmp/b.out" 2>"$tmp/b.err"
+	if [ $? -eq 125 ] && grep -q "refused those of the auth file\|access denied (HTTP 401)" "$tmp/b.err"; then
+		pass
+	else
+		fail "basic auth with a wrong password: $(cat "$tmp/b.err")"
+	fi
+	"${env[@]}" REGISTRY_AUTH_FILE="$tmp/broken.json" "$MVM" pull -q --tls-verify=false "$ref" >"$tmp/b.out" 2>"$tmp/b.err"
+	if [ $? -eq 125 ] && grep -qF "auth file \`$tmp/broken.json\`" "$tmp/b.err"; then pass; else
+		fail "a broken auth file: $(cat "$tmp/b.err")"
+	fi
 }
 
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
