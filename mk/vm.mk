@@ -73,8 +73,11 @@ $(BENCH_MKINITRD): $(BUILD)/obj/bench/mkinitrd.o $(BUILD)/libmvm.a
 
 # mvm against QEMU microvm on the same kernel and root, in one machine:
 # boot-to-exit time, TCP throughput through the port map, then the file
-# system against virtiofsd (bench/fs.sh).
+# system against virtiofsd (bench/fs.sh). Then, outside the emulated
+# machine (no KVM needed), mvm pull against skopeo copy + umoci unpack
+# (bench/pull.sh).
 bench: kernel rootfs cli $(BENCH_MKINITRD) $(VM_NETTOOL)
 	@BUILD=$(BUILD) MVM_KERNEL=$(abspath $(BUILD)/vmlinux) NETTOOL=$(abspath $(VM_NETTOOL)) \
 	    scripts/with-kvm sh -c 'bench/boot.sh && bench/net.sh && bench/fs.sh'
+	@BUILD=$(BUILD) bench/pull.sh
 
