@@ -279,14 +279,20 @@ static int read_archive(struct source *src, int fd, mvm_error **err)
 	return rc;
 }
 
-/* The blob d, in the store once this returns 0. */
-static int ensure_blob(struct source *src, const struct digest *d, mvm_error **err)
+/* The blob d, in the store once this returns 0. max is the size its
+ * descriptor gives (a registry that sends more is cut off), 0 if unknown. */
+static int ensure_blob(struct source *src, const struct digest *d, uint64_t max, mvm_error **err)
 {
 	if (store_has_blob(src->s, d))
 		return 0;
 	if (src->reg) {
 		uint64_t size;
-		if (registry_get_blob(src->reg, src->s, d, &size, err) < 0)
+		if (max == 0)
+			return mvm_err(err, MVM_ERR_INVALID, 0,
+				       "blob %s: its descriptor gives no size, so a download of it "
+				       "could not be bounded",
+				       d->str);
+		if (registry_get_blob(src->reg, src->s, d, max, &size, err) < 0)
 			return -1;
 		progress(src, "Fetched blob %.19s (%llu bytes)", d->str, (unsigned long long)size);
 		return 0;
@@ -309,7 +315,7 @@ static int ensure_blob(struct source *src, const struct digest *d, mvm_error **e
 
 static json_t *load_json_blob(struct source *src, const struct digest *d, mvm_error **err)
 {
-	if (ensure_blob(src, d, err) < 0)
+	if (ensure_blob(src, d, JSON_MAX, err) < 0)
 		return NULL;
 	cleanup_free char *buf = NULL;
 	size_t len;
@@ -331,6 +337,13 @@ static int desc_digest(json_t *desc, struct digest *d, const char *what, mvm_err
 	if (s == NULL)
 		return mvm_err(err, MVM_ERR_INVALID, 0, "%s: a descriptor without a digest", what);
 	return digest_parse(s, d, err);
+}
+
+/* The size a descriptor gives, 0 when it gives none or a nonsense one. */
+static uint64_t desc_size(json_t *desc)
+{
+	json_int_t n = json_integer_value(json_object_get(desc, "size"));
+	return n > 0 ? (uint64_t)n : 0;
 }
 
 static bool accepted_layer(const char *mt)
@@ -364,7 +377,9 @@ static int import_manifest(struct source *src, const struct digest *md, mvm_erro
 			     "manifest %s: not an image manifest (schemaVersion 2 with a config "
 			     "and layers)",
 			     md->str);
-	if (rc == 0 && (desc_digest(config, &cd, md->str, err) < 0 || ensure_blob(src, &cd, err) < 0))
+	uint64_t csize = desc_size(config);
+	if (rc == 0 && (desc_digest(config, &cd, md->str, err) < 0 ||
+			ensure_blob(src, &cd, csize && csize < JSON_MAX ? csize : JSON_MAX, err) < 0))
 		rc = -1;
 	size_t i;
 	json_t *layer;
@@ -381,7 +396,8 @@ static int import_manifest(struct source *src, const struct digest *md, mvm_erro
 				     md->str, i, mt);
 			break;
 		}
-		if (desc_digest(layer, &ld, md->str, err) < 0 || ensure_blob(src, &ld, err) < 0) {
+		if (desc_digest(layer, &ld, md->str, err) < 0 ||
+		    ensure_blob(src, &ld, desc_size(layer), err) < 0) {
 			rc = -1;
 			break;
 		}

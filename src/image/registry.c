@@ -56,6 +56,12 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	struct request *q = ud;
 	size_t len = size * n;
 	if (q->w) {
+		/* No more than the manifest said the blob holds. */
+		if (q->len + len > q->max) {
+			q->too_big = true;
+			return 0;
+		}
+		q->len += len;
 		return store_writer_write(q->w, p, len, &q->werr) == 0 ? len : 0;
 	}
 	if (q->len + len > q->max) {
@@ -137,8 +143,9 @@ static int get(struct registry *r, const char *url, const char *accept, struct r
 	curl_slist_free_all(h);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	if (rc == CURLE_WRITE_ERROR && q->too_big)
-		return mvm_err(err, MVM_ERR_INVALID, 0, "%s: the answer is larger than %zu bytes", url,
-			       q->max);
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "%s: the answer is larger than %zu bytes%s", url, q->max,
+			       q->w ? ", the size its descriptor gives; it is not kept" : "");
 	if (rc == CURLE_WRITE_ERROR && q->werr) {
 		mvm_err_merge(err, &q->werr);
 		return -1;
@@ -319,7 +326,7 @@ int registry_get_manifest(struct registry *r, const char *reference, char **body
 	return 0;
 }
 
-int registry_get_blob(struct registry *r, struct store *s, const struct digest *d,
+int registry_get_blob(struct registry *r, struct store *s, const struct digest *d, uint64_t max,
 		      uint64_t *size, mvm_error **err)
 {
 	char path[128];
@@ -328,7 +335,7 @@ int registry_get_blob(struct registry *r, struct store *s, const struct digest *
 	/* A 401 on a blob means the token ran out: fetch one first, then
 	 * stream into a fresh writer. */
 	for (int attempt = 0; attempt < 2; attempt++) {
-		q = (struct request){0};
+		q = (struct request){.max = max};
 		q.w = store_writer_begin(s, err);
 		if (q.w == NULL)
 			return -1;

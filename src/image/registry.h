@@ -23,8 +23,9 @@ void registry_close(struct registry *r);
 int registry_get_manifest(struct registry *r, const char *reference, char **body, size_t *len,
 			  char **media_type, mvm_error **err);
 
-/* GETs the blob d into the store, checked against d. */
-int registry_get_blob(struct registry *r, struct store *s, const struct digest *d,
+/* GETs the blob d into the store, checked against d; a registry that
+ * sends more than max bytes is cut off. */
+int registry_get_blob(struct registry *r, struct store *s, const struct digest *d, uint64_t max,
 		      uint64_t *size, mvm_error **err);
 
 #endif

@@ -89,13 +89,22 @@ pull_test() {
 	layer=$(jq -r '.layers[1].digest | sub("sha256:"; "")' "$tmp/pullstore/blobs/sha256/${layer#sha256:}")
 	data=$(find "$tmp/reg/data" -path "*/blobs/sha256/*/$layer/data")
 	if [ -f "$data" ]; then
-		printf 'tampered' >>"$data"
+		printf 'X' | dd of="$data" bs=1 seek=10 conv=notrunc status=none
 		MVM_HOME=$tmp/pullstore2 mvm pull --tls-verify=false "$ref"
 		if [ "$rc" -eq 125 ] && grep -q "blob sha256:$layer: its content has digest" <<<"$err" &&
 			[ ! -e "$tmp/pullstore2/blobs/sha256/$layer" ] && [ -z "$(ls -A "$tmp/pullstore2/tmp")" ]; then
 			pass
 		else
 			fail "a tampered blob: status $rc, err '$err'"
+		fi
+		# More bytes than the manifest says: cut off, not kept.
+		head -c 100000 /dev/zero >>"$data"
+		MVM_HOME=$tmp/pullstore2 mvm pull --tls-verify=false "$ref"
+		if [ "$rc" -eq 125 ] && grep -q "the size its descriptor gives; it is not kept" <<<"$err" &&
+			[ ! -e "$tmp/pullstore2/blobs/sha256/$layer" ] && [ -z "$(ls -A "$tmp/pullstore2/tmp")" ]; then
+			pass
+		else
+			fail "a blob longer than its descriptor: status $rc, err '$err'"
 		fi
 	else
 		fail "the registry's copy of layer $layer was not found under $tmp/reg/data"
