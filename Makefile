@@ -95,7 +95,8 @@ check: check-unit check-cli
 check-unit: $(UNIT_TESTS) $(EXAMPLES)
 	@scripts/run-unit-tests $(UNIT_TESTS)
 
-check-cli: $(BUILD)/mvm-san $(EXAMPLES)
+# The image tests build their test image from the default root.
+check-cli: $(BUILD)/mvm-san $(EXAMPLES) rootfs
 	@MVM=$(BUILD)/mvm-san BUILD=$(BUILD) tests/cli/run
 
 install: all
