@@ -14,6 +14,7 @@
 #include "fuzz_common.h"
 #include "image/digest.h"
 #include "image/load.h"
+#include "util/fs_tree.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -25,31 +26,9 @@
 
 static char base[256], store_path[300], input[300];
 
-static void remove_tree(int dir_fd)
-{
-	DIR *d = fdopendir(dir_fd);
-	FZ_CHECK(d != NULL);
-	for (struct dirent *e; (e = readdir(d)) != NULL;) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		struct stat st;
-		FZ_CHECK(fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0);
-		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-			FZ_CHECK(sub >= 0);
-			remove_tree(sub);
-		}
-		FZ_CHECK(unlinkat(dirfd(d), e->d_name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0);
-	}
-	closedir(d);
-}
-
 static void remove_scratch(void)
 {
-	int fd = open(base, O_RDONLY | O_DIRECTORY);
-	if (fd >= 0)
-		remove_tree(fd);
-	rmdir(base);
+	fs_remove_tree(AT_FDCWD, base);
 }
 
 static unsigned entries_of(const char *dir)
@@ -123,9 +102,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(entries_of(tmp) == 0);
 	FZ_CHECK(entries_of(base) == 2); /* store/ and input.tar */
 	check_blobs();
-	int sfd = open(store_path, O_RDONLY | O_DIRECTORY);
-	FZ_CHECK(sfd >= 0);
-	remove_tree(sfd);
-	FZ_CHECK(rmdir(store_path) == 0);
+	FZ_CHECK(fs_remove_tree(AT_FDCWD, store_path) == 0);
 	return 0;
 }

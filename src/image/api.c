@@ -5,6 +5,7 @@
 #include "image/store.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fs_tree.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -114,7 +115,7 @@ static int list_one(void *ud, const char *name, const struct digest *md, mvm_err
 		if (lds && digest_parse(lds, &ld, &ignored) == 0) {
 			char rel[128];
 			snprintf(rel, sizeof(rel), "%s/layers/sha256/%s", store_dir(l->s), digest_hex(&ld));
-			info->disk += store_disk_use(AT_FDCWD, rel);
+			info->disk += fs_disk_use(AT_FDCWD, rel);
 		}
 		mvm_error_free(ignored);
 	}
@@ -253,7 +254,7 @@ char *mvm_image_inspect(mvm_store *m, const char *ref, mvm_error **err)
 								"mediaType",
 								json_string_value(json_object_get(layer, "mediaType")),
 								"dir", dir[0] ? dir : NULL, "disk",
-								(json_int_t)(dir[0] ? store_disk_use(AT_FDCWD, dir) : 0)));
+								(json_int_t)(dir[0] ? fs_disk_use(AT_FDCWD, dir) : 0)));
 		}
 		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "name", name, "id", list[i].id,
 				      "manifest", list[i].manifest, "created", list[i].created,

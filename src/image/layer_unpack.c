@@ -4,6 +4,7 @@
 #include "image/layer_unpack.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fs_tree.h"
 #include "util/override_stat.h"
 
 #include <archive.h>
@@ -161,34 +162,6 @@ static int open_parent(struct unpack *u, char *path, const char **name, bool cre
 	return (int)fd;
 }
 
-/* Removes name below dir_fd, a whole tree if it is a directory. Depth is
- * bounded by PATH_MAX, since every entry's path is. */
-static int remove_tree(int dir_fd, const char *name)
-{
-	if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -1;
-	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return -1;
-	}
-	int rc = 0;
-	for (struct dirent *e; rc == 0 && (e = readdir(d)) != NULL;) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		rc = remove_tree(dirfd(d), e->d_name);
-	}
-	closedir(d);
-	if (rc == 0 && unlinkat(dir_fd, name, AT_REMOVEDIR) < 0)
-		rc = -1;
-	return rc;
-}
-
 /* Makes room for a new entry: a later layer entry replaces an earlier one
  * of the same name, but a directory stays a directory when the new entry
  * is one too (tar's behaviour, and what layers rely on). Returns 1 when an
@@ -204,7 +177,7 @@ static int make_room(int parent_fd, const char *name, bool new_is_dir, const cha
 	}
 	if (new_is_dir && S_ISDIR(st.st_mode))
 		return 1;
-	if (remove_tree(parent_fd, name) < 0)
+	if (fs_remove_tree(parent_fd, name) < 0)
 		return mvm_err_sys(err, "layer entry `%s`: remove what it replaces", path);
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include "image/layer_unpack.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fs_tree.h"
 
 #include <archive.h>
 #include <dirent.h>
@@ -408,25 +409,6 @@ int store_read_blob(struct store *s, const struct digest *d, size_t max, char **
 	return 0;
 }
 
-static int remove_tree_at(int dir_fd, const char *name)
-{
-	if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return -1;
-	}
-	for (struct dirent *e; (e = readdir(d)) != NULL;)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			remove_tree_at(dirfd(d), e->d_name);
-	closedir(d);
-	return unlinkat(dir_fd, name, AT_REMOVEDIR);
-}
-
 int store_layer(struct store *s, const struct digest *d, char **dir, bool *unpacked,
 		mvm_error **err)
 {
@@ -454,12 +436,12 @@ int store_layer(struct store *s, const struct digest *d, char **dir, bool *unpac
 			/* Another mvm unpacked it meanwhile: theirs is as good. */
 			if (errno != EEXIST && errno != ENOTEMPTY)
 				rc = mvm_err_sys(err, "rename into `%s/%s`", s->dir, rel);
-			remove_tree_at(s->dir_fd, tmp);
+			fs_remove_tree(s->dir_fd, tmp);
 		} else if (rc == 0 && unpacked) {
 			*unpacked = true;
 		}
 		if (rc < 0) {
-			remove_tree_at(s->dir_fd, tmp);
+			fs_remove_tree(s->dir_fd, tmp);
 			return mvm_err_wrap(err, "layer %s", d->str);
 		}
 	}
@@ -608,28 +590,6 @@ int store_each_image(struct store *s,
 	return rc;
 }
 
-uint64_t store_disk_use(int dir_fd, const char *path)
-{
-	struct stat st;
-	if (fstatat(dir_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	uint64_t n = (uint64_t)st.st_blocks * 512;
-	if (!S_ISDIR(st.st_mode))
-		return n;
-	int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return n;
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return n;
-	}
-	for (struct dirent *e; (e = readdir(d)) != NULL;)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n += store_disk_use(dirfd(d), e->d_name);
-	closedir(d);
-	return n;
-}
 
 /* ---- garbage collection -------------------------------------------- */
 
@@ -707,8 +667,8 @@ static void sweep(struct store *s, const char *dir, const struct refs *r, bool a
 			continue;
 		if (!all && has_ref(r, e->d_name))
 			continue;
-		uint64_t size = store_disk_use(dirfd(d), e->d_name);
-		if (remove_tree_at(dirfd(d), e->d_name) == 0) {
+		uint64_t size = fs_disk_use(dirfd(d), e->d_name);
+		if (fs_remove_tree(dirfd(d), e->d_name) == 0) {
 			(*count)++;
 			*bytes += size;
 		}

@@ -96,7 +96,4 @@ int store_each_image(struct store *s,
 			       mvm_error **err),
 		     void *ud, mvm_error **err);
 
-/* Bytes a path takes on disk (st_blocks), a tree for a directory. */
-uint64_t store_disk_use(int dir_fd, const char *path);
-
 #endif
