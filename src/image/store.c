@@ -147,78 +147,6 @@ static int tmp_file(struct store *s, char rel[64], mvm_error **err)
 	return mvm_err(err, MVM_ERR_IO, EEXIST, "create a file in `%s/tmp`", s->dir);
 }
 
-typedef ssize_t (*read_fn)(void *src, const void **buf, size_t *len, char *scratch,
-			   size_t scratch_len);
-
-/* Writes what read yields into a tmp file while hashing it, checks want,
- * and renames it in as its digest. */
-static int put_blob(struct store *s, read_fn read_cb, void *src, const struct digest *want,
-		    struct digest *out, uint64_t *size, mvm_error **err)
-{
-	char rel[64];
-	int fd = tmp_file(s, rel, err);
-	if (fd < 0)
-		return -1;
-	struct digest_ctx *c = digest_begin(err);
-	cleanup_free char *scratch = malloc(1 << 16);
-	uint64_t total = 0;
-	int rc = c && scratch ? 0 : -1;
-	if (scratch == NULL)
-		mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
-	while (rc == 0) {
-		const void *buf;
-		size_t len;
-		ssize_t r = read_cb(src, &buf, &len, scratch, 1 << 16);
-		if (r < 0) {
-			rc = mvm_err(err, MVM_ERR_IO, (int)-r, "read a blob");
-			break;
-		}
-		if (len == 0)
-			break;
-		if (digest_update(c, buf, len, err) < 0) {
-			rc = -1;
-			break;
-		}
-		for (size_t done = 0; done < len;) {
-			ssize_t w = write(fd, (const char *)buf + done, len - done);
-			if (w < 0) {
-				rc = mvm_err_sys(err, "write `%s/%s`", s->dir, rel);
-				break;
-			}
-			done += (size_t)w;
-		}
-		total += len;
-	}
-	struct digest got;
-	if (rc == 0) {
-		rc = digest_end(c, &got, err);
-		c = NULL;
-	}
-	digest_abort(c);
-	if (rc == 0 && fsync(fd) < 0)
-		rc = mvm_err_sys(err, "fsync `%s/%s`", s->dir, rel);
-	close(fd);
-	if (rc == 0 && want && strcmp(want->str, got.str) != 0)
-		rc = mvm_err(err, MVM_ERR_INVALID, 0,
-			     "blob %s: its content has digest %s; it is not kept", want->str,
-			     got.str);
-	if (rc == 0) {
-		char dest[128];
-		blob_rel(&got, dest);
-		if (renameat(s->dir_fd, rel, s->dir_fd, dest) < 0)
-			rc = mvm_err_sys(err, "rename into `%s/%s`", s->dir, dest);
-	}
-	if (rc < 0) {
-		unlinkat(s->dir_fd, rel, 0);
-		return -1;
-	}
-	if (out)
-		*out = got;
-	if (size)
-		*size = total;
-	return 0;
-}
-
 struct store_writer {
 	struct store *s;
 	char rel[64];
@@ -297,59 +225,56 @@ void store_writer_abort(struct store_writer *w)
 	free(w);
 }
 
-static ssize_t read_from_fd(void *src, const void **buf, size_t *len, char *scratch,
-			    size_t scratch_len)
+/* read() or archive_read_data(): bytes into buf, 0 at the end, -errno. */
+typedef ssize_t (*read_fn)(void *src, void *buf, size_t len);
+
+static ssize_t read_from_fd(void *src, void *buf, size_t len)
 {
 	ssize_t n;
 	do
-		n = read(*(int *)src, scratch, scratch_len);
+		n = read(*(int *)src, buf, len);
 	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	*buf = scratch;
-	*len = (size_t)n;
-	return 0;
+	return n < 0 ? -errno : n;
 }
 
-static ssize_t read_from_archive(void *src, const void **buf, size_t *len, char *scratch,
-				 size_t scratch_len)
+static ssize_t read_from_archive(void *src, void *buf, size_t len)
 {
-	la_ssize_t n = archive_read_data((struct archive *)src, scratch, scratch_len);
-	if (n < 0)
-		return -EIO;
-	*buf = scratch;
-	*len = (size_t)n;
-	return 0;
+	la_ssize_t n = archive_read_data((struct archive *)src, buf, len);
+	return n < 0 ? -EIO : (ssize_t)n;
 }
 
-struct mem_src {
-	const char *p;
-	size_t left;
-};
-
-static ssize_t read_from_mem(void *src, const void **buf, size_t *len, char *scratch,
-			     size_t scratch_len)
+/* Everything read_cb yields, through a store writer. */
+static int put_from(struct store *s, read_fn read_cb, void *src, const struct digest *want,
+		    struct digest *out, uint64_t *size, mvm_error **err)
 {
-	(void)scratch;
-	struct mem_src *m = src;
-	size_t n = m->left < scratch_len ? m->left : scratch_len;
-	*buf = m->p;
-	*len = n;
-	m->p += n;
-	m->left -= n;
-	return 0;
+	struct store_writer *w = store_writer_begin(s, err);
+	cleanup_free char *buf = malloc(1 << 16);
+	int rc = w ? 0 : -1;
+	if (rc == 0 && buf == NULL)
+		rc = mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+	for (ssize_t n; rc == 0 && (n = read_cb(src, buf, 1 << 16)) != 0;) {
+		if (n < 0)
+			rc = mvm_err(err, MVM_ERR_IO, (int)-n, "read a blob");
+		else
+			rc = store_writer_write(w, buf, (size_t)n, err);
+	}
+	if (rc < 0) {
+		store_writer_abort(w);
+		return -1;
+	}
+	return store_writer_commit(w, want, out, size, err);
 }
 
 int store_put_blob_fd(struct store *s, int fd, const struct digest *want, struct digest *out,
 		      uint64_t *size, mvm_error **err)
 {
-	return put_blob(s, read_from_fd, &fd, want, out, size, err);
+	return put_from(s, read_from_fd, &fd, want, out, size, err);
 }
 
 int store_put_blob_archive(struct store *s, struct archive *a, const struct digest *want,
 			   struct digest *out, uint64_t *size, mvm_error **err)
 {
-	int rc = put_blob(s, read_from_archive, a, want, out, size, err);
+	int rc = put_from(s, read_from_archive, a, want, out, size, err);
 	if (rc < 0 && archive_error_string(a))
 		mvm_err(err, MVM_ERR_INVALID, 0, "archive: %s", archive_error_string(a));
 	return rc;
@@ -358,8 +283,14 @@ int store_put_blob_archive(struct store *s, struct archive *a, const struct dige
 int store_put_blob_mem(struct store *s, const void *buf, size_t len, struct digest *out,
 		       mvm_error **err)
 {
-	struct mem_src m = {buf, len};
-	return put_blob(s, read_from_mem, &m, NULL, out, NULL, err);
+	struct store_writer *w = store_writer_begin(s, err);
+	if (w == NULL)
+		return -1;
+	if (store_writer_write(w, buf, len, err) < 0) {
+		store_writer_abort(w);
+		return -1;
+	}
+	return store_writer_commit(w, NULL, out, NULL, err);
 }
 
 int store_open_blob(struct store *s, const struct digest *d, mvm_error **err)
@@ -530,7 +461,9 @@ static int save_index(struct store *s, json_t *images, mvm_error **err)
 	return rc;
 }
 
-int store_tag(struct store *s, const char *name, const struct digest *manifest, mvm_error **err)
+/* Names manifest as name in images.json, or removes name (manifest NULL). */
+static int change_index(struct store *s, const char *name, const struct digest *manifest,
+			mvm_error **err)
 {
 	cleanup_close int lock = lock_store(s, LOCK_EX, err);
 	if (lock < 0)
@@ -538,26 +471,24 @@ int store_tag(struct store *s, const char *name, const struct digest *manifest, 
 	json_t *images = load_index(s, err);
 	if (images == NULL)
 		return -1;
-	if (json_object_set_new(images, name, json_string(manifest->str)) < 0) {
+	if (manifest ? json_object_set_new(images, name, json_string(manifest->str)) < 0
+		     : json_object_del(images, name) < 0) {
 		json_decref(images);
-		return mvm_err(err, MVM_ERR_INVALID, 0, "image name `%.80s` cannot be stored", name);
+		return manifest ? mvm_err(err, MVM_ERR_INVALID, 0,
+					  "image name `%.80s` cannot be stored", name)
+				: mvm_err(err, MVM_ERR_INVALID, 0, "no image `%s` in the store", name);
 	}
 	return save_index(s, images, err);
 }
 
+int store_tag(struct store *s, const char *name, const struct digest *manifest, mvm_error **err)
+{
+	return change_index(s, name, manifest, err);
+}
+
 int store_untag(struct store *s, const char *name, mvm_error **err)
 {
-	cleanup_close int lock = lock_store(s, LOCK_EX, err);
-	if (lock < 0)
-		return -1;
-	json_t *images = load_index(s, err);
-	if (images == NULL)
-		return -1;
-	if (json_object_del(images, name) < 0) {
-		json_decref(images);
-		return mvm_err(err, MVM_ERR_INVALID, 0, "no image `%s` in the store", name);
-	}
-	return save_index(s, images, err);
+	return change_index(s, name, NULL, err);
 }
 
 int store_each_image(struct store *s,
