@@ -3,9 +3,12 @@
 # plain HTTP and once over HTTPS with a self-signed certificate; the test
 # image is pushed there by skopeo.
 
-# start_registry NAME PORT [TLS]: a registry with its storage in $tmp/NAME.
+# start_registry NAME PORT [TLS [AUTH]]: a registry with its storage in
+# $tmp/NAME, over HTTPS when TLS is set (the test's self-signed
+# certificate), AUTH its YAML "auth:" section when given. Waits until it
+# answers, 200 or 401.
 start_registry() {
-	local name=$1 port=$2 tls=${3:-}
+	local name=$1 port=$2 tls=${3:-} auth=${4:-}
 	mkdir -p "$tmp/$name"
 	{
 		echo "version: 0.1"
@@ -16,13 +19,17 @@ start_registry() {
 		if [ -n "$tls" ]; then
 			echo "  tls: {certificate: $tmp/cert.pem, key: $tmp/key.pem}"
 		fi
+		if [ -n "$auth" ]; then
+			echo "$auth"
+		fi
 	} >"$tmp/$name/config.yml"
 	docker-registry serve "$tmp/$name/config.yml" >"$tmp/$name/log" 2>&1 &
 	echo $! >"$tmp/$name/pid"
-	local scheme=http
+	local scheme=http code
 	[ -n "$tls" ] && scheme=https
 	for _ in $(seq 1 50); do
-		curl -skf "$scheme://127.0.0.1:$port/v2/" >/dev/null && return 0
+		code=$(curl -sk -o /dev/null -w '%{http_code}' "$scheme://127.0.0.1:$port/v2/")
+		[ "$code" = 200 ] || [ "$code" = 401 ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -148,21 +155,7 @@ basic_auth_test() {
 	fi
 	mkdir -p "$tmp/regbasic" "$tmp/home/.docker"
 	htpasswd -Bbn alice s3cret >"$tmp/regbasic/htpasswd"
-	{
-		echo "version: 0.1"
-		echo "log: {level: error}"
-		echo "storage: {filesystem: {rootdirectory: $tmp/regbasic/data}}"
-		echo "http:"
-		echo "  addr: 127.0.0.1:$bport"
-		echo "  tls: {certificate: $tmp/cert.pem, key: $tmp/key.pem}"
-		echo "auth: {htpasswd: {realm: mvm-test, path: $tmp/regbasic/htpasswd}}"
-	} >"$tmp/regbasic/config.yml"
-	docker-registry serve "$tmp/regbasic/config.yml" >"$tmp/regbasic/log" 2>&1 &
-	echo $! >"$tmp/regbasic/pid"
-	for _ in $(seq 1 50); do
-		[ "$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$bport/v2/")" = 401 ] && break
-		sleep 0.1
-	done
+	start_registry regbasic "$bport" tls "auth: {htpasswd: {realm: mvm-test, path: $tmp/regbasic/htpasswd}}"
 	local ref=127.0.0.1:$bport/test/app:1
 	if ! skopeo copy -q --dest-tls-verify=false --dest-creds alice:s3cret "oci:$tmp/oci:t" "docker://$ref" \
 		>"$tmp/regbasic/push.log" 2>&1; then
@@ -205,7 +198,7 @@ b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 
 token_auth_test() {
 	local tokport=$1 regport=$2 now x5c h p sig
-	mkdir -p "$tmp/tok/www" "$tmp/regtok"
+	mkdir -p "$tmp/tok/www"
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/tok/key.pem" -out "$tmp/tok/cert.pem" \
 		-subj /CN=mvm-token -days 1 >/dev/null 2>&1
 	now=$(date +%s)
@@ -218,24 +211,12 @@ token_auth_test() {
 	printf '{"token":"%s"}' "$h.$p.$sig" >"$tmp/tok/www/token"
 	busybox httpd -f -p "127.0.0.1:$tokport" -h "$tmp/tok/www" &
 	echo $! >"$tmp/httpd.pid"
-	{
-		echo "version: 0.1"
-		echo "log: {level: error}"
-		echo "storage: {filesystem: {rootdirectory: $tmp/regtok/data}}"
-		echo "http: {addr: \"127.0.0.1:$regport\"}"
-		echo "auth:"
-		echo "  token:"
-		echo "    realm: http://127.0.0.1:$tokport/token"
-		echo "    service: mvm-registry"
-		echo "    issuer: mvm-test"
-		echo "    rootcertbundle: $tmp/tok/cert.pem"
-	} >"$tmp/regtok/config.yml"
-	docker-registry serve "$tmp/regtok/config.yml" >"$tmp/regtok/log" 2>&1 &
-	echo $! >"$tmp/regtok/pid"
-	for _ in $(seq 1 50); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$regport/v2/")" = 401 ] && break
-		sleep 0.1
-	done
+	start_registry regtok "$regport" "" "auth:
+  token:
+    realm: http://127.0.0.1:$tokport/token
+    service: mvm-registry
+    issuer: mvm-test
+    rootcertbundle: $tmp/tok/cert.pem"
 	if ! skopeo copy -q --dest-tls-verify=false "oci:$tmp/oci:t" "docker://127.0.0.1:$regport/test/app:1" \
 		>"$tmp/tok/push.log" 2>&1; then
 		fail "token auth: pushing the test image failed: $(cat "$tmp/tok/push.log" "$tmp/regtok/log")"
