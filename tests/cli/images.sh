@@ -12,14 +12,7 @@ images_test() {
 			return
 		fi
 	done
-	if ! { umoci init --layout "$layout" && umoci new --image "$layout:t" &&
-		umoci unpack --rootless --image "$layout:t" "$bundle" &&
-		cp -a "$BUILD/rootfs/." "$bundle/rootfs/" &&
-		umoci repack --refresh-bundle --image "$layout:t" "$bundle" &&
-		echo layer2 >"$bundle/rootfs/etc/layer2" && rm "$bundle/rootfs/etc/hosts" &&
-		cp "$bundle/rootfs/bin/busybox" "$bundle/rootfs/bin/suid" &&
-		chmod 4755 "$bundle/rootfs/bin/suid" &&
-		umoci repack --refresh-bundle --image "$layout:t" "$bundle" &&
+	if ! { scripts/make-test-image "$BUILD/rootfs" "$layout" "$bundle" &&
 		skopeo copy -q "oci:$layout:t" "docker-archive:$tmp/d.tar:test/app:1" &&
 		skopeo copy -q "oci:$layout:t" "oci-archive:$tmp/o.tar:v2"; } >"$tmp/mk.log" 2>&1; then
 		fail "images: making the test image failed: $(tail -5 "$tmp/mk.log")"

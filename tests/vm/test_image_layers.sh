@@ -20,14 +20,7 @@ mkdir -p "$BUILD/tmp"
 BASE=$(mktemp -d "$BUILD/tmp/image-layers.XXXXXX")
 trap 'rm -rf "$ROOT" "$WORK" "$BASE"' EXIT
 layout=$BASE/oci bundle=$BASE/bundle
-if ! { umoci init --layout "$layout" && umoci new --image "$layout:t" &&
-	umoci unpack --rootless --image "$layout:t" "$bundle" &&
-	cp -a "$ROOT/." "$bundle/rootfs/" &&
-	umoci repack --refresh-bundle --image "$layout:t" "$bundle" &&
-	echo layer2 >"$bundle/rootfs/etc/layer2" && rm "$bundle/rootfs/etc/hosts" &&
-	cp "$bundle/rootfs/bin/busybox" "$bundle/rootfs/bin/suid" &&
-	chmod 4755 "$bundle/rootfs/bin/suid" &&
-	umoci repack --refresh-bundle --image "$layout:t" "$bundle"; } >"$WORK/mk.log" 2>&1; then
+if ! "$(dirname "$0")/../../scripts/make-test-image" "$ROOT" "$layout" "$bundle" >"$WORK/mk.log" 2>&1; then
 	fail "the test image is made" "$(tail -5 "$WORK/mk.log")"
 	exit 1
 fi
