@@ -11,6 +11,7 @@
 
 #include "vmm/guest_mem.h"
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -143,6 +144,21 @@ static inline bool fz_in_ram(const struct fz_guest *g, const void *p, size_t len
 {
 	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)g->ram;
 	return a >= lo && a - lo <= FZ_RAM_SIZE && len <= FZ_RAM_SIZE - (a - lo);
+}
+
+/* ---- scratch directories --------------------------------------------- */
+
+/* Entries of dir, "." and ".." not counted (what a target left beside its
+ * scratch space). */
+static inline unsigned fz_entries_of(const char *dir)
+{
+	DIR *d = opendir(dir);
+	FZ_CHECK(d != NULL);
+	unsigned n = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
 }
 
 #endif

@@ -31,17 +31,6 @@ static void remove_scratch(void)
 	fs_remove_tree(AT_FDCWD, base);
 }
 
-static unsigned entries_of(const char *dir)
-{
-	DIR *d = opendir(dir);
-	FZ_CHECK(d != NULL);
-	unsigned n = 0;
-	for (struct dirent *e; (e = readdir(d)) != NULL;)
-		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-	closedir(d);
-	return n;
-}
-
 /* Every blob's name is the sha256 of its content. */
 static void check_blobs(void)
 {
@@ -99,8 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	char tmp[400];
 	snprintf(tmp, sizeof(tmp), "%s/tmp", store_path);
-	FZ_CHECK(entries_of(tmp) == 0);
-	FZ_CHECK(entries_of(base) == 2); /* store/ and input.tar */
+	FZ_CHECK(fz_entries_of(tmp) == 0);
+	FZ_CHECK(fz_entries_of(base) == 2); /* store/ and input.tar */
 	check_blobs();
 	FZ_CHECK(fs_remove_tree(AT_FDCWD, store_path) == 0);
 	return 0;
