@@ -51,8 +51,18 @@ expect_contains "console output file gets stdout" "$WORK/console.log" "into-cons
 expect_contains "console output file gets stderr" "$WORK/console.log" "err-into-console"
 expect_out "console output leaves stdout empty" ""
 
-printf 'line one\nline two\n' | "$MVM" run --root "$ROOT" --memory 256 -- /bin/sh -c 'cat; echo done' >"$WORK/out" 2>"$WORK/err"
-RC=$?
+# A pipe cannot be replayed, so this run is not mvm_run's; it is tried once
+# more, as mvm_run would, after the harness's triple fault before output.
+for try in 1 2; do
+	printf 'line one\nline two\n' | "$MVM" run --root "$ROOT" --memory 256 -- /bin/sh -c 'cat; echo done' \
+		>"$WORK/out" 2>"$WORK/err"
+	RC=$?
+	if [ "$try" -eq 1 ] && [ ! -s "$WORK/out" ] && harness_reset "$WORK/err"; then
+		echo "note: the harness reset a guest by a triple fault (RIP 0xfff0) before it printed anything; running it again"
+		continue
+	fi
+	break
+done
 expect_eq "stdin piped into the guest" "line one|line two|done|" "$(tr '\n' '|' <"$WORK/out")"
 expect_rc "stdin pipe status" 0
 

@@ -57,8 +57,7 @@ cli_round() {
 # matches.
 for try in 1 2; do
 	cli_round
-	if [ "$try" -eq 1 ] && [ "$RC" -eq 125 ] && [ "${MVM_IN_HARNESS:-0}" = 1 ] &&
-		grep -q 'guest shut down without reporting an exit status.*RIP 0xfff0' "$WORK/web.err"; then
+	if [ "$try" -eq 1 ] && harness_reset "$WORK/web.err"; then
 		echo "note: the harness reset the guest by a triple fault (RIP 0xfff0); running the CLI part again"
 		continue
 	fi
