@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
@@ -182,10 +183,29 @@ int fuse_lookup_name(struct fuse_server *s, struct fuse_inode *parent, const cha
 	 * ever asked for them. A ".." that reached openat() could climb out of
 	 * a directory that was moved outside the share (through another share
 	 * that overlaps it on the host) up to the host's root. */
-	int fd = fuse_open_beneath(parent->fd, name, O_PATH | O_NOFOLLOW, 0);
+	int fd = -1;
+	size_t graft = 0;
+	if (parent->nodeid == FUSE_ROOT_ID && s->n_grafts &&
+	    fuse_graft_index(name, s->n_grafts, &graft))
+		fd = fcntl(s->graft_fds[graft], F_DUPFD_CLOEXEC, 0);
+	else
+		fd = fuse_open_beneath(parent->fd, name, O_PATH | O_NOFOLLOW, 0);
 	if (fd < 0)
 		return -errno;
 	return fuse_lookup_fd(s, fd, e);
+}
+
+bool fuse_graft_index(const char *name, size_t n, size_t *index)
+{
+	/* Canonical decimal only: "01" or "+1" name the root's own entries. */
+	if (name[0] == '\0' || strspn(name, "0123456789") != strlen(name) ||
+	    (name[0] == '0' && name[1] != '\0') || strlen(name) > 9)
+		return false;
+	size_t v = strtoul(name, NULL, 10);
+	if (v >= n)
+		return false;
+	*index = v;
+	return true;
 }
 
 int fuse_creds_enter(struct fuse_op *op, struct fuse_creds *c)

@@ -40,6 +40,9 @@ struct fuse_server {
 	uint32_t max_write;
 	uint32_t timeout_ms;
 	atomic_uint proto_minor; /* 0 until INIT succeeded */
+	bool negative_timeout; /* a failed LOOKUP is cached for timeout_ms */
+	int *graft_fds;	       /* O_PATH; fuse_server_opts.grafts */
+	size_t n_grafts;
 };
 
 /* One request in flight. */
@@ -78,6 +81,8 @@ void fuse_proc_path(char buf[32], int fd);
  * of the result. -errno on error. */
 int fuse_lookup_name(struct fuse_server *s, struct fuse_inode *parent, const char *name,
 		     struct fuse_entry_out *e);
+/* Whether name is the graft "0".."n-1" of the root; *index which. */
+bool fuse_graft_index(const char *name, size_t n, size_t *index);
 /* openat() of one checked name in dirfd that cannot resolve outside dirfd
  * nor through any symlink (openat2 RESOLVE_BENEATH where the kernel has
  * it). O_CLOEXEC is added. Returns the fd or -1 with errno. */

@@ -34,6 +34,17 @@ int fuse_op_lookup(struct fuse_op *op)
 	struct fuse_entry_out e;
 	rc = fuse_lookup_name(op->s, parent, name, &e);
 	inode_put(&op->s->inodes, parent);
+	if (rc == -ENOENT && op->s->negative_timeout) {
+		/* Nodeid 0: the guest keeps "not there" for the entry timeout
+		 * instead of asking again on every access (overlayfs asks each
+		 * layer above the one that has a file). The guest's own
+		 * creates drop it; only a share nobody else changes may say so. */
+		e = (struct fuse_entry_out){
+		    .entry_valid = op->s->timeout_ms / 1000,
+		    .entry_valid_nsec = (op->s->timeout_ms % 1000) * 1000000u,
+		};
+		return fuse_reply(op, &e, sizeof(e));
+	}
 	return rc ? rc : reply_entry(op, &e);
 }
 

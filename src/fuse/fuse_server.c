@@ -248,6 +248,23 @@ static int pick_share_mode(struct fuse_server *s, const struct fuse_server_opts 
 	return 0;
 }
 
+static int open_grafts(struct fuse_server *s, const struct fuse_server_opts *o, mvm_error **err)
+{
+	if (o->n_grafts == 0)
+		return 0;
+	s->graft_fds = calloc(o->n_grafts, sizeof(*s->graft_fds));
+	if (s->graft_fds == NULL)
+		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "virtio-fs: %zu grafts", o->n_grafts);
+	for (; s->n_grafts < o->n_grafts; s->n_grafts++) {
+		const char *dir = o->grafts[s->n_grafts];
+		int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return mvm_err_sys(err, "virtio-fs: open directory '%s'", dir);
+		s->graft_fds[s->n_grafts] = fd;
+	}
+	return 0;
+}
+
 bool fuse_server_virtual_owner(const struct fuse_server *s)
 {
 	return s->virtual_owner;
@@ -307,10 +324,15 @@ struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error 
 	s->handles.quota = &s->quota;
 	fd_quota_process_setup(o->log);
 	s->proc_self_fd = steal_fd(&proc_fd);
+	if (open_grafts(s, o, err) < 0) {
+		fuse_server_free(s);
+		return NULL;
+	}
 	s->read_only = o->read_only;
 	s->log = o->log;
 	s->max_write = max_write;
 	s->timeout_ms = o->cache_timeout_ms ? o->cache_timeout_ms : 1000;
+	s->negative_timeout = o->cache_negative;
 	/* Who the workers will be: the jail's target user, or this process. */
 	uid_t acting_uid = o->acting_set ? o->acting_uid : geteuid();
 	gid_t acting_gid = o->acting_set ? o->acting_gid : getegid();
@@ -337,5 +359,8 @@ void fuse_server_free(struct fuse_server *s)
 	inode_table_destroy(&s->inodes);
 	if (s->proc_self_fd >= 0)
 		close(s->proc_self_fd);
+	for (size_t i = 0; i < s->n_grafts; i++)
+		close(s->graft_fds[i]);
+	free(s->graft_fds);
 	free(s);
 }

@@ -29,6 +29,10 @@ struct fuse_server_opts {
 				       * max_write / 4096 + 4 descriptors per request. */
 	uint32_t cache_timeout_ms;    /* 0: 1000. How long the guest may cache
 				       * entries and attributes. */
+	bool cache_negative;	      /* a name that is not there is cached as
+				       * long: for a share that only this guest
+				       * changes (an image's layers and run
+				       * layer), never for a host directory */
 	size_t max_inodes;	      /* 0: FD_QUOTA_DEFAULT_MAX_INODES. Inodes (one
 				       * O_PATH fd each) the guest may hold at once;
 				       * past it a new file's LOOKUP, CREATE,
@@ -45,6 +49,13 @@ struct fuse_server_opts {
 				       * switching of ids follow those */
 	uid_t acting_uid;
 	gid_t acting_gid;
+	/* Host directories shown in the root under the names "0", "1", ...
+	 * in this order, instead of whatever the root holds under those
+	 * names: an image's layers as one share (docs/images.md, "Running an
+	 * image"). Opened when the server is made, so a jailed worker reaches
+	 * them; lookups below a graft stay beneath it. Use with read_only. */
+	const char *const *grafts;
+	size_t n_grafts;
 };
 
 /* Opens root_dir (O_PATH) and /proc/self/fd, which the server needs to

@@ -133,7 +133,7 @@ const struct sandbox_rule sandbox_rules[] = {
     ANY(removexattr, FS, "REMOVEXATTR"),
     ANY(fgetxattr, FS, "the override of an open file"),
     ANY(fsetxattr, FS, "the same"),
-    ANY(fcntl, FS | NET, "fs: O_NONBLOCK and lock queries; network: libslirp makes sockets "
+    ANY(fcntl, FS | NET, "fs: O_NONBLOCK, lock queries and F_DUPFD_CLOEXEC of an image layer (a graft); network: libslirp makes sockets "
 			 "non-blocking"),
     ANY(setfsuid, FS, "passthrough as root: create files as the guest's caller"),
     ANY(setfsgid, FS, "the same"),
