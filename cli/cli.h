@@ -35,6 +35,8 @@ struct run_options {
 	bool dry_run;
 	bool show_help;
 	int exec_index;	   /* argv index of EXEC, or argc when none was given */
+	bool has_root;	   /* --root given: no IMAGE operand */
+	const char *image; /* the IMAGE operand, or NULL */
 	unsigned n_errors; /* bad options the CLI itself found (already printed) */
 };
 

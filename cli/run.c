@@ -4,12 +4,16 @@
 
 #include <stdlib.h>
 
-/* EXEC and its arguments; without EXEC the guest runs a shell, as
- * `docker run IMAGE` does. */
-static void set_program(mvm_builder *b, int argc, char **argv, int exec_index, mvm_error **err)
+/* EXEC and its arguments; without EXEC a root directory runs a shell and
+ * an image its Entrypoint and Cmd, as `docker run IMAGE` does. */
+static void set_program(mvm_builder *b, int argc, char **argv, const struct run_options *o,
+			mvm_error **err)
 {
+	int exec_index = o->exec_index;
 	if (exec_index >= argc) {
-		mvm_builder_exec_path(b, "/bin/sh", err);
+		/* An image brings its own command. */
+		if (o->image == NULL)
+			mvm_builder_exec_path(b, "/bin/sh", err);
 		return;
 	}
 	mvm_builder_exec_path(b, argv[exec_index], err);
@@ -50,7 +54,7 @@ int cmd_run(int argc, char **argv)
 		mvm_builder_free(b);
 		return EXIT_SUCCESS;
 	}
-	set_program(b, argc, argv, o.exec_index, &err);
+	set_program(b, argc, argv, &o, &err);
 
 	/* Build even after bad options, so one run lists every problem. */
 	mvm_vm *vm = mvm_builder_build(b, &err);

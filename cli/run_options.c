@@ -23,6 +23,10 @@ enum {
 	OPT_NO_SECCOMP,
 	OPT_NO_JAIL,
 	OPT_JAIL_USER,
+	OPT_ENTRYPOINT,
+	OPT_UPPER,
+	OPT_RM,
+	OPT_UPPER_ON_DISK,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +48,11 @@ static const struct option long_options[] = {
     {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
     {"no-jail", no_argument, NULL, OPT_NO_JAIL},
     {"jail-user", required_argument, NULL, OPT_JAIL_USER},
+    {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
+    {"user", required_argument, NULL, 'u'},
+    {"upper", required_argument, NULL, OPT_UPPER},
+    {"rm", no_argument, NULL, OPT_RM},
+    {"upper-on-disk", no_argument, NULL, OPT_UPPER_ON_DISK},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -155,11 +164,19 @@ static void set_share_mode(mvm_builder *b, const char *arg, struct run_options *
 	free(guest);
 }
 
+/* docker's --entrypoint: one program, no arguments ("" for none). */
+static void set_entrypoint(mvm_builder *b, const char *arg, mvm_error **err)
+{
+	const char *argv[] = {arg};
+	mvm_builder_entrypoint(b, argv, arg[0] ? 1 : 0, err);
+}
+
 static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_options *o,
 			 mvm_error **err)
 {
 	switch (opt) {
 	case OPT_ROOT:
+		o->has_root = true;
 		mvm_builder_root_path(b, arg, err);
 		break;
 	case OPT_CPUS:
@@ -210,6 +227,20 @@ static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_op
 	case OPT_JAIL_USER:
 		set_jail_user(b, arg, o, err);
 		break;
+	case OPT_ENTRYPOINT:
+		set_entrypoint(b, arg, err);
+		break;
+	case 'u':
+		mvm_builder_user(b, arg, err);
+		break;
+	case OPT_UPPER:
+		mvm_builder_upper_dir(b, arg, err);
+		break;
+	case OPT_RM:
+		break; /* the default: accepted for docker's habit */
+	case OPT_UPPER_ON_DISK:
+		mvm_builder_upper_tmpfs(b, false, err);
+		break;
 	case OPT_DRY_RUN:
 		o->dry_run = true;
 		break;
@@ -240,11 +271,16 @@ void run_options_parse(int argc, char **argv, mvm_builder *b, struct run_options
 	optind = 1;
 	int opt;
 	/* '+': options end at EXEC, so `mvm run /bin/ls -l` passes -l to ls. */
-	while ((opt = getopt_long(argc, argv, "+:hv:p:w:e:", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:hv:p:w:e:u:", long_options, NULL)) != -1) {
 		if (opt == '?' || opt == ':')
 			bad_option(opt, argv, o);
 		else
 			apply_option(opt, optarg, b, o, err);
 	}
 	o->exec_index = optind;
+	/* Without --root the first operand is the image, as in `docker run`. */
+	if (!o->has_root && o->exec_index < argc) {
+		o->image = argv[o->exec_index++];
+		mvm_builder_image(b, NULL, o->image, err);
+	}
 }

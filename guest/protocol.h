@@ -29,7 +29,8 @@
 #define MVM_CFG_PATH "/mvm/config"
 
 enum mvm_cfg_record {
-	MVM_CFG_EXEC = 1,    /* string: program path (absolute) */
+	MVM_CFG_EXEC = 1,    /* string: program path, absolute or a bare name
+			      * that mvm-init looks up in the program's PATH */
 	MVM_CFG_ARG = 2,     /* string: one of argv[1..], in order */
 	MVM_CFG_ENV = 3,     /* string: "KEY=VALUE", in order */
 	MVM_CFG_WORKDIR = 4, /* string: absolute guest path */
@@ -38,11 +39,28 @@ enum mvm_cfg_record {
 	MVM_CFG_NET = 7,     /* u32 addr; u32 prefix_len; u32 gateway; u32 dns
 			      * (addresses in network byte order) - networking issue */
 	MVM_CFG_LOGLEVEL = 8, /* u32: mvm_log_level; init is verbose at >= debug */
+	MVM_CFG_LAYERS = 9,   /* u32 n; u32 flags: the root is an image of n
+			       * layers (1..MVM_MAX_LAYERS), see MVM_LAYERS_TAG;
+			       * flag MVM_LAYERS_TMPFS_UPPER: its writable layer
+			       * is a tmpfs in the guest, there is no rw share */
+	MVM_CFG_USER = 10,    /* u32 uid; u32 gid: the program's ids (no
+			       * supplementary groups); absent: 0:0 */
 };
 
 /* The virtio-fs tag of the root filesystem (as in libkrun). Mapped dirs use
  * tags "mvmfs0", "mvmfs1", ... carried in MVM_CFG_MOUNT records. */
 #define MVM_ROOT_TAG "/dev/root"
+/* An image run has no root share but these two (docs/images.md): the
+ * image's layers, read-only, as directories "0" (bottom) to "N-1" (top)
+ * of one share, and the run's writable layer with upper/ and work/.
+ * mvm-init stacks them with overlayfs as the new root. */
+#define MVM_LAYERS_TAG "mvmlayers"
+#define MVM_RW_TAG "mvmrw"
+
+/* overlayfs stacks at most 500 lower layers; the mount options must fit
+ * in a page ("/mvm/l/NNN:" each). */
+#define MVM_MAX_LAYERS 128
+#define MVM_LAYERS_TMPFS_UPPER 1u
 
 /* ---- Consoles ------------------------------------------------------- */
 /* Three virtio-console devices, in this order of their MMIO slots:

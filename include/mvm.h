@@ -163,8 +163,43 @@ int mvm_builder_log_level(mvm_builder *b, mvm_log_level level, mvm_error **err);
  * one, nothing is logged. */
 int mvm_builder_log_callback(mvm_builder *b, mvm_log_fn fn, void *userdata, mvm_error **err);
 
-/* Required. A host directory, shared as the guest's / over virtio-fs. */
+/* Required, or an image below. A host directory, shared as the guest's /
+ * over virtio-fs. */
 int mvm_builder_root_path(mvm_builder *b, const char *path, mvm_error **err);
+/* Instead of a root path: the image ref names in the store at store_dir
+ * (NULL: the default store, see mvm_store_open()). build() resolves ref as
+ * mvm_image_resolve() does and keeps the image's layers from garbage
+ * collection until the VM is freed. The guest's / is then the image's
+ * read-only layers under a writable layer of the run (overlayfs in the
+ * guest, docs/images.md), so the image never changes. The image's config
+ * applies as in docker: Entrypoint, then the exec path and arguments when
+ * set or else Cmd; Env under the env set here; WorkingDir and User unless
+ * set here. */
+int mvm_builder_image(mvm_builder *b, const char *store_dir, const char *ref, mvm_error **err);
+/* Replaces the image's Entrypoint (argc 0: none, as `--entrypoint ""`).
+ * Then the image's Cmd is not used either: the exec path and arguments
+ * follow the entrypoint. */
+int mvm_builder_entrypoint(mvm_builder *b, const char *const *argv, size_t argc, mvm_error **err);
+/* Where the writable layer of an image run lives: a directory that is
+ * created if missing and kept after the run, so a later run with the same
+ * dir starts from what this one left (it then holds upper/ and work/).
+ * Unset: a fresh layer under the store's runs/, removed when the VM is
+ * freed. */
+int mvm_builder_upper_dir(mvm_builder *b, const char *dir, mvm_error **err);
+/* Where a run's fresh writable layer lives when no upper dir is set: true
+ * (the default) a tmpfs in the guest, false a host directory under the
+ * store's runs/, removed when the VM is freed. The tmpfs boots faster (no
+ * file-system round trips to set it up or to write; docs/images.md,
+ * "Running an image"), but what the program writes takes guest RAM, at
+ * most half of it; a host layer is bounded by the host's disk. true with
+ * an upper dir is an error. */
+int mvm_builder_upper_tmpfs(mvm_builder *b, bool tmpfs, mvm_error **err);
+/* The user the program runs as: "uid", "uid:gid", "name" or "name:group",
+ * names resolved in the guest root's /etc/passwd and /etc/group (the
+ * image's or the root path's) at build(). A uid alone takes the primary
+ * group that /etc/passwd gives it, else 0. Unset: root, or the image's
+ * User. */
+int mvm_builder_user(mvm_builder *b, const char *user, mvm_error **err);
 /* Default 1; build() requires 1..255. */
 int mvm_builder_num_vcpus(mvm_builder *b, unsigned int n, mvm_error **err);
 /* Required; build() requires > 0. */

@@ -78,6 +78,6 @@ $(BENCH_MKINITRD): $(BUILD)/obj/bench/mkinitrd.o $(BUILD)/libmvm.a
 # (bench/pull.sh).
 bench: kernel rootfs cli $(BENCH_MKINITRD) $(VM_NETTOOL)
 	@BUILD=$(BUILD) MVM_KERNEL=$(abspath $(BUILD)/vmlinux) NETTOOL=$(abspath $(VM_NETTOOL)) \
-	    scripts/with-kvm sh -c 'bench/boot.sh && bench/net.sh && bench/fs.sh'
+	    scripts/with-kvm sh -c 'bench/boot.sh && bench/image.sh && bench/net.sh && bench/fs.sh'
 	@BUILD=$(BUILD) bench/pull.sh
 

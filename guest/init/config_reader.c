@@ -155,6 +155,32 @@ static int check_fixed(const struct record *r, uint32_t want, const char *what, 
 	return 0;
 }
 
+/* An absolute path, or a bare name for a PATH search: "bin/sh" would
+ * depend on the workdir, "" names nothing. */
+static int check_exec(const struct record *r, char *errbuf, size_t errbuf_len)
+{
+	if (check_string(r, "exec path", false, errbuf, errbuf_len) < 0)
+		return -1;
+	if (r->len == 0 || (r->payload[0] != '/' && memchr(r->payload, '/', r->len)))
+		return fail_record(r, errbuf, errbuf_len,
+				   "exec path must be an absolute path or a name without `/`");
+	return 0;
+}
+
+static int check_layers(const struct record *r, char *errbuf, size_t errbuf_len)
+{
+	if (check_fixed(r, 8, "layers", errbuf, errbuf_len) < 0)
+		return -1;
+	uint32_t n = get_le32(r->payload);
+	if (n < 1 || n > MVM_MAX_LAYERS)
+		return fail_record(r, errbuf, errbuf_len, "layer count %u is not in 1..%d", n,
+				   MVM_MAX_LAYERS);
+	uint32_t flags = get_le32(r->payload + 4);
+	if (flags & ~MVM_LAYERS_TMPFS_UPPER)
+		return fail_record(r, errbuf, errbuf_len, "unknown layer flags %#x", flags);
+	return 0;
+}
+
 /* prefix_len above 32 would make a netmask shift undefined in the guest. */
 static int check_net(const struct record *r, char *errbuf, size_t errbuf_len)
 {
@@ -167,7 +193,7 @@ static int check_net(const struct record *r, char *errbuf, size_t errbuf_len)
 }
 
 struct counts {
-	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel;
+	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel, layers, user;
 };
 
 /* Pass 1: validates every known record and counts them, so that pass 2
@@ -180,7 +206,7 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 		int rc = 0;
 		switch (r.type) {
 		case MVM_CFG_EXEC:
-			rc = check_string(&r, "exec path", true, errbuf, errbuf_len);
+			rc = check_exec(&r, errbuf, errbuf_len);
 			n->exec++;
 			break;
 		case MVM_CFG_ARG:
@@ -211,6 +237,14 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 			rc = check_fixed(&r, 4, "log level", errbuf, errbuf_len);
 			n->loglevel++;
 			break;
+		case MVM_CFG_LAYERS:
+			rc = check_layers(&r, errbuf, errbuf_len);
+			n->layers++;
+			break;
+		case MVM_CFG_USER:
+			rc = check_fixed(&r, 8, "user", errbuf, errbuf_len);
+			n->user++;
+			break;
 		default:
 			break; /* forward compatibility: newer hosts may add types */
 		}
@@ -219,8 +253,10 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 	}
 	if (more < 0)
 		return -1;
-	if (n->exec > 1 || n->workdir > 1 || n->net > 1 || n->loglevel > 1)
-		return fail(errbuf, errbuf_len, "config: exec, workdir, net and log level may appear at most once");
+	if (n->exec > 1 || n->workdir > 1 || n->net > 1 || n->loglevel > 1 || n->layers > 1 ||
+	    n->user > 1)
+		return fail(errbuf, errbuf_len,
+			    "config: exec, workdir, net, log level, layers and user may appear at most once");
 	return 0;
 }
 
@@ -275,6 +311,15 @@ static int fill(struct cursor c, struct init_config *out)
 			break;
 		case MVM_CFG_LOGLEVEL:
 			out->log_level = get_le32(r.payload);
+			break;
+		case MVM_CFG_LAYERS:
+			out->n_layers = get_le32(r.payload);
+			out->tmpfs_upper = get_le32(r.payload + 4) & MVM_LAYERS_TMPFS_UPPER;
+			break;
+		case MVM_CFG_USER:
+			out->has_user = true;
+			out->uid = get_le32(r.payload);
+			out->gid = get_le32(r.payload + 4);
 			break;
 		default:
 			break;

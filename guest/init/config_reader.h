@@ -43,6 +43,10 @@ struct init_config {
 	bool has_net; /* a NET record was present */
 	struct init_net net;
 	uint32_t log_level; /* mvm_log_level; 0 when absent */
+	uint32_t n_layers;  /* 0: the root share; else an image of that many layers */
+	bool tmpfs_upper;   /* its writable layer is a tmpfs, not the rw share */
+	bool has_user;	    /* run the program as uid:gid */
+	uint32_t uid, gid;
 };
 
 /* Returns 0 and fills *out, or -1 with a message in errbuf (which names

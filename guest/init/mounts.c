@@ -81,9 +81,58 @@ int init_mount_devtmpfs(const char *path)
 	return 0;
 }
 
-int init_switch_root(void)
+/* Devices of the image shares, whose read-ahead is widened once sysfs is
+ * there (they stay mounted in the hidden initramfs, under the overlay). */
+static dev_t image_devs[2];
+static size_t n_image_devs;
+
+static void remember_dev(const char *path)
 {
-	if (do_mount(MVM_ROOT_TAG, INIT_NEWROOT, "virtiofs", 0, NULL) < 0)
+	struct stat st;
+	if (stat(path, &st) == 0 && n_image_devs < 2)
+		image_devs[n_image_devs++] = st.st_dev;
+}
+
+/* The image's layers (read-only, "0" the bottom) under the run's writable
+ * layer, as overlayfs on INIT_NEWROOT. The guest kernel does the merging:
+ * no copy of the image per run, and lookups the dcache answers never
+ * reach the host. */
+static int mount_image_root(uint32_t n_layers, bool tmpfs_upper)
+{
+	if (n_layers < 1 || n_layers > MVM_MAX_LAYERS)
+		return -1;
+	if (do_mount(MVM_LAYERS_TAG, INIT_LAYERS_DIR, "virtiofs", MS_RDONLY, NULL) < 0)
+		return -1;
+	remember_dev(INIT_LAYERS_DIR);
+	if (tmpfs_upper) {
+		if (do_mount("tmpfs", INIT_RW_DIR, "tmpfs", 0, "mode=0755") < 0 ||
+		    mkdir(INIT_RW_DIR "/upper", 0755) < 0 || mkdir(INIT_RW_DIR "/work", 0755) < 0) {
+			init_err("tmpfs writable layer: %s", strerror(errno));
+			return -1;
+		}
+	} else {
+		if (do_mount(MVM_RW_TAG, INIT_RW_DIR, "virtiofs", 0, NULL) < 0)
+			return -1;
+		remember_dev(INIT_RW_DIR);
+	}
+	/* 128 layers of "/mvm/l/NNN:" and the rest fit in a page. */
+	char opts[4096];
+	size_t used = (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
+	for (uint32_t i = n_layers; i-- > 0;)
+		used += (size_t)snprintf(opts + used, sizeof(opts) - used, "%s/%u%s", INIT_LAYERS_DIR,
+					 i, i ? ":" : "");
+	/* OCI layers hold no redirects: not following them saves a
+	 * GETXATTR round trip per directory and layer; new renames of
+	 * directories copy up instead (EXDEV), as under docker. */
+	snprintf(opts + used, sizeof(opts) - used,
+		 ",upperdir=%s/upper,workdir=%s/work,redirect_dir=nofollow", INIT_RW_DIR, INIT_RW_DIR);
+	return do_mount("overlay", INIT_NEWROOT, "overlay", 0, opts);
+}
+
+int init_switch_root(const struct init_config *cfg)
+{
+	if (cfg->n_layers ? mount_image_root(cfg->n_layers, cfg->tmpfs_upper) < 0
+			  : do_mount(MVM_ROOT_TAG, INIT_NEWROOT, "virtiofs", 0, NULL) < 0)
 		return -1;
 	/* The new root gets its own devtmpfs; init's console fds stay open. */
 	if (umount2("/dev", MNT_DETACH) < 0)
@@ -95,7 +144,7 @@ int init_switch_root(void)
 	}
 	/* The initramfs files (init, config) stay in memory, hidden: about
 	 * 100 KiB, not worth a recursive delete on every boot. */
-	init_debug("switched root to virtio-fs %s", MVM_ROOT_TAG);
+	init_debug("switched root to %s", cfg->n_layers ? "the image's overlay" : MVM_ROOT_TAG);
 	return 0;
 }
 
@@ -149,14 +198,11 @@ int init_mount_system(void)
 	return 0;
 }
 
-int init_set_readahead(const char *bdi_dir, const char *path, unsigned kib)
+static int set_readahead_dev(const char *bdi_dir, dev_t dev, unsigned kib)
 {
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return -1;
 	char file[PATH_MAX];
-	int n = snprintf(file, sizeof(file), "%s/%u:%u/read_ahead_kb", bdi_dir, major(st.st_dev),
-			 minor(st.st_dev));
+	int n = snprintf(file, sizeof(file), "%s/%u:%u/read_ahead_kb", bdi_dir, major(dev),
+			 minor(dev));
 	if (n < 0 || (size_t)n >= sizeof(file)) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -176,6 +222,14 @@ int init_set_readahead(const char *bdi_dir, const char *path, unsigned kib)
 	return 0;
 }
 
+int init_set_readahead(const char *bdi_dir, const char *path, unsigned kib)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -1;
+	return set_readahead_dev(bdi_dir, st.st_dev, kib);
+}
+
 /* With the kernel's 128 KiB read-ahead a sequential read goes out as
  * 128 KiB requests, each paying a kick, an interrupt and two MMIO exits;
  * with 1 MiB (the VMM's max_pages) it takes an eighth of them: 64 MiB read
@@ -189,7 +243,11 @@ static void tune_readahead(const char *path)
 
 int init_mount_shares(const struct init_config *cfg)
 {
-	tune_readahead("/");
+	if (n_image_devs == 0)
+		tune_readahead("/");
+	for (size_t i = 0; i < n_image_devs; i++)
+		if (set_readahead_dev(INIT_BDI_DIR, image_devs[i], INIT_SHARE_READAHEAD_KIB) < 0)
+			init_debug("read-ahead of an image share: %s", strerror(errno));
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		if (do_mount(cfg->mounts[i].tag, cfg->mounts[i].path, "virtiofs", 0, NULL) < 0)
 			return -1;

@@ -18,11 +18,16 @@ int init_mkdir_p(const char *path, mode_t mode);
  * mounted devtmpfs (EBUSY) is fine. */
 int init_mount_devtmpfs(const char *path);
 
-/* Mounts the virtio-fs root (tag MVM_ROOT_TAG) on INIT_NEWROOT, drops the
- * initramfs /dev and makes the new root "/" the way switch_root does:
- * the initramfs cannot be pivot_root'ed, so chdir, MS_MOVE onto "/",
- * chroot("."). */
-int init_switch_root(void);
+/* Where an image run's shares are mounted in the initramfs. */
+#define INIT_LAYERS_DIR "/mvm/l"
+#define INIT_RW_DIR "/mvm/rw"
+
+/* Mounts the virtio-fs root (tag MVM_ROOT_TAG), or for an image
+ * (cfg->n_layers) its layers and writable layer stacked by overlayfs, on
+ * INIT_NEWROOT, drops the initramfs /dev and makes the new root "/" the
+ * way switch_root does: the initramfs cannot be pivot_root'ed, so chdir,
+ * MS_MOVE onto "/", chroot("."). */
+int init_switch_root(const struct init_config *cfg);
 
 /* In the new root: /proc, /sys, /dev, /dev/pts, /dev/shm, /dev/fd and
  * friends, and /tmp as tmpfs unless the root has a non-empty /tmp. */

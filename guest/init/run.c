@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "guest/init/run.h"
 
+#include "guest/init/env.h"
 #include "guest/init/msg.h"
 #include "guest/init/status.h"
 #include "guest/protocol.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -15,7 +19,7 @@
 #include <unistd.h>
 
 /* What the child sends back through the CLOEXEC pipe when it fails. */
-enum child_stage { STAGE_STDIO = 1, STAGE_RLIMIT, STAGE_WORKDIR, STAGE_EXEC };
+enum child_stage { STAGE_STDIO = 1, STAGE_RLIMIT, STAGE_WORKDIR, STAGE_EXEC, STAGE_USER };
 
 struct child_failure {
 	int stage;
@@ -51,6 +55,47 @@ static int child_stdio(const struct init_stdio *io)
 	return 0;
 }
 
+/* execve(), or for a bare name each directory of the program's PATH in
+ * turn, as execvpe() does with the caller's environ (not the program's).
+ * Returns with errno: EACCES if some candidate was not executable, else
+ * the last error. */
+static void exec_program(char *const argv[], char *const envp[])
+{
+	const char *name = argv[0];
+	if (strchr(name, '/')) {
+		execve(name, argv, envp);
+		return;
+	}
+	const char *path = INIT_DEFAULT_PATH + strlen("PATH=");
+	for (char *const *e = envp; *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	bool denied = false;
+	int last = ENOENT;
+	size_t nlen = strlen(name);
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dlen = (size_t)(end - p);
+		char full[PATH_MAX];
+		/* An empty entry is the current directory, as in execvp(). */
+		if (dlen + 1 + nlen < sizeof(full)) {
+			memcpy(full, dlen ? p : ".", dlen ? dlen : 1);
+			size_t at = dlen ? dlen : 1;
+			full[at] = '/';
+			memcpy(full + at + 1, name, nlen + 1);
+			execve(full, argv, envp);
+			if (errno == EACCES)
+				denied = true;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				last = errno;
+		}
+		if (*end == '\0')
+			break;
+		p = end;
+	}
+	errno = denied ? EACCES : last;
+}
+
 static __attribute__((noreturn)) void child_main(const struct init_config *cfg, char *const argv[],
 						 char *const envp[], const struct init_stdio *io,
 						 const sigset_t *child_mask, int pipe_fd)
@@ -75,9 +120,14 @@ static __attribute__((noreturn)) void child_main(const struct init_config *cfg, 
 		if (setrlimit((int)cfg->rlimits[i].resource, &rl) < 0)
 			child_fail(pipe_fd, STAGE_RLIMIT, (int)i);
 	}
+	/* After the rlimits (raising a hard limit needs root), before the
+	 * workdir (entered with the user's rights, as docker does). */
+	if (cfg->has_user && (setgroups(0, NULL) < 0 || setgid((gid_t)cfg->gid) < 0 ||
+			      setuid((uid_t)cfg->uid) < 0))
+		child_fail(pipe_fd, STAGE_USER, 0);
 	if (chdir(cfg->workdir ? cfg->workdir : "/") < 0)
 		child_fail(pipe_fd, STAGE_WORKDIR, 0);
-	execve(argv[0], argv, envp);
+	exec_program(argv, envp);
 	child_fail(pipe_fd, STAGE_EXEC, 0);
 }
 
@@ -88,6 +138,9 @@ static int report_failure(const struct init_config *cfg, const struct child_fail
 	case STAGE_EXEC:
 		init_err("%s: %s", exec_path(cfg), why);
 		return init_status_for_exec_errno(f->err);
+	case STAGE_USER:
+		init_err("user %u:%u: %s", cfg->uid, cfg->gid, why);
+		break;
 	case STAGE_WORKDIR:
 		init_err("workdir %s: %s", cfg->workdir ? cfg->workdir : "/", why);
 		break;

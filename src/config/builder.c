@@ -452,3 +452,63 @@ int mvm_builder_local_only(mvm_builder *b, bool local_only, mvm_error **err)
 	b->cfg.local_only = local_only;
 	return 0;
 }
+
+int mvm_builder_image(mvm_builder *b, const char *store_dir, const char *ref, mvm_error **err)
+{
+	if (check_args(b, ref, "the image", err) < 0)
+		return -1;
+	cleanup_free char *store = NULL;
+	if (store_dir != NULL && (store = strdup(store_dir)) == NULL)
+		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot set the image store");
+	if (replace_string(&b->cfg.image.ref, ref, "the image", err) < 0)
+		return -1;
+	free(b->cfg.image.store);
+	b->cfg.image.store = steal_pointer(&store);
+	return 0;
+}
+
+int mvm_builder_entrypoint(mvm_builder *b, const char *const *argv, size_t argc, mvm_error **err)
+{
+	if (check_args(b, argc ? (const void *)argv : "", "the entrypoint", err) < 0)
+		return -1;
+	char **v = argc ? calloc(argc, sizeof(*v)) : NULL;
+	if (argc && v == NULL)
+		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot set the entrypoint");
+	for (size_t i = 0; i < argc; i++) {
+		if (argv[i] == NULL || (v[i] = strdup(argv[i])) == NULL) {
+			for (size_t j = 0; j < i; j++)
+				free(v[j]);
+			free(v);
+			return argv[i] == NULL ? mvm_err(err, MVM_ERR_INVALID, 0,
+							 "cannot set the entrypoint: argument %zu is NULL", i)
+					       : mvm_err(err, MVM_ERR_NOMEM, ENOMEM,
+							 "cannot set the entrypoint");
+		}
+	}
+	for (size_t i = 0; i < b->cfg.image.n_entrypoint; i++)
+		free(b->cfg.image.entrypoint[i]);
+	free(b->cfg.image.entrypoint);
+	b->cfg.image.entrypoint = v;
+	b->cfg.image.n_entrypoint = argc;
+	b->cfg.image.has_entrypoint = true;
+	return 0;
+}
+
+int mvm_builder_upper_dir(mvm_builder *b, const char *dir, mvm_error **err)
+{
+	return set_string(b, b ? &b->cfg.image.upper : NULL, dir, "the upper dir", err);
+}
+
+int mvm_builder_upper_tmpfs(mvm_builder *b, bool tmpfs, mvm_error **err)
+{
+	if (check_builder(b, "the tmpfs upper", err) < 0)
+		return -1;
+	b->cfg.image.tmpfs_upper = tmpfs;
+	b->cfg.image.tmpfs_set = true;
+	return 0;
+}
+
+int mvm_builder_user(mvm_builder *b, const char *user, mvm_error **err)
+{
+	return set_string(b, b ? &b->cfg.user : NULL, user, "the user", err);
+}

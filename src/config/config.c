@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void mvm_config_init(struct mvm_config *c)
 {
@@ -21,7 +22,28 @@ void mvm_config_init(struct mvm_config *c)
 	    .stdin_fd = 0,
 	    .stdout_fd = 1,
 	    .stderr_fd = 2,
+	    .image = {.hold_fd = -1},
 	};
+}
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void config_image_clear(struct config_image *im)
+{
+	free(im->ref);
+	free(im->store);
+	free(im->upper);
+	free_strings(im->entrypoint, im->n_entrypoint);
+	free(im->name);
+	free(im->store_dir);
+	free_strings(im->layers, im->n_layers);
+	if (im->hold_fd >= 0)
+		close(im->hold_fd);
 }
 
 void mvm_config_clear(struct mvm_config *c)
@@ -47,6 +69,8 @@ void mvm_config_clear(struct mvm_config *c)
 	free(c->env);
 	free(c->console_output);
 	free(c->kernel_path);
+	config_image_clear(&c->image);
+	free(c->user);
 	mvm_config_init(c);
 }
 
@@ -79,8 +103,25 @@ static bool copy_strings(struct mvm_config *dst, const struct mvm_config *src)
 	    !dup_opt(&dst->workdir_path, src->workdir_path) ||
 	    !dup_opt(&dst->exec_path, src->exec_path) ||
 	    !dup_opt(&dst->console_output, src->console_output) ||
-	    !dup_opt(&dst->kernel_path, src->kernel_path))
+	    !dup_opt(&dst->kernel_path, src->kernel_path) || !dup_opt(&dst->user, src->user) ||
+	    !dup_opt(&dst->image.ref, src->image.ref) ||
+	    !dup_opt(&dst->image.store, src->image.store) ||
+	    !dup_opt(&dst->image.upper, src->image.upper))
 		return false;
+	dst->image.has_entrypoint = src->image.has_entrypoint;
+	dst->image.tmpfs_upper = src->image.tmpfs_upper;
+	dst->image.tmpfs_set = src->image.tmpfs_set;
+	if (src->image.n_entrypoint) {
+		dst->image.entrypoint = calloc(src->image.n_entrypoint, sizeof(char *));
+		if (dst->image.entrypoint == NULL)
+			return false;
+		for (size_t i = 0; i < src->image.n_entrypoint; i++) {
+			bool ok = dup_opt(&dst->image.entrypoint[i], src->image.entrypoint[i]);
+			dst->image.n_entrypoint++;
+			if (!ok)
+				return false;
+		}
+	}
 	return true;
 }
 

@@ -18,6 +18,26 @@ struct config_share_mode {
 	mvm_share_mode mode;
 };
 
+/* An image as the root (mvm_builder_image()). */
+struct config_image {
+	char *ref;   /* NULL: root_path is the root */
+	char *store; /* NULL: the default store */
+	char *upper; /* keep the run's writable layer here; NULL: a fresh one,
+		      * removed when the VM is freed */
+	bool tmpfs_set;	  /* mvm_builder_upper_tmpfs() was called */
+	bool tmpfs_upper; /* the fresh one is a tmpfs in the guest; after
+			   * build(): the default without an upper dir */
+	bool has_entrypoint;
+	char **entrypoint; /* replaces the image's Entrypoint */
+	size_t n_entrypoint;
+	/* Set by build() (image/image_run.h). */
+	char *name;	 /* full name the ref resolved to */
+	char *store_dir; /* where runs/ is */
+	char **layers;	 /* unpacked layer dirs, bottom first, each once */
+	size_t n_layers;
+	int hold_fd; /* the store's GC lock, held shared while the VM lives */
+};
+
 struct mvm_config {
 	struct mvm_logger log;
 	char *root_path;   /* absolute, resolved host directory after build() */
@@ -56,6 +76,11 @@ struct mvm_config {
 	int stdin_fd, stdout_fd, stderr_fd;
 
 	char *kernel_path; /* NULL: use the search order (see src/vmm/kernel.c) */
+
+	struct config_image image;
+	char *user;	 /* "name", "uid", "name:group", "uid:gid"; NULL: root */
+	bool has_ids;	 /* build() resolved user */
+	uint32_t uid, gid;
 };
 
 void mvm_config_init(struct mvm_config *c);

@@ -89,6 +89,33 @@ static void write_program(struct json_writer *w, const struct mvm_config *c)
 	jw_end_array(w);
 }
 
+/* null, or what build() made of the image: its name and layers. */
+static void write_image(struct json_writer *w, const struct config_image *im)
+{
+	jw_key(w, "image");
+	if (im->ref == NULL) {
+		jw_null(w);
+		return;
+	}
+	jw_begin_object(w);
+	jw_key(w, "ref");
+	jw_string(w, im->ref);
+	jw_key(w, "name");
+	jw_string(w, im->name);
+	jw_key(w, "store");
+	jw_string(w, im->store_dir);
+	jw_key(w, "layers");
+	jw_begin_array(w);
+	for (size_t i = 0; i < im->n_layers; i++)
+		jw_string(w, im->layers[i]);
+	jw_end_array(w);
+	jw_key(w, "upper");
+	jw_string(w, im->upper);
+	jw_key(w, "tmpfs_upper");
+	jw_bool(w, im->tmpfs_upper);
+	jw_end_object(w);
+}
+
 char *config_json(const struct mvm_config *c, mvm_error **err)
 {
 	struct json_writer w = {0};
@@ -136,6 +163,15 @@ char *config_json(const struct mvm_config *c, mvm_error **err)
 	} else {
 		jw_null(&w);
 	}
+	jw_key(&w, "user");
+	if (c->has_ids) {
+		char ids[32];
+		snprintf(ids, sizeof(ids), "%" PRIu32 ":%" PRIu32, c->uid, c->gid);
+		jw_string(&w, ids);
+	} else {
+		jw_null(&w);
+	}
+	write_image(&w, &c->image);
 	jw_end_object(&w);
 	char *text = jw_finish(&w);
 	if (text == NULL)

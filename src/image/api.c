@@ -40,6 +40,11 @@ void mvm_store_free(mvm_store *m)
 	free(m);
 }
 
+struct store *image_store_internal(mvm_store *m)
+{
+	return m->s;
+}
+
 const char *mvm_store_dir(const mvm_store *m)
 {
 	return store_dir(m->s);

@@ -96,4 +96,7 @@ int store_each_image(struct store *s,
 			       mvm_error **err),
 		     void *ud, mvm_error **err);
 
+/* The store behind a public handle (api.c). */
+struct store *image_store_internal(mvm_store *m);
+
 #endif

@@ -9,6 +9,7 @@
  *   last net   virtio-net on a libslirp backend (user-mode networking)
  * The order fixes the hvc numbering, which guest/protocol.h promises. */
 #include "vmm/devices.h"
+#include "vmm/run_layer.h"
 #include "guest/protocol.h"
 #include "arch/x86_64/layout.h"
 #include "config/ipv4.h"
@@ -46,6 +47,7 @@ struct devices {
 	int boot_timer; /* timerfd: mvm-init must say it runs before this fires */
 	struct slirp_backend *slirp;
 	struct virtio_mmio *net;
+	struct run_layer run; /* an image run's directories */
 };
 
 static int add_device(struct devices *d, const struct virtio_dev_ops *ops, void *priv,
@@ -153,17 +155,15 @@ static ssize_t fs_handle(void *ctx, const struct iovec *in, int n_in, const stru
 	return fuse_server_handle(ctx, in, n_in, out, n_out);
 }
 
-static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir,
-		  const char *guest_dir, const char *tag, mvm_error **err)
+/* o: root_dir, share_mode and what else the share needs. */
+static int add_fs_opts(struct devices *d, const struct vmm *v, struct fuse_server_opts o,
+		       const char *tag, mvm_error **err)
 {
-	struct fuse_server_opts o = {
-	    .root_dir = host_dir,
-	    .log = v->log,
-	    .share_mode = config_share_mode_of(v->cfg, guest_dir),
-	    .acting_set = v->cfg->has_jail_user,
-	    .acting_uid = (uid_t)v->cfg->jail_uid,
-	    .acting_gid = (gid_t)v->cfg->jail_gid,
-	};
+	const char *host_dir = o.root_dir;
+	o.log = v->log;
+	o.acting_set = v->cfg->has_jail_user;
+	o.acting_uid = (uid_t)v->cfg->jail_uid;
+	o.acting_gid = (gid_t)v->cfg->jail_gid;
 	struct fuse_server *s = fuse_server_new(&o, err);
 	if (s == NULL)
 		return mvm_err_wrap(err, "share `%s`", host_dir);
@@ -189,6 +189,49 @@ static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir,
 	if (fs == NULL)
 		return -1;
 	return add_device(d, virtio_fs_ops(fs), fs, err);
+}
+
+static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir,
+		  const char *guest_dir, const char *tag, mvm_error **err)
+{
+	struct fuse_server_opts o = {
+	    .root_dir = host_dir,
+	    .share_mode = config_share_mode_of(v->cfg, guest_dir),
+	};
+	return add_fs_opts(d, v, o, tag, err);
+}
+
+#define IMAGE_CACHE_TIMEOUT_MS (3600u * 1000u)
+
+/* An image's root: its layers, read-only and grafted into one share (top
+ * last, as overlayfs numbers them), and the run's writable layer. Both
+ * are virtual: the layers hold the guest's owners that way. */
+static int add_image_fs(struct devices *d, const struct vmm *v, mvm_error **err)
+{
+	const struct config_image *im = &v->cfg->image;
+	if (run_layer_create(v->cfg, &d->run, err) < 0)
+		return -1;
+	/* Nothing but this guest changes either share while it runs (layers
+	 * are immutable, the run layer is its own), so the guest may cache
+	 * entries, attributes and misses for long: overlayfs looks a name up
+	 * in every layer above the one that has it. */
+	struct fuse_server_opts layers = {
+	    .root_dir = d->run.layers_root,
+	    .read_only = true,
+	    .share_mode = MVM_SHARE_VIRTUAL,
+	    .grafts = (const char *const *)im->layers,
+	    .n_grafts = im->n_layers,
+	    .cache_timeout_ms = IMAGE_CACHE_TIMEOUT_MS,
+	    .cache_negative = true,
+	};
+	struct fuse_server_opts rw = {.root_dir = d->run.rw,
+				      .share_mode = MVM_SHARE_VIRTUAL,
+				      .cache_timeout_ms = IMAGE_CACHE_TIMEOUT_MS,
+				      .cache_negative = true};
+	if (add_fs_opts(d, v, layers, MVM_LAYERS_TAG, err) < 0 ||
+	    (!im->tmpfs_upper && add_fs_opts(d, v, rw, MVM_RW_TAG, err) < 0))
+		return mvm_err_wrap(err, "image `%s`", im->name);
+	return 0;
 }
 
 static int net_deliver(void *ctx, const void *frame, size_t len)
@@ -266,7 +309,8 @@ int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err
 		return -1;
 	if (add_device(d, &virtio_rng_ops, virtio_rng_new(err), err) < 0)
 		return -1;
-	if (add_fs(d, v, v->cfg->root_path, "/", MVM_ROOT_TAG, err) < 0)
+	if (v->cfg->image.ref != NULL ? add_image_fs(d, v, err) < 0
+				      : add_fs(d, v, v->cfg->root_path, "/", MVM_ROOT_TAG, err) < 0)
 		return -1;
 	for (size_t i = 0; i < v->cfg->n_mapped_dirs; i++) {
 		char tag[GUEST_MOUNT_TAG_MAX + 1];
@@ -365,6 +409,7 @@ void devices_destroy(struct vmm *v)
 		event_loop_del(v->loop, d->boot_timer);
 		close(d->boot_timer);
 	}
+	run_layer_remove(&d->run);
 	free(d);
 	v->devices = NULL;
 }

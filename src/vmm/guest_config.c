@@ -188,8 +188,11 @@ static int put_all(struct blob_buf *b, const struct mvm_config *cfg, const struc
 		   size_t n_mounts, mvm_error **err)
 {
 	if (cfg->exec_path) {
-		if (check_abs("exec path", cfg->exec_path, err) < 0 ||
-		    put_string(b, MVM_CFG_EXEC, cfg->exec_path, err) < 0)
+		/* A bare name is looked up in PATH by mvm-init. */
+		if ((strchr(cfg->exec_path, '/') != NULL || cfg->exec_path[0] == '\0') &&
+		    check_abs("exec path", cfg->exec_path, err) < 0)
+			return -1;
+		if (put_string(b, MVM_CFG_EXEC, cfg->exec_path, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < cfg->n_args; i++) {
@@ -214,6 +217,24 @@ static int put_all(struct blob_buf *b, const struct mvm_config *cfg, const struc
 			return -1;
 	if (put_net(b, cfg, err) < 0)
 		return -1;
+	if (cfg->image.ref != NULL) {
+		if (cfg->image.n_layers < 1 || cfg->image.n_layers > MVM_MAX_LAYERS)
+			return mvm_err(err, MVM_ERR_INVALID, 0,
+				       "guest config: %zu layers, mvm-init takes 1..%d",
+				       cfg->image.n_layers, MVM_MAX_LAYERS);
+		uint8_t p[8];
+		put_le32(p, (uint32_t)cfg->image.n_layers);
+		put_le32(p + 4, cfg->image.tmpfs_upper ? MVM_LAYERS_TMPFS_UPPER : 0);
+		if (put_record2(b, MVM_CFG_LAYERS, p, sizeof(p), NULL, 0, err) < 0)
+			return -1;
+	}
+	if (cfg->has_ids) {
+		uint8_t p[8];
+		put_le32(p, cfg->uid);
+		put_le32(p + 4, cfg->gid);
+		if (put_record2(b, MVM_CFG_USER, p, sizeof(p), NULL, 0, err) < 0)
+			return -1;
+	}
 	return put_u32(b, MVM_CFG_LOGLEVEL, (uint32_t)cfg->log.level, err);
 }
 

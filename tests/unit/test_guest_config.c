@@ -460,6 +460,76 @@ static void test_reader_record_rules(void **state)
 	expect_reject(&r, r.len, "at most once");
 }
 
+static void test_layers_and_user(void **state)
+{
+	struct mvm_config cfg;
+	zero_config(&cfg);
+	cfg.exec_path = "python3"; /* a bare name: PATH search in the guest */
+	cfg.image.ref = "img";
+	cfg.image.n_layers = 3;
+	cfg.has_ids = true;
+	cfg.uid = 1000;
+	cfg.gid = 4294967294u;
+	struct init_config out;
+	roundtrip(&cfg, NULL, 0, &out);
+	assert_string_equal(out.exec_path, "python3");
+	assert_int_equal(out.n_layers, 3);
+	assert_false(out.tmpfs_upper);
+	assert_true(out.has_user);
+	assert_int_equal(out.uid, 1000);
+	assert_int_equal(out.gid, 4294967294u);
+	init_config_free(&out);
+
+	cfg.image.tmpfs_upper = true;
+	roundtrip(&cfg, NULL, 0, &out);
+	assert_true(out.tmpfs_upper);
+	init_config_free(&out);
+
+	/* The writer refuses what mvm-init cannot mount. */
+	cfg.image.n_layers = MVM_MAX_LAYERS + 1;
+	void *blob = NULL;
+	size_t len;
+	mvm_error *err = NULL;
+	assert_int_equal(guest_config_build(&cfg, NULL, 0, &blob, &len, &err), -1);
+	assert_non_null(strstr(mvm_error_get_message(err), "layers"));
+	mvm_error_free(err);
+
+	/* And the reader refuses a count out of range, a short payload, a
+	 * second record and a relative path with a slash. */
+	struct raw r;
+	uint8_t zero[8] = {0}, many[8] = {MVM_MAX_LAYERS + 1, 0, 0, 0}, ids[8] = {0};
+	uint8_t flags[8] = {1, 0, 0, 0, 2, 0, 0, 0};
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_LAYERS, flags, 8);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "unknown layer flags 0x2");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_LAYERS, zero, 4);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "layers payload must be 8 bytes");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_LAYERS, zero, 8);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "layer count 0 is not in 1..");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_LAYERS, many, 8);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "is not in 1..");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_USER, ids, 4);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "user payload must be 8 bytes");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_USER, ids, 8);
+	raw_record(&r, MVM_CFG_USER, ids, 8);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "at most once");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_EXEC, "./prog", 6);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "or a name without `/`");
+}
+
 static void test_reader_unknown_and_net(void **state)
 {
 	struct raw r;
@@ -537,7 +607,9 @@ static void test_reader_fuzz(void **state)
 		if (init_config_parse(exact, cut, &out, why, sizeof(why)) == 0) {
 			accepted++;
 			/* Whatever was accepted obeys the rules. */
-			assert_true(!out.exec_path || out.exec_path[0] == '/');
+			assert_true(!out.exec_path || out.exec_path[0] == '/' ||
+				    (out.exec_path[0] && !strchr(out.exec_path, '/')));
+			assert_true(out.n_layers <= MVM_MAX_LAYERS);
 			assert_true(!out.workdir || out.workdir[0] == '/');
 			for (size_t i = 0; i < out.n_rlimits; i++) {
 				assert_true(out.rlimits[i].resource < INIT_RLIMIT_COUNT);
@@ -571,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_reader_truncated_and_huge),
 		cmocka_unit_test(test_reader_record_rules),
 		cmocka_unit_test(test_reader_unknown_and_net),
+		cmocka_unit_test(test_layers_and_user),
 		cmocka_unit_test(test_reader_fuzz),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

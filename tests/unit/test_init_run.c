@@ -210,6 +210,54 @@ static void test_exec_not_executable(void **state)
 	assert_int_equal(r.status, 126);
 }
 
+/* A bare name is looked up in the program's PATH, in order, skipping
+ * what is not executable, as in execvp(). */
+static void test_exec_path_search(void **state)
+{
+	char d1[] = "/tmp/mvm-path1-XXXXXX", d2[] = "/tmp/mvm-path2-XXXXXX";
+	assert_non_null(mkdtemp(d1));
+	assert_non_null(mkdtemp(d2));
+	char p1[64], p2[64];
+	snprintf(p1, sizeof(p1), "%s/prog", d1);
+	snprintf(p2, sizeof(p2), "%s/prog", d2);
+	int fd = open(p1, O_WRONLY | O_CREAT, 0644); /* first, but not executable */
+	assert_int_equal(write(fd, "#!/bin/sh\nexit 1\n", 18), 18);
+	close(fd);
+	fd = open(p2, O_WRONLY | O_CREAT, 0755);
+	assert_int_equal(write(fd, "#!/bin/sh\necho \"$0\"; exit 9\n", 29), 29);
+	close(fd);
+	char path_env[160];
+	snprintf(path_env, sizeof(path_env), "PATH=/nonexistent:%s:%s", d1, d2);
+	char *env[] = {path_env, NULL};
+	struct init_config c = sh(NULL, 0);
+	c.exec_path = "prog";
+	c.env = env;
+	c.n_env = 1;
+	struct result r;
+	run(*state, &c, -1, NULL, &r);
+	assert_int_equal(r.status, 9);
+	assert_non_null(strstr(r.out, p2)); /* a script's $0 is the file the kernel ran */
+
+	/* Only the non-executable one left: 126, as execvp() reports. */
+	unlink(p2);
+	run(*state, &c, -1, NULL, &r);
+	assert_int_equal(r.status, 126);
+	assert_non_null(strstr(r.err, "prog: Permission denied"));
+	/* None at all: 127. */
+	unlink(p1);
+	run(*state, &c, -1, NULL, &r);
+	assert_int_equal(r.status, 127);
+	assert_string_equal(r.err, "mvm-init: prog: No such file or directory\n");
+	/* Without PATH in the env, the default one: sh is found there. */
+	char *args[] = {"-c", "exit 3", NULL};
+	c = sh(args, 2);
+	c.exec_path = "sh";
+	run(*state, &c, -1, NULL, &r);
+	assert_int_equal(r.status, 3);
+	rmdir(d1);
+	rmdir(d2);
+}
+
 static void test_workdir(void **state)
 {
 	char dir[] = "/tmp/mvm-workdir-XXXXXX";
@@ -381,6 +429,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_args_and_env_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_not_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_not_executable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_path_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workdir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rlimits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),

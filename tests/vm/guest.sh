@@ -31,6 +31,9 @@ harness_reset() {
 		grep -q 'guest shut down without reporting an exit status.*RIP 0xfff0' "$1"
 }
 
+# The root of mvm_run; an image test empties it and names its image.
+ROOT_ARGS=(--root "$ROOT")
+
 # mvm_run ARGS... : runs the CLI with the test root; stdout in $WORK/out,
 # stderr in $WORK/err, status in $RC. No stdin unless redirected.
 # A run that hangs fails after MVM_RUN_TIMEOUT seconds with status 124 and
@@ -38,7 +41,7 @@ harness_reset() {
 mvm_run() {
 	local try
 	for try in 1 2; do
-		timeout -k 10 "${MVM_RUN_TIMEOUT:-240}" "$MVM" run --root "$ROOT" --memory "${MEM:-256}" "$@" \
+		timeout -k 10 "${MVM_RUN_TIMEOUT:-240}" "$MVM" run "${ROOT_ARGS[@]}" --memory "${MEM:-256}" "$@" \
 			>"$WORK/out" 2>"$WORK/err" </dev/null
 		RC=$?
 		if [ "$RC" -eq 124 ]; then
