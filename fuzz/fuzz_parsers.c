@@ -7,6 +7,7 @@
  */
 #include "fuzz_common.h"
 #include "config/guest_path.h"
+#include "config/guest_user.h"
 #include "config/ipv4.h"
 #include "config/number.h"
 #include "config/port_spec.h"
@@ -156,6 +157,28 @@ static void override_stat(const char *s)
 	}
 }
 
+/* -u USER against an image's /etc/passwd and /etc/group: the string is
+ * "SPEC\nPASSWD\x01GROUP", any part may be missing. An id that resolves
+ * is never (uid_t)-1, which the kernel reads as "no change". */
+static void guest_user(const char *s)
+{
+	const char *nl = strchr(s, '\n');
+	char *spec = strndup(s, nl ? (size_t)(nl - s) : strlen(s));
+	char *passwd = nl ? strdup(nl + 1) : NULL;
+	char *group = passwd ? strchr(passwd, '\x01') : NULL;
+	if (group)
+		*group++ = '\0';
+	uint32_t uid = 0, gid = 0;
+	mvm_error *err = NULL;
+	if (guest_user_resolve(spec, passwd, group, &uid, &gid, &err) == 0)
+		FZ_CHECK(uid != UINT32_MAX && gid != UINT32_MAX && spec[0] != '\0');
+	else
+		FZ_CHECK(err != NULL);
+	mvm_error_free(err);
+	free(spec);
+	free(passwd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -164,7 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	static void (*const parsers[])(const char *) = {
 	    path_pair, port_pair, env_pair, rlimit,	  log_level,
-	    ipv4,      guest_path, decimal,  override_stat,
+	    ipv4,      guest_path, decimal,  override_stat, guest_user,
 	};
 	void (*parse)(const char *) = parsers[data[0] % (sizeof(parsers) / sizeof(parsers[0]))];
 	/* Exactly the string's bytes and its NUL, so that ASan sees any read

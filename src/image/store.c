@@ -629,6 +629,9 @@ int store_gc(struct store *s, bool wait, struct store_gc_stats *st, mvm_error **
 	sweep(s, "blobs/sha256", &r, false, &st->blobs, &st->bytes);
 	sweep(s, "layers/sha256", &r, false, &st->layers, &st->bytes);
 	sweep(s, "tmp", &r, true, &st->tmp, &st->bytes);
+	/* Every image run holds gc.lock shared for as long as its VM lives,
+	 * so what runs/ holds now was left by runs that crashed. */
+	sweep(s, "runs", &r, true, &st->tmp, &st->bytes);
 	free(r.d);
 	return 0;
 }

@@ -11,8 +11,9 @@
  *   tmp/                 what is being written; never read as content
  *   lock                 flock: shared to read images.json, exclusive to
  *                        change it
- *   gc.lock              flock: shared by every load, exclusive to collect
- *                        garbage
+ *   gc.lock              flock: shared by every load and every image run,
+ *                        exclusive to collect garbage
+ *   runs/ID/             an image run's directories (vmm/run_layer.h)
  *
  * Blobs and layers are immutable and written by rename, so two mvm
  * processes filling the store at once at worst do the same work twice; a
@@ -85,7 +86,7 @@ struct store_gc_stats {
 };
 
 /* Removes the blobs and layers no named image uses, and what crashed
- * loads left in tmp/. With wait false, returns 1 at once when a load is
+ * loads left in tmp/ and crashed runs in runs/. With wait false, returns 1 at once when a load is
  * running (nothing removed). An unreadable manifest stops it before
  * anything is removed. */
 int store_gc(struct store *s, bool wait, struct store_gc_stats *st, mvm_error **err);

@@ -153,9 +153,20 @@ static void test_gc(void **state)
 	struct store_gc_stats st;
 	assert_int_equal(store_gc(s, false, &st, &err), 1);
 	assert_true(store_has_blob(s, &d));
+	/* A run's directory: kept while its run holds the store, removed
+	 * once nothing does (a crashed run's). */
+	char runs[512];
+	snprintf(runs, sizeof(runs), "%s/runs", store_dir(s));
+	mkdir(runs, 0700);
+	snprintf(runs, sizeof(runs), "%s/runs/abc123", store_dir(s));
+	assert_int_equal(mkdir(runs, 0700), 0);
+	assert_int_equal(store_gc(s, false, &st, &err), 1);
+	assert_int_equal(access(runs, F_OK), 0);
 	close(hold);
 	assert_int_equal(store_gc(s, false, &st, &err), 0);
 	assert_int_equal(st.blobs, 1);
+	assert_int_equal(st.tmp, 1);
+	assert_false(access(runs, F_OK) == 0);
 	assert_false(store_has_blob(s, &d));
 	/* A name whose manifest is missing stops it before anything goes. */
 	struct digest kept, missing;
