@@ -31,17 +31,17 @@ harness_reset() {
 		grep -q 'guest shut down without reporting an exit status.*RIP 0xfff0' "$1"
 }
 
-# The root of mvm_run; an image test empties it and names its image.
-ROOT_ARGS=(--root "$ROOT")
-
 # mvm_run ARGS... : runs the CLI with the test root; stdout in $WORK/out,
 # stderr in $WORK/err, status in $RC. No stdin unless redirected.
 # A run that hangs fails after MVM_RUN_TIMEOUT seconds with status 124 and
 # a note on its stderr, instead of stalling the whole test file.
 mvm_run() {
-	local try
+	local try root_args=(--root "$ROOT")
+	# An image test sets IMAGE_RUN=1 and names its image in ARGS. ROOT
+	# is read here, not when this file is sourced: `ROOT=dir mvm_run`.
+	[ -n "${IMAGE_RUN:-}" ] && root_args=()
 	for try in 1 2; do
-		timeout -k 10 "${MVM_RUN_TIMEOUT:-240}" "$MVM" run "${ROOT_ARGS[@]}" --memory "${MEM:-256}" "$@" \
+		timeout -k 10 "${MVM_RUN_TIMEOUT:-240}" "$MVM" run "${root_args[@]}" --memory "${MEM:-256}" "$@" \
 			>"$WORK/out" 2>"$WORK/err" </dev/null
 		RC=$?
 		if [ "$RC" -eq 124 ]; then
@@ -127,4 +127,21 @@ free_port() {
 			return
 		fi
 	done
+}
+
+# image_test_setup NAME: for the image tests. Fails the test unless umoci
+# and getfattr are installed, then makes BASE, a scratch dir on the tree's
+# file system (9p to the host's ext4 in the harness: the store needs user
+# xattrs, which the harness's tmpfs lacks), removed on exit.
+image_test_setup() {
+	local tool
+	for tool in umoci getfattr; do
+		command -v "$tool" >/dev/null || {
+			fail "$tool is installed" "missing (.ci/run installs it)"
+			exit 1
+		}
+	done
+	mkdir -p "$BUILD/tmp"
+	BASE=$(mktemp -d "$BUILD/tmp/$1.XXXXXX")
+	trap 'rm -rf "$ROOT" "$WORK" "$BASE"' EXIT
 }

@@ -8,17 +8,7 @@
 # over the same upper sees them.
 . "$(dirname "$0")/guest.sh"
 
-for tool in umoci getfattr; do
-	command -v "$tool" >/dev/null || {
-		fail "$tool is installed" "missing (.ci/run installs it)"
-		exit 1
-	}
-done
-# User xattrs: on the tree's file system (9p to the host's ext4 in the
-# harness), not on the harness's tmpfs.
-mkdir -p "$BUILD/tmp"
-BASE=$(mktemp -d "$BUILD/tmp/image-layers.XXXXXX")
-trap 'rm -rf "$ROOT" "$WORK" "$BASE"' EXIT
+image_test_setup image-layers
 layout=$BASE/oci bundle=$BASE/bundle
 if ! "$(dirname "$0")/../../scripts/make-test-image" "$ROOT" "$layout" "$bundle" >"$WORK/mk.log" 2>&1; then
 	fail "the test image is made" "$(tail -5 "$WORK/mk.log")"

@@ -8,16 +8,7 @@
 # it, and a later run with the same --upper continues from it.
 . "$(dirname "$0")/guest.sh"
 
-for tool in umoci getfattr; do
-	command -v "$tool" >/dev/null || {
-		fail "$tool is installed" "missing (.ci/run installs it)"
-		exit 1
-	}
-done
-# User xattrs: on the tree's file system, not on the harness's tmpfs.
-mkdir -p "$BUILD/tmp"
-BASE=$(mktemp -d "$BUILD/tmp/image-run.XXXXXX")
-trap 'rm -rf "$ROOT" "$WORK" "$BASE"' EXIT
+image_test_setup image-run
 layout=$BASE/oci
 if ! "$(dirname "$0")/../../scripts/make-test-image" "$ROOT" "$layout" "$BASE/bundle" >"$WORK/mk.log" 2>&1 ||
 	! umoci config --image "$layout:t" --config.entrypoint /bin/sh --config.cmd -c \
@@ -32,7 +23,7 @@ export MVM_HOME=$BASE/store
 expect_eq "mvm load" "Loaded image: docker.io/library/img:latest" "$(cat "$WORK/load.out")"
 layers_sum() { (cd "$MVM_HOME/layers" && find . -printf '%p %s %m %T@\n' | sort | sha256sum); }
 before=$(layers_sum)
-ROOT_ARGS=()
+IMAGE_RUN=1
 
 mvm_run img
 expect_rc "the image's own command runs" 0
