@@ -32,8 +32,19 @@ int kvm_open(struct kvm *k, mvm_error **err)
 {
 	k->dev_fd = k->vm_fd = -1;
 	cleanup_close int dev = open(MVM_KVM_DEVICE, O_RDWR | O_CLOEXEC);
+	if (dev < 0 && errno == ENOENT)
+		return mvm_err(err, MVM_ERR_KVM, errno,
+			       "KVM is not available: %s does not exist (no kvm module loaded, or "
+			       "no hardware virtualization; scripts/with-kvm runs mvm in an "
+			       "emulated machine that has it)",
+			       MVM_KVM_DEVICE);
+	if (dev < 0 && (errno == EACCES || errno == EPERM))
+		return mvm_err(err, MVM_ERR_KVM, errno,
+			       "KVM is not usable: no permission to open %s (add the user to its "
+			       "group, usually kvm)",
+			       MVM_KVM_DEVICE);
 	if (dev < 0)
-		return mvm_err(err, MVM_ERR_KVM, errno, "open %s", MVM_KVM_DEVICE);
+		return mvm_err(err, MVM_ERR_KVM, errno, "open %s for KVM", MVM_KVM_DEVICE);
 	int version = ioctl(dev, KVM_GET_API_VERSION, 0);
 	if (version != KVM_API_VERSION)
 		return mvm_err(err, MVM_ERR_KVM, 0, "%s has API version %d, mvm needs %d",
