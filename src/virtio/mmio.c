@@ -49,6 +49,7 @@ struct virtio_dev {
 	uint32_t device_features_sel;
 	uint32_t driver_features_sel;
 	uint32_t queue_sel;
+	uint32_t shm_sel;
 	uint64_t driver_features;
 
 	/* Touched from any thread: atomics only. */
@@ -417,10 +418,15 @@ static uint32_t reg_read(struct virtio_dev *d, uint64_t off)
 	case VIRTIO_MMIO_SHM_LEN_LOW:
 	case VIRTIO_MMIO_SHM_LEN_HIGH:
 	case VIRTIO_MMIO_SHM_BASE_LOW:
-	case VIRTIO_MMIO_SHM_BASE_HIGH:
-		/* A length of ~0 tells Linux there is no shared memory region
-		 * (no DAX window for virtio-fs). */
-		return 0xffffffffu;
+	case VIRTIO_MMIO_SHM_BASE_HIGH: {
+		/* A length of ~0 tells Linux there is no such region. */
+		uint64_t gpa = ~0ull, len = ~0ull;
+		if (d->shm_sel > UINT8_MAX || d->ops->shm_region == NULL ||
+		    !d->ops->shm_region(d, (uint8_t)d->shm_sel, &gpa, &len))
+			gpa = len = ~0ull;
+		uint64_t v = off <= VIRTIO_MMIO_SHM_LEN_HIGH ? len : gpa;
+		return (off & 4) ? (uint32_t)(v >> 32) : (uint32_t)v;
+	}
 	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return __atomic_load_n(&d->config_generation, __ATOMIC_SEQ_CST);
 	default:
@@ -457,6 +463,9 @@ static int reg_write(struct virtio_dev *d, uint64_t off, uint32_t v, bool *activ
 		break;
 	case VIRTIO_MMIO_QUEUE_SEL:
 		d->queue_sel = v;
+		break;
+	case VIRTIO_MMIO_SHM_SEL:
+		d->shm_sel = v;
 		break;
 	case VIRTIO_MMIO_QUEUE_NUM:
 		if ((mq = settable_queue(d, "QueueNum")))

@@ -47,6 +47,9 @@ struct virtio_dev_ops {
 	/* Driver wrote 0 to Status: stop all work, forget queue state. When it
 	 * returns, no device thread touches the queues any more. */
 	void (*reset)(struct virtio_dev *d);
+	/* Shared memory region `id` (virtio 1.2 §2.10): its guest physical
+	 * address and length. NULL, or false: no such region. */
+	bool (*shm_region)(struct virtio_dev *d, uint8_t id, uint64_t *gpa, uint64_t *len);
 	/* Frees the device's private state (the `priv` given to the transport).
 	 * Takes priv, not the device, so that a transport that fails to start
 	 * can still release it. */

@@ -124,6 +124,40 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A device with shared memory region 3 only, as virtio-fs has region 0. */
+static bool shm_region3(struct virtio_dev *d, uint8_t id, uint64_t *gpa, uint64_t *len)
+{
+	if (id != 3)
+		return false;
+	*gpa = 0x1234567890000ull;
+	*len = 0x240000000ull;
+	return true;
+}
+
+static void shm_regions(void **state)
+{
+	struct fixture *f = *state;
+	struct virtio_dev_ops ops = echo_ops;
+	ops.shm_region = shm_region3;
+	struct echo *e = calloc(1, sizeof(*e));
+	struct virtio_mmio *m = virtio_mmio_new(&ops, e, &f->host, 0xd0001000, 6, NULL);
+	assert_non_null(m);
+	mmio_wr(m, VIRTIO_MMIO_SHM_SEL, 3);
+	assert_int_equal(mmio_rd(m, VIRTIO_MMIO_SHM_LEN_LOW), 0x40000000u);
+	assert_int_equal(mmio_rd(m, VIRTIO_MMIO_SHM_LEN_HIGH), 0x2u);
+	assert_int_equal(mmio_rd(m, VIRTIO_MMIO_SHM_BASE_LOW), 0x67890000u);
+	assert_int_equal(mmio_rd(m, VIRTIO_MMIO_SHM_BASE_HIGH), 0x12345u);
+	/* Any other id, one past u8 included, has no region. */
+	uint32_t others[] = {0, 2, 4, 255, 256 + 3, 0xffffffffu};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		mmio_wr(m, VIRTIO_MMIO_SHM_SEL, others[i]);
+		assert_int_equal(mmio_rd(m, VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffffu);
+		assert_int_equal(mmio_rd(m, VIRTIO_MMIO_SHM_LEN_HIGH), 0xffffffffu);
+		assert_int_equal(mmio_rd(m, VIRTIO_MMIO_SHM_BASE_LOW), 0xffffffffu);
+	}
+	virtio_mmio_free(m);
+}
+
 static uint32_t status(struct fixture *f)
 {
 	return mmio_rd(f->m, VIRTIO_MMIO_STATUS);
@@ -480,6 +514,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(identity_registers),
+	    T(shm_regions),
 	    T(device_features),
 	    T(features_ok_needs_version_1),
 	    T(features_ok_refuses_unoffered_bits),
