@@ -19,9 +19,14 @@
  * bit 3 "set fuse_in_header.len to the real length", bits 4-5 the reply
  * space. The very first byte: bit 0 skips the INIT, bit 1 makes the share
  * read-only, bit 2 serves it with virtual ownership (xattrs, special files
- * as regular host files).
+ * as regular host files), bit 3 gives it a DAX window of 4 chunks (the INIT
+ * then asks for per-file DAX). With a window, the server's repair runs
+ * after the session and every page of every chunk still mapped from a
+ * file must then be readable: a page past its file's end would raise
+ * SIGBUS here, as it would fail KVM_RUN in a VM.
  */
 #include "fuzz_common.h"
+#include "fuse/fuse_internal.h"
 #include "fuse/fuse_server.h"
 #include "util/error.h"
 
@@ -32,6 +37,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/fsuid.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -230,7 +236,33 @@ static void send_request(struct fuse_server *s, uint8_t ctl, uint8_t *req, size_
 			hdr.opcode, (unsigned long long)hdr.nodeid, oh.error, ret);
 }
 
-static void send_init(struct fuse_server *s)
+#define WINDOW (4 * FUSE_DAX_CHUNK)
+static uint8_t *window;
+
+/* Anonymous again, as the VMM makes it: a session's file mappings must not
+ * outlive it in the next input. */
+static void reset_window(void)
+{
+	void *p = mmap(window, WINDOW, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (window ? MAP_FIXED : 0), -1, 0);
+	FZ_CHECK(p != MAP_FAILED);
+	window = p;
+}
+
+static void check_window_readable(struct fuse_server *s)
+{
+	fuse_server_dax_repair(s);
+	volatile uint8_t sum = 0;
+	for (size_t i = 0; i < s->dax.n_chunks; i++) {
+		if (s->dax.chunks[i].ino == NULL)
+			continue;
+		for (uint64_t off = 0; off < FUSE_DAX_CHUNK; off += 4096)
+			sum += window[i * FUSE_DAX_CHUNK + off];
+	}
+	(void)sum;
+}
+
+static void send_init(struct fuse_server *s, bool dax)
 {
 	struct {
 		struct fuse_in_header h;
@@ -240,6 +272,10 @@ static void send_init(struct fuse_server *s)
 			.minor = FUSE_KERNEL_MINOR_VERSION,
 			.max_readahead = 65536,
 			.flags = FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS | FUSE_MAX_PAGES}};
+	if (dax) {
+		req.in.flags |= FUSE_MAP_ALIGNMENT | FUSE_INIT_EXT;
+		req.in.flags2 = (uint32_t)(FUSE_HAS_INODE_DAX >> 32);
+	}
 	send_request(s, 0, (uint8_t *)&req, sizeof(req));
 }
 
@@ -257,10 +293,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fds_before = count_fds();
 	struct fz f = {data, size};
 	uint8_t flags = fz_u8(&f);
+	bool dax = (flags & 8) != 0;
+	if (dax)
+		reset_window();
 	struct fuse_server_opts o = {
 	    .root_dir = share,
 	    .read_only = (flags & 2) != 0,
 	    .share_mode = (flags & 4) ? MVM_SHARE_VIRTUAL : MVM_SHARE_PASSTHROUGH,
+	    .dax_window = dax ? window : NULL,
+	    .dax_window_size = dax ? WINDOW : 0,
 	};
 	mvm_error *err = NULL;
 	struct fuse_server *s = fuse_server_new(&o, &err);
@@ -274,7 +315,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FZ_CHECK(s != NULL);
 	if (!(flags & 1))
-		send_init(s);
+		send_init(s, dax);
 	static uint8_t req[65536];
 	for (int i = 0; i < MAX_REQUESTS && !fz_empty(&f); i++) {
 		uint8_t ctl = fz_u8(&f);
@@ -283,7 +324,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(req, p, len); /* the server may not write into requests */
 		send_request(s, ctl, req, len);
 	}
+	if (dax)
+		check_window_readable(s);
 	fuse_server_free(s);
+	if (dax)
+		reset_window();
 	int fds_after = count_fds();
 	if (fds_after != fds_before)
 		list_fds(fds_before, fds_after);

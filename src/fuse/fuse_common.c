@@ -59,7 +59,7 @@ dev_t fuse_decode_dev(uint32_t dev)
 	return makedev((dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00));
 }
 
-void fuse_fill_attr(struct fuse_attr *a, const struct stat *st)
+void fuse_fill_attr(struct fuse_server *s, struct fuse_attr *a, const struct stat *st)
 {
 	*a = (struct fuse_attr){
 	    .ino = st->st_ino,
@@ -78,6 +78,11 @@ void fuse_fill_attr(struct fuse_attr *a, const struct stat *st)
 	    .rdev = encode_dev(st->st_rdev),
 	    .blksize = (uint32_t)st->st_blksize,
 	};
+	/* The guest decides at lookup whether a file goes through the window;
+	 * the flag is read again only when its inode is made afresh. */
+	if (atomic_load(&s->dax.active) && S_ISREG(st->st_mode) &&
+	    (uint64_t)st->st_size >= s->dax.min_size)
+		a->flags |= FUSE_ATTR_DAX;
 }
 
 void fuse_fill_attr_out(struct fuse_server *s, struct fuse_attr_out *a, const struct stat *st)
@@ -86,7 +91,7 @@ void fuse_fill_attr_out(struct fuse_server *s, struct fuse_attr_out *a, const st
 	    .attr_valid = s->timeout_ms / 1000,
 	    .attr_valid_nsec = (s->timeout_ms % 1000) * 1000000u,
 	};
-	fuse_fill_attr(&a->attr, st);
+	fuse_fill_attr(s, &a->attr, st);
 }
 
 void fuse_fd_name(char buf[16], int fd)
@@ -148,7 +153,7 @@ int fuse_lookup_fd_set(struct fuse_server *s, int path_fd, const struct override
 	    .attr_valid = s->timeout_ms / 1000,
 	    .attr_valid_nsec = (s->timeout_ms % 1000) * 1000000u,
 	};
-	fuse_fill_attr(&e->attr, &guest_st);
+	fuse_fill_attr(s, &e->attr, &guest_st);
 	inode_put(&s->inodes, i);
 	return 0;
 }

@@ -15,6 +15,26 @@
 
 struct override_stat; /* util/override_stat.h */
 
+/* The DAX window (fuse_dax.c): file ranges mapped into host memory that the
+ * VMM registered as guest memory. The window is cut into chunks of the
+ * size the guest kernel maps (FUSE_DAX_CHUNK); each remembers what is
+ * mapped there, for REMOVEMAPPING and for fuse_server_dax_repair(). */
+struct fuse_dax_chunk {
+	struct fuse_inode *ino; /* a ref on the mapped file; NULL: anonymous */
+	uint64_t foffset;	/* file offset of the chunk's first byte */
+	uint64_t valid;		/* bytes of the chunk still backed by the file */
+};
+
+struct fuse_dax {
+	pthread_mutex_t lock;
+	uint8_t *base; /* NULL: no window */
+	uint64_t size;
+	size_t n_chunks;
+	struct fuse_dax_chunk *chunks;
+	uint64_t min_size;  /* regular files this large or larger get FUSE_ATTR_DAX */
+	atomic_bool active; /* the guest's INIT asked for per-inode DAX */
+};
+
 /* Oldest protocol we speak: virtio-fs itself arrived with 7.31 (Linux 5.4);
  * 7.27 keeps every argument struct at its current size for the ops we serve
  * (mknod_in, create_in, write_in, getattr_in grew before 7.13). */
@@ -43,6 +63,7 @@ struct fuse_server {
 	bool negative_timeout; /* a failed LOOKUP is cached for timeout_ms */
 	int *graft_fds;	       /* O_PATH; fuse_server_opts.grafts */
 	size_t n_grafts;
+	struct fuse_dax dax;
 };
 
 /* One request in flight. */
@@ -65,7 +86,9 @@ int fuse_reply(struct fuse_op *op, const void *src, size_t len);
 int fuse_read_name(struct fuse_op *op, char name[NAME_MAX + 1]);
 /* Takes a ref on hdr.nodeid's inode, or returns NULL (and *rc = -EBADF). */
 struct fuse_inode *fuse_get_inode(struct fuse_op *op, uint64_t nodeid, int *rc);
-void fuse_fill_attr(struct fuse_attr *a, const struct stat *st);
+/* The guest's view st as a fuse_attr; FUSE_ATTR_DAX for the regular files
+ * that the DAX window should serve. */
+void fuse_fill_attr(struct fuse_server *s, struct fuse_attr *a, const struct stat *st);
 /* The guest kernel encodes mknod's rdev with new_encode_dev(). */
 dev_t fuse_decode_dev(uint32_t dev);
 void fuse_fill_attr_out(struct fuse_server *s, struct fuse_attr_out *a, const struct stat *st);
@@ -141,5 +164,13 @@ fuse_op_fn fuse_op_open, fuse_op_create, fuse_op_read, fuse_op_write, fuse_op_re
 fuse_op_fn fuse_op_opendir, fuse_op_readdir, fuse_op_readdirplus, fuse_op_releasedir,
     fuse_op_fsyncdir;
 fuse_op_fn fuse_op_setxattr, fuse_op_getxattr, fuse_op_listxattr, fuse_op_removexattr;
+fuse_op_fn fuse_op_setupmapping, fuse_op_removemapping;
+
+/* fuse_dax.c: the window's life. init validates and takes the window from
+ * the options; destroy drops every mapping's inode ref (before the inode
+ * table goes); forget_all unmaps everything (DESTROY, a second INIT). */
+int fuse_dax_init(struct fuse_server *s, const struct fuse_server_opts *o, mvm_error **err);
+void fuse_dax_forget_all(struct fuse_server *s);
+void fuse_dax_destroy(struct fuse_server *s);
 
 #endif

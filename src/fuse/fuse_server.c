@@ -60,6 +60,10 @@ static const struct op_entry op_table[] = {
     [FUSE_READDIRPLUS] = {fuse_op_readdirplus, false, "READDIRPLUS"},
     [FUSE_RENAME2] = {fuse_op_rename2, true, "RENAME2"},
     [FUSE_LSEEK] = {fuse_op_lseek, false, "LSEEK"},
+    /* Not "modifies": a read-only share still maps files for reading;
+     * the op refuses a writable mapping there itself. */
+    [FUSE_SETUPMAPPING] = {fuse_op_setupmapping, false, "SETUPMAPPING"},
+    [FUSE_REMOVEMAPPING] = {fuse_op_removemapping, false, "REMOVEMAPPING"},
 };
 
 #define OP_TABLE_LEN (sizeof(op_table) / sizeof(op_table[0]))
@@ -72,6 +76,7 @@ static bool has_no_reply(uint32_t opcode)
 /* What the guest gets to keep across a re-INIT or DESTROY: only the root. */
 static void forget_session(struct fuse_server *s)
 {
+	fuse_dax_forget_all(s);
 	handle_remove_all(&s->handles);
 	inode_forget_all(&s->inodes);
 }
@@ -80,11 +85,13 @@ static int op_init(struct fuse_op *op)
 {
 	struct fuse_server *s = op->s;
 	/* Kernels before 7.36 send only these four fields; later ones append
-	 * flags2 and padding, which we neither need nor require. */
+	 * flags2 (with FUSE_INIT_EXT) and padding. */
 	struct fuse_init_in in = {0};
 	int rc = fuse_arg(op, &in, offsetof(struct fuse_init_in, flags2));
 	if (rc)
 		return rc;
+	if ((in.flags & FUSE_INIT_EXT) && fuse_arg(op, &in.flags2, sizeof(in.flags2)) != 0)
+		in.flags2 = 0;
 	struct fuse_init_out out = {.major = FUSE_KERNEL_VERSION,
 				    .minor = FUSE_KERNEL_MINOR_VERSION};
 	if (in.major > FUSE_KERNEL_VERSION) {
@@ -109,6 +116,16 @@ static int op_init(struct fuse_op *op)
 	out.time_gran = 1;
 	if (out.flags & FUSE_MAX_PAGES)
 		out.max_pages = (uint16_t)(s->max_write / 4096);
+	/* DAX, per file: the guest kernel offers FUSE_MAP_ALIGNMENT only when
+	 * it found the window, and FUSE_HAS_INODE_DAX unless mounted with
+	 * dax=always or dax=never. The window takes whole chunks only. */
+	bool dax = s->dax.base != NULL && (in.flags & FUSE_MAP_ALIGNMENT) &&
+		   (in.flags & FUSE_INIT_EXT) && (in.flags2 & (FUSE_HAS_INODE_DAX >> 32));
+	if (dax) {
+		out.flags |= FUSE_MAP_ALIGNMENT | FUSE_INIT_EXT;
+		out.map_alignment = 21; /* log2(FUSE_DAX_CHUNK) */
+		out.flags2 = (uint32_t)(FUSE_HAS_INODE_DAX >> 32);
+	}
 	/* A second INIT comes from a guest that reset the device and
 	 * remounted: whatever it held before is gone from its side too. */
 	if (atomic_load(&s->proto_minor) != 0)
@@ -116,9 +133,10 @@ static int op_init(struct fuse_op *op)
 	rc = fuse_reply(op, &out, sizeof(out));
 	if (rc)
 		return rc;
+	atomic_store(&s->dax.active, dax);
 	atomic_store(&s->proto_minor, out.minor);
-	log_debug(s->log, "fuse: INIT guest 7.%u, speaking 7.%u, flags %#x", in.minor, out.minor,
-		  out.flags);
+	log_debug(s->log, "fuse: INIT guest 7.%u, speaking 7.%u, flags %#x%s", in.minor, out.minor,
+		  out.flags, dax ? ", DAX window" : "");
 	return 0;
 }
 
@@ -324,7 +342,7 @@ struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error 
 	s->handles.quota = &s->quota;
 	fd_quota_process_setup(o->log);
 	s->proc_self_fd = steal_fd(&proc_fd);
-	if (open_grafts(s, o, err) < 0) {
+	if (open_grafts(s, o, err) < 0 || fuse_dax_init(s, o, err) < 0) {
 		fuse_server_free(s);
 		return NULL;
 	}
@@ -355,6 +373,8 @@ void fuse_server_free(struct fuse_server *s)
 {
 	if (!s)
 		return;
+	/* The window's chunks hold inode refs: they go first. */
+	fuse_dax_destroy(s);
 	handle_table_destroy(&s->handles);
 	inode_table_destroy(&s->inodes);
 	if (s->proc_self_fd >= 0)

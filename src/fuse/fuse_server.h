@@ -56,7 +56,25 @@ struct fuse_server_opts {
 	 * them; lookups below a graft stay beneath it. Use with read_only. */
 	const char *const *grafts;
 	size_t n_grafts;
+	/* A DAX window (docs/fuse.md, "The DAX window"): host memory that the
+	 * VMM registered as guest memory and shows the guest as the device's
+	 * shared-memory region. SETUPMAPPING maps file ranges into it with
+	 * mmap(MAP_FIXED), REMOVEMAPPING puts anonymous memory back. NULL: no
+	 * window. Its size is a multiple of FUSE_DAX_CHUNK; it must stay
+	 * mapped until fuse_server_free(). */
+	uint8_t *dax_window;
+	uint64_t dax_window_size;
+	uint64_t dax_min_size; /* 0: FUSE_DAX_DEFAULT_MIN_SIZE. Regular files of
+				* at least this size are offered to the guest
+				* for DAX, when they are looked up */
 };
+
+/* The guest kernel maps the window in chunks of 2 MiB (FUSE_DAX_SHIFT);
+ * the server takes nothing finer. */
+#define FUSE_DAX_CHUNK (2ull << 20)
+/* Smaller files are cheaper through READ: one request against a
+ * SETUPMAPPING, an mmap and, later, a REMOVEMAPPING. */
+#define FUSE_DAX_DEFAULT_MIN_SIZE (1ull << 20)
 
 /* Opens root_dir (O_PATH) and /proc/self/fd, which the server needs to
  * reopen files for I/O. Fails with a clear error when /proc is not mounted.
@@ -73,6 +91,14 @@ struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error 
  * Safe to call from several threads at once. */
 ssize_t fuse_server_handle(struct fuse_server *s, const struct iovec *in, int n_in,
 			   const struct iovec *out, int n_out);
+
+/* A vCPU's KVM_RUN failed with EFAULT: the guest touched a page of the DAX
+ * window that the host cannot give it, because the file mapped there was
+ * truncated on the host below the mapping. Puts anonymous memory where a
+ * mapping now lies past its file's end, so the guest reads zeros there
+ * instead of the VM ending. Returns how many chunks it changed: 0 means
+ * the fault has another cause. Any thread; takes no guest input. */
+size_t fuse_server_dax_repair(struct fuse_server *s);
 
 /* True when the server presents virtual ownership (the share mode as
  * resolved by fuse_server_new()). */

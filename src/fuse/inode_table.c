@@ -185,6 +185,13 @@ struct fuse_inode *inode_get(struct inode_table *t, uint64_t nodeid)
 	return i;
 }
 
+void inode_ref(struct inode_table *t, struct fuse_inode *i)
+{
+	pthread_mutex_lock(&t->lock);
+	i->refs++;
+	pthread_mutex_unlock(&t->lock);
+}
+
 void inode_put(struct inode_table *t, struct fuse_inode *i)
 {
 	if (!i)

@@ -54,7 +54,9 @@ int inode_table_set_root(struct inode_table *t, int fd, dev_t dev, ino_t ino, mo
 
 /* Finds nodeid and takes a ref; NULL if unknown. */
 struct fuse_inode *inode_get(struct inode_table *t, uint64_t nodeid);
-/* Drops a ref taken by inode_get/inode_lookup_insert. */
+/* One more ref on an inode the caller already holds a ref on. */
+void inode_ref(struct inode_table *t, struct fuse_inode *i);
+/* Drops a ref taken by inode_get/inode_lookup_insert/inode_ref. */
 void inode_put(struct inode_table *t, struct fuse_inode *i);
 
 /* The guest learned about the file (dev, ino) whose O_PATH fd is fd: returns

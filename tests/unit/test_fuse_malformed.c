@@ -294,7 +294,7 @@ static void test_unknown_opcodes(void **state)
 			  FUSE_IOCTL,
 			  FUSE_POLL,
 			  FUSE_COPY_FILE_RANGE,
-			  FUSE_SETUPMAPPING,
+			  FUSE_SYNCFS,
 			  FUSE_TMPFILE,
 			  52,
 			  4096,
