@@ -12,6 +12,7 @@ enum {
 	OPT_ROOT = 0x100,
 	OPT_CPUS,
 	OPT_MEMORY,
+	OPT_DAX_WINDOW,
 	OPT_RLIMIT,
 	OPT_CONSOLE_OUTPUT,
 	OPT_IP,
@@ -33,6 +34,7 @@ static const struct option long_options[] = {
     {"root", required_argument, NULL, OPT_ROOT},
     {"cpus", required_argument, NULL, OPT_CPUS},
     {"memory", required_argument, NULL, OPT_MEMORY},
+    {"dax-window", required_argument, NULL, OPT_DAX_WINDOW},
     {"volume", required_argument, NULL, 'v'},
     {"publish", required_argument, NULL, 'p'},
     {"rlimit", required_argument, NULL, OPT_RLIMIT},
@@ -101,6 +103,17 @@ static void set_memory(mvm_builder *b, const char *arg, struct run_options *o, m
 		return;
 	}
 	mvm_builder_ram_mib(b, (uint32_t)n, err);
+}
+
+/* As --cpus: evenness and range are the library's rules. */
+static void set_dax_window(mvm_builder *b, const char *arg, struct run_options *o, mvm_error **err)
+{
+	unsigned long n;
+	if (!parse_number(arg, UINT32_MAX, &n)) {
+		option_error(o, "invalid --dax-window value `%s`: expected a number of MiB", arg);
+		return;
+	}
+	mvm_builder_dax_window_mib(b, (uint32_t)n, err);
 }
 
 static void set_local_only(mvm_builder *b, const char *arg, struct run_options *o, mvm_error **err)
@@ -184,6 +197,9 @@ static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_op
 		break;
 	case OPT_MEMORY:
 		set_memory(b, arg, o, err);
+		break;
+	case OPT_DAX_WINDOW:
+		set_dax_window(b, arg, o, err);
 		break;
 	case 'v':
 		mvm_builder_mapped_dir(b, arg, err);

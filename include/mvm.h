@@ -204,6 +204,14 @@ int mvm_builder_user(mvm_builder *b, const char *user, mvm_error **err);
 int mvm_builder_num_vcpus(mvm_builder *b, unsigned int n, mvm_error **err);
 /* Required; build() requires > 0. */
 int mvm_builder_ram_mib(mvm_builder *b, uint32_t mib, mvm_error **err);
+/* The size in MiB of each share's DAX window: guest physical address
+ * space through which the guest maps large host files directly instead
+ * of copying them (virtio-fs DAX; docs/fuse.md, "The DAX window"). 0
+ * disables DAX; otherwise build() requires an even number (the guest maps
+ * 2 MiB chunks) from 2 to 65536 (64 GiB). Default 256. The guest spends
+ * 1/64 of the size of its own RAM on page structures (4 MiB for 256); the
+ * host spends nothing until files are mapped. */
+int mvm_builder_dax_window_mib(mvm_builder *b, uint32_t mib, mvm_error **err);
 
 /* "host:guest" or "path" (same on both sides). Repeatable. */
 int mvm_builder_mapped_dir(mvm_builder *b, const char *spec, mvm_error **err);

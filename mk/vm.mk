@@ -13,11 +13,12 @@ VM_LEAK := $(BUILD)/tests/vm/leak_vms
 VM_FLOOD := $(BUILD)/tests/vm/flood_vms
 BENCH_MKINITRD := $(BUILD)/bench/mkinitrd
 VM_NETTOOL := $(BUILD)/vm/nettool
+VM_MAPTOOL := $(BUILD)/vm/maptool
 VM_SIGPIPE_APP := $(BUILD)/tests/vm/sigpipe_app
 VM_SECCOMP_SHIM := $(BUILD)/tests/vm/seccomp_shim.so
 
 .PHONY: check-vm vm-tools bench test
-vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_FD_EXHAUST) $(VM_LEAK) $(VM_FLOOD) $(VM_NETTOOL) $(VM_SIGPIPE_APP) $(VM_SECCOMP_SHIM)
+vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_FD_EXHAUST) $(VM_LEAK) $(VM_FLOOD) $(VM_NETTOOL) $(VM_MAPTOOL) $(VM_SIGPIPE_APP) $(VM_SECCOMP_SHIM)
 
 # A diagnostic, not part of libmvm: proves /dev/kvm executes guest code.
 $(VM_KVM_SMOKE): tests/vm/kvm-smoke.c
@@ -30,7 +31,7 @@ $(VM_SECCOMP_SHIM): tests/vm/seccomp_shim.c
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 # Static, like mvm-init: the same binary runs on the host and in a guest.
-$(VM_NETTOOL): tests/vm/nettool.c
+$(VM_NETTOOL) $(VM_MAPTOOL): $(BUILD)/vm/%: tests/vm/%.c
 	@mkdir -p $(dir $@)
 	$(INIT_CC) $(INIT_CFLAGS) $(INIT_LDFLAGS) -o $@ $<
 
@@ -50,7 +51,7 @@ $(VM_FD_EXHAUST): $(BUILD)/san/tests/vm/fd_exhaust_vms.o $(BUILD)/libmvm-san.a
 
 check-vm: kernel rootfs cli vm-tools
 	@BUILD=$(BUILD) MVM=$(BUILD)/mvm-san MVM_KERNEL=$(abspath $(BUILD)/vmlinux) KVM_SMOKE=$(VM_KVM_SMOKE) NETTOOL=$(abspath $(VM_NETTOOL)) \
-	    tests/vm/run
+	    MAPTOOL=$(abspath $(VM_MAPTOOL)) tests/vm/run
 
 # Everything CI runs, ending with one total line. The fuzz targets run
 # FUZZ_SECONDS (default 60) each (mk/fuzz.mk).

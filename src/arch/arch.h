@@ -16,6 +16,11 @@
  * pointers left NULL for the caller to map). */
 int arch_memory_layout(uint64_t ram_bytes, struct guest_mem *m, mvm_error **err);
 
+/* Where the first DAX window may start (above RAM), how windows align,
+ * and where they must end by. */
+void arch_dax_window_span(const struct guest_mem *m, uint64_t *first, uint64_t *align,
+			  uint64_t *end);
+
 /* VM-wide set-up after KVM_CREATE_VM: in-kernel irqchip, PIT, TSS. */
 int arch_vm_init(int vm_fd, mvm_error **err);
 

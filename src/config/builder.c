@@ -124,6 +124,14 @@ int mvm_builder_ram_mib(mvm_builder *b, uint32_t mib, mvm_error **err)
 	return 0;
 }
 
+int mvm_builder_dax_window_mib(mvm_builder *b, uint32_t mib, mvm_error **err)
+{
+	if (check_builder(b, "the DAX window size", err) < 0)
+		return -1;
+	b->cfg.dax_window_mib = mib;
+	return 0;
+}
+
 /* Appends *p, taking over its strings; on failure p keeps them. */
 static int push_mapped_dir(mvm_builder *b, mvm_path_pair *p, mvm_error **err)
 {

@@ -16,6 +16,7 @@ void mvm_config_init(struct mvm_config *c)
 	*c = (struct mvm_config){
 	    .log = {.level = MVM_LOG_OFF},
 	    .num_vcpus = 1,
+	    .dax_window_mib = MVM_DEFAULT_DAX_WINDOW_MIB,
 	    .local_only = true,
 	    .seccomp = true,
 	    .jail = true,
@@ -201,6 +202,7 @@ int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_er
 	dst->num_vcpus = src->num_vcpus;
 	dst->ram_mib = src->ram_mib;
 	dst->ram_set = src->ram_set;
+	dst->dax_window_mib = src->dax_window_mib;
 	dst->has_assigned_ip = src->has_assigned_ip;
 	dst->assigned_ip = src->assigned_ip;
 	dst->local_only = src->local_only;

@@ -12,6 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Each share's DAX window unless set. The guest kernel spends 1/64 of a
+ * window's size of its own RAM on page structures for it (4 MiB for 256
+ * MiB); the host spends nothing until the guest maps files into it. */
+#define MVM_DEFAULT_DAX_WINDOW_MIB 256
+
 /* The mode of one share (mvm_builder_share_mode_for()). */
 struct config_share_mode {
 	char *guest; /* normalised guest path of the share */
@@ -44,6 +49,7 @@ struct mvm_config {
 	unsigned num_vcpus; /* 1..255 after build() */
 	uint32_t ram_mib;   /* > 0 after build() */
 	bool ram_set;
+	uint32_t dax_window_mib; /* per share; 0: no DAX */
 
 	mvm_path_pair *mapped_dirs; /* host absolute, guest normalised */
 	size_t n_mapped_dirs;

@@ -128,6 +128,8 @@ char *config_json(const struct mvm_config *c, mvm_error **err)
 	jw_uint(&w, c->num_vcpus);
 	jw_key(&w, "ram_mib");
 	jw_uint(&w, c->ram_mib);
+	jw_key(&w, "dax_window_mib");
+	jw_uint(&w, c->dax_window_mib);
 	write_lists(&w, c);
 	write_program(&w, c);
 	jw_key(&w, "console_output");

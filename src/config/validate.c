@@ -23,6 +23,9 @@
 #include <unistd.h>
 
 #define MVM_MAX_VCPUS 255
+/* 64 GiB: far above any file a program maps whole, and each window also
+ * costs the guest 1/64 of its size in RAM. */
+#define MVM_MAX_DAX_WINDOW_MIB 65536
 
 /* Resolves a host directory to its absolute, symlink-free path. The
  * reference only checks that the path exists, so a plain file passes its
@@ -183,6 +186,12 @@ static void check_root_and_sizes(struct mvm_config *c, mvm_error **err)
 		mvm_err(err, MVM_ERR_INVALID, 0, "the RAM size is required");
 	else if (c->ram_mib == 0)
 		mvm_err(err, MVM_ERR_INVALID, 0, "invalid RAM size 0 MiB: expected > 0");
+	/* The guest maps files in 2 MiB chunks, so a window holds whole ones. */
+	if (c->dax_window_mib % 2 != 0 || c->dax_window_mib > MVM_MAX_DAX_WINDOW_MIB)
+		mvm_err(err, MVM_ERR_INVALID, 0,
+			"invalid DAX window size %" PRIu32 " MiB: expected 0 or an even number "
+			"of MiB from 2 to %d",
+			c->dax_window_mib, MVM_MAX_DAX_WINDOW_MIB);
 }
 
 static void check_mapped_dirs(struct mvm_config *c, mvm_error **err)

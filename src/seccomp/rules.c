@@ -36,7 +36,8 @@ const struct sandbox_rule sandbox_rules[] = {
 	"eventfd and irqfd signals; log lines, which the application's callback may write "
 	"(the CLI writes stderr); file and console data"),
     IF1(mmap, ALL, NONE_OF(2, PROT_EXEC), "prot without PROT_EXEC",
-	"memory for malloc and the sanitizer runtimes; never executable"),
+	"memory for malloc and the sanitizer runtimes; files mapped into a DAX window "
+	"(fs workers) and anonymous memory put back there; never executable"),
     IF1(mprotect, ALL, NONE_OF(2, PROT_EXEC), "prot without PROT_EXEC",
 	"malloc's arenas grow by mprotect; never to executable"),
     ANY(munmap, ALL, "malloc gives memory back"),
@@ -72,6 +73,10 @@ const struct sandbox_rule sandbox_rules[] = {
 	"a guest marks a virtqueue ready or resets a device: its notify eventfd is "
 	"(un)registered with KVM"),
     ANY(eventfd2, VCPU, "the notify eventfd of a queue the guest makes ready"),
+    ANY(newfstatat, VCPU | LOOP,
+	"the DAX windows' repair (after a KVM_RUN that faulted, and every 500 ms): is a file "
+	"mapped there shorter now? (glibc's fstat)"),
+    ANY(fstat, VCPU | LOOP, "the same, as older libcs call it"),
     ANY(epoll_ctl, VCPU | LOOP,
 	"queue eventfds and console input join or leave the event loop when the guest "
 	"activates or resets a device"),

@@ -25,6 +25,7 @@ struct virtio_fs {
 	uint8_t config[FS_CONFIG_SIZE];
 	virtio_fs_handler handle;
 	void *ctx;
+	uint64_t dax_gpa, dax_size;
 
 	pthread_mutex_t lock;
 	pthread_cond_t wake; /* work or stop for the workers */
@@ -136,6 +137,18 @@ static void fs_read_config(struct virtio_dev *d, uint32_t off, void *buf, uint32
 	memcpy(buf, fs->config + off, len); /* off+len checked by the transport */
 }
 
+/* Region 0 is the DAX window (VIRTIO_FS_SHMCAP_ID_CACHE); there is no
+ * other. */
+static bool fs_shm_region(struct virtio_dev *d, uint8_t id, uint64_t *gpa, uint64_t *len)
+{
+	struct virtio_fs *fs = virtio_dev_priv(d);
+	if (id != 0 || fs->dax_size == 0)
+		return false;
+	*gpa = fs->dax_gpa;
+	*len = fs->dax_size;
+	return true;
+}
+
 static void stop_workers(struct virtio_fs *fs, unsigned started)
 {
 	pthread_mutex_lock(&fs->lock);
@@ -195,6 +208,7 @@ struct virtio_fs *virtio_fs_new(const struct virtio_fs_params *p, mvm_error **er
 	    .queue_max_size = 1024,
 	    .config_size = FS_CONFIG_SIZE,
 	    .read_config = fs_read_config,
+	    .shm_region = fs_shm_region,
 	    .activate = fs_activate,
 	    .notify = fs_notify,
 	    .reset = fs_reset,
@@ -204,6 +218,8 @@ struct virtio_fs *virtio_fs_new(const struct virtio_fs_params *p, mvm_error **er
 	memcpy(fs->config + VIRTIO_FS_TAG_MAX, &nreq, 4); /* little-endian host */
 	fs->handle = p->handle;
 	fs->ctx = p->ctx;
+	fs->dax_gpa = p->dax_gpa;
+	fs->dax_size = p->dax_size;
 	fs->workers = workers;
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_cond_init(&fs->wake, NULL);

@@ -37,6 +37,10 @@ struct virtio_fs_params {
 	void *ctx;
 	/* How the workers start (jail/sandbox.h), or NULL; read only here. */
 	const struct sandbox *sandbox;
+	/* The DAX window, shown as shared memory region 0 (the cache,
+	 * VIRTIO_FS_SHMCAP_ID_CACHE); size 0: none. */
+	uint64_t dax_gpa;
+	uint64_t dax_size;
 };
 
 struct virtio_fs;

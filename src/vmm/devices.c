@@ -11,6 +11,7 @@
 #include "vmm/devices.h"
 #include "vmm/run_layer.h"
 #include "guest/protocol.h"
+#include "arch/arch.h"
 #include "arch/x86_64/layout.h"
 #include "config/ipv4.h"
 #include "fuse/fuse_server.h"
@@ -26,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -36,6 +38,15 @@
  * parallel, and the guest keeps several in flight during a boot. */
 #define FS_WORKERS 2
 
+/* Memory slots of DAX windows: after guest RAM's (GUEST_MEM_MAX_REGIONS). */
+#define DAX_SLOT_BASE 8u
+
+/* One share's DAX window. */
+struct dax_window {
+	uint8_t *host;
+	uint64_t gpa, size;
+};
+
 struct devices {
 	struct virtio_host host;
 	struct virtio_mmio *mmio[LAYOUT_VIRTIO_MAX_DEVICES];
@@ -43,8 +54,12 @@ struct devices {
 	struct virtio_mmio *control;
 	struct fuse_server *fs[LAYOUT_VIRTIO_MAX_DEVICES];
 	unsigned n_fs;
+	struct dax_window dax[LAYOUT_VIRTIO_MAX_DEVICES];
+	unsigned n_dax;
+	uint64_t dax_next; /* guest address of the next window */
 	bool ready; /* mvm-init said MVM_CTRL_READY on hvc2 */
 	int boot_timer; /* timerfd: mvm-init must say it runs before this fires */
+	int dax_timer;	/* timerfd: the DAX windows' periodic repair */
 	struct slirp_backend *slirp;
 	struct virtio_mmio *net;
 	struct run_layer run; /* an image run's directories */
@@ -155,11 +170,85 @@ static ssize_t fs_handle(void *ctx, const struct iovec *in, int n_in, const stru
 	return fuse_server_handle(ctx, in, n_in, out, n_out);
 }
 
+/* The next share's DAX window, registered with KVM (docs/fuse.md, "The DAX
+ * window"). */
+static int add_dax_window(struct devices *d, struct vmm *v, struct dax_window **out,
+			  mvm_error **err)
+{
+	uint64_t size = (uint64_t)v->cfg->dax_window_mib << 20;
+	uint64_t first, align, end;
+	arch_dax_window_span(&v->mem, &first, &align, &end);
+	if (d->n_dax == 0)
+		d->dax_next = first;
+	uint64_t gpa = d->dax_next;
+	if (gpa > end || size > end - gpa)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "the DAX windows of %u shares of %u MiB each do not fit below "
+			       "guest address 0x%llx (use a smaller --dax-window)",
+			       d->n_dax + 1, v->cfg->dax_window_mib, (unsigned long long)end);
+	struct dax_window *w = &d->dax[d->n_dax];
+	if (kvm_map_window(&v->kvm, DAX_SLOT_BASE + d->n_dax, gpa, size, &w->host, err) < 0)
+		return -1;
+	w->gpa = gpa;
+	w->size = size;
+	d->n_dax++;
+	d->dax_next = (gpa + size + align - 1) & ~(align - 1);
+	*out = w;
+	return 0;
+}
+
+/* A guest page of a DAX window whose file shrank on the host cannot be
+ * faulted in. KVM on x86 first tries such a fault asynchronously (with a
+ * halt when the guest takes no async page faults), and the background
+ * fault fails and is tried again forever: the guest task hangs and
+ * KVM_RUN never returns, so the vCPU cannot ask for the repair itself.
+ * Every DAX_REPAIR_PERIOD_MS the loop mends what the host shrank; the
+ * stuck access then goes through. Each round costs one fstat() per mapped
+ * chunk. */
+#define DAX_REPAIR_PERIOD_MS 500
+
+static void dax_repair_tick(void *opaque, uint32_t events)
+{
+	struct vmm *v = opaque;
+	uint64_t n;
+	if (read(v->devices->dax_timer, &n, sizeof(n)) == (ssize_t)sizeof(n))
+		devices_dax_repair(v);
+}
+
+static int start_dax_repair(struct devices *d, struct vmm *v, mvm_error **err)
+{
+	d->dax_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->dax_timer < 0)
+		return mvm_err_sys(err, "timerfd for the DAX windows");
+	struct timespec period = {.tv_nsec = DAX_REPAIR_PERIOD_MS * 1000000L};
+	struct itimerspec its = {.it_interval = period, .it_value = period};
+	if (timerfd_settime(d->dax_timer, 0, &its, NULL) < 0)
+		return mvm_err_sys(err, "arm the DAX window timer");
+	return event_loop_add(v->loop, d->dax_timer, EPOLLIN, dax_repair_tick, v, err);
+}
+
 /* o: root_dir, share_mode and what else the share needs. */
-static int add_fs_opts(struct devices *d, const struct vmm *v, struct fuse_server_opts o,
+static int add_fs_opts(struct devices *d, struct vmm *v, struct fuse_server_opts o,
 		       const char *tag, mvm_error **err)
 {
 	const char *host_dir = o.root_dir;
+	struct dax_window *w = NULL;
+	/* The guest pays 1/64 of each window in RAM for its page structures,
+	 * and a guest that cannot pay fails to mount the share. Windows go to
+	 * the shares in order while they take at most an eighth of RAM: the
+	 * root first. */
+	uint64_t cost = ((uint64_t)v->cfg->dax_window_mib << 20) / 64;
+	bool afford = (d->n_dax + 1) * cost <= v->mem.total / 8;
+	if (v->cfg->dax_window_mib > 0 && !afford)
+		log_debug(v->log, "share `%s`: no DAX window (%u windows of %u MiB would need "
+				  "more than an eighth of the guest's RAM)",
+			  host_dir, d->n_dax + 1, v->cfg->dax_window_mib);
+	if (v->cfg->dax_window_mib > 0 && afford && add_dax_window(d, v, &w, err) < 0)
+		return mvm_err_wrap(err, "share `%s`", host_dir);
+	if (w) {
+		o.dax_window = w->host;
+		o.dax_window_size = w->size;
+	}
 	o.log = v->log;
 	o.acting_set = v->cfg->has_jail_user;
 	o.acting_uid = (uid_t)v->cfg->jail_uid;
@@ -184,6 +273,8 @@ static int add_fs_opts(struct devices *d, const struct vmm *v, struct fuse_serve
 		.handle = fs_handle,
 		.ctx = s,
 		.sandbox = sbp,
+		.dax_gpa = w ? w->gpa : 0,
+		.dax_size = w ? w->size : 0,
 	};
 	struct virtio_fs *fs = virtio_fs_new(&p, err);
 	if (fs == NULL)
@@ -191,7 +282,7 @@ static int add_fs_opts(struct devices *d, const struct vmm *v, struct fuse_serve
 	return add_device(d, virtio_fs_ops(fs), fs, err);
 }
 
-static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir,
+static int add_fs(struct devices *d, struct vmm *v, const char *host_dir,
 		  const char *guest_dir, const char *tag, mvm_error **err)
 {
 	struct fuse_server_opts o = {
@@ -206,7 +297,7 @@ static int add_fs(struct devices *d, const struct vmm *v, const char *host_dir,
 /* An image's root: its layers, read-only and grafted into one share (top
  * last, as overlayfs numbers them), and the run's writable layer. Both
  * are virtual: the layers hold the guest's owners that way. */
-static int add_image_fs(struct devices *d, const struct vmm *v, mvm_error **err)
+static int add_image_fs(struct devices *d, struct vmm *v, mvm_error **err)
 {
 	const struct config_image *im = &v->cfg->image;
 	if (run_layer_create(v->cfg, &d->run, err) < 0)
@@ -287,6 +378,7 @@ int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err
 		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "allocate devices");
 	v->devices = d;
 	d->boot_timer = -1;
+	d->dax_timer = -1;
 	d->boot_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (d->boot_timer < 0)
 		return mvm_err_sys(err, "timerfd for the boot watchdog");
@@ -319,6 +411,8 @@ int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err
 			   err) < 0)
 			return -1;
 	}
+	if (d->n_dax > 0 && start_dax_repair(d, v, err) < 0)
+		return -1;
 	return add_net(d, v, err);
 }
 
@@ -391,12 +485,26 @@ void devices_close_output(struct vmm *v)
 		virtio_console_close_output(virtio_mmio_dev(d->mmio[i]));
 }
 
+size_t devices_dax_repair(struct vmm *v)
+{
+	struct devices *d = v->devices;
+	size_t n = 0;
+	for (unsigned i = 0; d && i < d->n_fs; i++)
+		n += fuse_server_dax_repair(d->fs[i]);
+	return n;
+}
+
 void devices_destroy(struct vmm *v)
 {
 	struct devices *d = v->devices;
 	if (d == NULL)
 		return;
-	/* The network thread first: it delivers into the net device, so it
+	/* The repair timer first: it reaches into the FUSE servers. */
+	if (d->dax_timer >= 0) {
+		event_loop_del(v->loop, d->dax_timer);
+		close(d->dax_timer);
+	}
+	/* The network thread next: it delivers into the net device, so it
 	 * must be gone before that device is reset and freed. */
 	slirp_backend_free(d->slirp);
 	/* Then the devices: their worker threads may still be inside the FUSE
@@ -405,6 +513,9 @@ void devices_destroy(struct vmm *v)
 		virtio_mmio_free(d->mmio[i]);
 	for (unsigned i = 0; i < d->n_fs; i++)
 		fuse_server_free(d->fs[i]);
+	/* No vCPU runs and no server maps any more: the windows can go. */
+	for (unsigned i = 0; i < d->n_dax; i++)
+		munmap(d->dax[i].host, d->dax[i].size);
 	if (d->boot_timer >= 0) {
 		event_loop_del(v->loop, d->boot_timer);
 		close(d->boot_timer);

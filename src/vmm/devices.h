@@ -29,6 +29,10 @@ void devices_log_net_stats(struct vmm *v);
 /* The VM has ended (no vCPU or loop thread runs): the consoles let go of
  * the caller's output fds, so their readers see end of file. */
 void devices_close_output(struct vmm *v);
+/* A vCPU's KVM_RUN failed with EFAULT: every share mends mappings that
+ * now lie past their file's end (fuse_server_dax_repair()). Returns the
+ * number of chunks changed; 0: the fault was something else. */
+size_t devices_dax_repair(struct vmm *v);
 void devices_destroy(struct vmm *v);
 
 #endif

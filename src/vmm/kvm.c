@@ -133,6 +133,35 @@ void kvm_unmap_memory(struct guest_mem *m)
 	}
 }
 
+int kvm_map_window(struct kvm *k, uint32_t slot, uint64_t gpa, uint64_t size, uint8_t **host,
+		   mvm_error **err)
+{
+	/* Readable and writable everywhere, so that whatever the guest
+	 * touches is backed: a hole would fail KVM_RUN. MAP_NORESERVE: what
+	 * the guest never touches costs nothing. */
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	if (p == MAP_FAILED)
+		return mvm_err_sys(err, "reserve a DAX window of %llu MiB",
+				   (unsigned long long)(size >> 20));
+	madvise(p, size, MADV_DONTDUMP);
+	struct kvm_userspace_memory_region r = {
+	    .slot = slot,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uint64_t)(uintptr_t)p,
+	};
+	if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+		int e = errno;
+		munmap(p, size);
+		errno = e;
+		return mvm_err_sys(err, "KVM_SET_USER_MEMORY_REGION slot %u (DAX window at 0x%llx)",
+				   slot, (unsigned long long)gpa);
+	}
+	*host = p;
+	return 0;
+}
+
 int kvm_create_vcpu(struct kvm *k, unsigned index, int *fd, struct kvm_run **run,
 		    mvm_error **err)
 {

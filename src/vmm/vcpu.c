@@ -4,6 +4,7 @@
  * here, so the loop only sees device accesses and the end of the VM. */
 #include "arch/arch.h"
 #include "util/error.h"
+#include "vmm/devices.h"
 #include "vmm/vcpu_kick.h"
 #include "vmm/vmm.h"
 #include "jail/sandbox.h"
@@ -101,6 +102,10 @@ static void *vcpu_thread(void *arg)
 				__atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 				continue;
 			}
+			/* A page of a DAX window the host cannot back (its file
+			 * shrank on the host): mend it and run on. */
+			if (errno == EFAULT && devices_dax_repair(c->vmm) > 0)
+				continue;
 			mvm_error *e = NULL;
 			mvm_err(&e, MVM_ERR_KVM, errno, "vCPU %u: KVM_RUN", c->index);
 			vmm_end(c->vmm, -1, &e);

@@ -5,6 +5,8 @@
 
 #include "vmm/vm.h"
 
+#include <inttypes.h>
+
 static void expect_one_problem(mvm_builder *b, const char *needle1, const char *needle2)
 {
 	mvm_error *err = build_fails(b);
@@ -22,6 +24,7 @@ static void test_defaults(void **state)
 	mvm_vm *vm = build_ok(b);
 	assert_int_equal(vm->cfg.num_vcpus, 1);
 	assert_int_equal(vm->cfg.ram_mib, 64);
+	assert_int_equal(vm->cfg.dax_window_mib, MVM_DEFAULT_DAX_WINDOW_MIB);
 	assert_int_equal(vm->cfg.log.level, MVM_LOG_OFF);
 	assert_true(vm->cfg.local_only);
 	assert_false(vm->cfg.has_assigned_ip);
@@ -68,6 +71,33 @@ static void test_ram(void **state)
 	assert_int_equal(vm->cfg.ram_mib, UINT32_MAX);
 	mvm_vm_free(vm);
 	assert_null(err);
+	mvm_builder_free(b);
+}
+
+/* 0 (no DAX) or whole 2 MiB chunks up to 64 GiB; the setter stores
+ * anything and build() names the bad value. */
+static void test_dax_window(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	uint32_t good[] = {0, 2, 256, 65536};
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(mvm_builder_dax_window_mib(b, good[i], &err), 0);
+		mvm_vm *vm = build_ok(b);
+		assert_int_equal(vm->cfg.dax_window_mib, good[i]);
+		mvm_vm_free(vm);
+	}
+	uint32_t bad[] = {1, 3, 65538, 100000, UINT32_MAX};
+	for (size_t i = 0; i < 5; i++) {
+		char needle[64];
+		snprintf(needle, sizeof(needle), "DAX window size %" PRIu32 " MiB", bad[i]);
+		assert_int_equal(mvm_builder_dax_window_mib(b, bad[i], &err), 0);
+		expect_one_problem(b, needle, "0 or an even number of MiB from 2 to 65536");
+	}
+	assert_null(err);
+	assert_int_equal(mvm_builder_dax_window_mib(NULL, 2, &err), -1);
+	assert_error_has(err, "DAX window size", "the builder is NULL");
+	mvm_error_free(err);
 	mvm_builder_free(b);
 }
 
@@ -340,6 +370,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_vcpus),
 	    cmocka_unit_test(test_ram),
+	    cmocka_unit_test(test_dax_window),
 	    cmocka_unit_test(test_port_specs),
 	    cmocka_unit_test(test_ports),
 	    cmocka_unit_test(test_rlimits),

@@ -187,6 +187,7 @@ static void test_json_of_reference_example(void **state)
 	mvm_builder_root_path(b, "/usr", &err);
 	mvm_builder_num_vcpus(b, 2, &err);
 	mvm_builder_ram_mib(b, 1024, &err);
+	mvm_builder_dax_window_mib(b, 0, &err);
 	mvm_builder_mapped_dir(b, "/tmp:/guest/mount", &err);
 	mvm_builder_port_map(b, "8080:80", &err);
 	mvm_builder_rlimit(b, "7=1024:1024", &err);
@@ -211,6 +212,7 @@ static void test_json_of_reference_example(void **state)
 	assert_string_equal(
 	    json,
 	    "{\"log_level\":\"debug\",\"root_path\":\"/usr\",\"num_vcpus\":2,\"ram_mib\":1024,"
+	    "\"dax_window_mib\":0,"
 	    "\"mapped_dirs\":[{\"host\":\"/tmp\",\"guest\":\"/guest/mount\"}],"
 	    "\"port_map\":[{\"host\":8080,\"guest\":80}],"
 	    "\"rlimits\":[{\"resource\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":1024}],"
@@ -318,7 +320,8 @@ static void test_json_of_unset_values(void **state)
 	mvm_vm *vm = build_ok(b);
 	char *json = mvm_vm_config_json(vm, &err);
 	assert_string_equal(json, "{\"log_level\":\"off\",\"root_path\":\"/\",\"num_vcpus\":1,"
-				  "\"ram_mib\":64,\"mapped_dirs\":[],\"port_map\":[],"
+				  "\"ram_mib\":64,\"dax_window_mib\":256,"
+				  "\"mapped_dirs\":[],\"port_map\":[],"
 				  "\"rlimits\":[],\"workdir_path\":null,\"exec_path\":null,"
 				  "\"args\":[],\"env\":[],\"console_output\":null,"
 				  "\"assigned_ip\":null,\"local_only\":true,"
@@ -340,6 +343,7 @@ static void test_config_copy_is_deep(void **state)
 	mvm_builder_rlimit(b, "1=1:2", &err);
 	mvm_builder_port_map(b, "1:2", &err);
 	mvm_builder_exec_path(b, "/e", &err);
+	mvm_builder_dax_window_mib(b, 1024, &err);
 	mvm_vm *vm = build_ok(b);
 	struct mvm_config copy;
 	assert_int_equal(mvm_config_copy(&copy, &vm->cfg, &err), 0);
@@ -350,6 +354,7 @@ static void test_config_copy_is_deep(void **state)
 	assert_string_equal(copy.exec_path, "/e");
 	assert_true(copy.rlimits[0].hard == 2);
 	assert_int_equal(copy.ports[0].guest, 2);
+	assert_int_equal(copy.dax_window_mib, 1024);
 	mvm_config_clear(&copy);
 	assert_null(copy.root_path);
 	assert_int_equal(copy.n_env, 0);

@@ -36,6 +36,14 @@
 #define LAYOUT_VIRTIO_IRQ_BASE 5
 #define LAYOUT_VIRTIO_MAX_DEVICES 18 /* pins 5..22 of the 24-pin IOAPIC */
 
+/* DAX windows of virtio-fs shares: above all RAM and never below 4 GiB,
+ * each on a 1 GiB boundary (the guest hot-plugs them as device memory,
+ * which wants section alignment), all below LAYOUT_DAX_END, which every
+ * x86-64 CPU's physical address width covers (QEMU's default is 40
+ * bits). */
+#define LAYOUT_DAX_ALIGN (1ull << 30)
+#define LAYOUT_DAX_END (1ull << 39)
+
 #define LAYOUT_IOAPIC_ADDR 0xfec00000ull
 #define LAYOUT_LAPIC_ADDR 0xfee00000ull
 

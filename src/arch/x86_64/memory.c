@@ -23,3 +23,15 @@ int arch_memory_layout(uint64_t ram_bytes, struct guest_mem *m, mvm_error **err)
 	m->total = ram_bytes;
 	return 0;
 }
+
+void arch_dax_window_span(const struct guest_mem *m, uint64_t *first, uint64_t *align,
+			  uint64_t *end)
+{
+	uint64_t top = LAYOUT_MMIO_GAP_END;
+	for (unsigned i = 0; i < m->n_regions; i++)
+		if (m->regions[i].gpa + m->regions[i].size > top)
+			top = m->regions[i].gpa + m->regions[i].size;
+	*first = (top + LAYOUT_DAX_ALIGN - 1) & ~(LAYOUT_DAX_ALIGN - 1);
+	*align = LAYOUT_DAX_ALIGN;
+	*end = LAYOUT_DAX_END;
+}
