@@ -95,25 +95,31 @@ static void set_cpus(mvm_builder *b, const char *arg, struct run_options *o, mvm
 	mvm_builder_num_vcpus(b, (unsigned)n, err);
 }
 
-static void set_memory(mvm_builder *b, const char *arg, struct run_options *o, mvm_error **err)
+/* A size in MiB for --OPT; the library judges its range. */
+static bool mib_arg(const char *opt, const char *arg, struct run_options *o, uint32_t *mib)
 {
 	unsigned long n;
 	if (!parse_number(arg, UINT32_MAX, &n)) {
-		option_error(o, "invalid --memory value `%s`: expected a number of MiB", arg);
-		return;
+		option_error(o, "invalid --%s value `%s`: expected a number of MiB", opt, arg);
+		return false;
 	}
-	mvm_builder_ram_mib(b, (uint32_t)n, err);
+	*mib = (uint32_t)n;
+	return true;
 }
 
-/* As --cpus: evenness and range are the library's rules. */
+static void set_memory(mvm_builder *b, const char *arg, struct run_options *o, mvm_error **err)
+{
+	uint32_t mib;
+	if (mib_arg("memory", arg, o, &mib))
+		mvm_builder_ram_mib(b, mib, err);
+}
+
+/* Evenness and range are the library's rules. */
 static void set_dax_window(mvm_builder *b, const char *arg, struct run_options *o, mvm_error **err)
 {
-	unsigned long n;
-	if (!parse_number(arg, UINT32_MAX, &n)) {
-		option_error(o, "invalid --dax-window value `%s`: expected a number of MiB", arg);
-		return;
-	}
-	mvm_builder_dax_window_mib(b, (uint32_t)n, err);
+	uint32_t mib;
+	if (mib_arg("dax-window", arg, o, &mib))
+		mvm_builder_dax_window_mib(b, mib, err);
 }
 
 static void set_local_only(mvm_builder *b, const char *arg, struct run_options *o, mvm_error **err)
