@@ -53,7 +53,7 @@ void usage_run(FILE *out)
 	      "      --cpus N               number of vCPUs, 1..255 (default 1)\n"
 	      "      --memory MIB           guest RAM in MiB (default 512)\n"
 	      "      --dax-window MIB       size of each share's DAX window in MiB (even, 0\n"
-	      "                             disables; default 256): large files are mapped\n"
+	      "                             disables, the default): large files are mapped\n"
 	      "                             into the guest instead of copied\n"
 	      "  -v, --volume HOST:GUEST    share a host directory at GUEST (repeatable)\n"
 	      "  -p, --publish [IP:]HOST:GUEST[/udp]\n"

@@ -208,7 +208,8 @@ int mvm_builder_ram_mib(mvm_builder *b, uint32_t mib, mvm_error **err);
  * space through which the guest maps large host files directly instead
  * of copying them (virtio-fs DAX; docs/fuse.md, "The DAX window"). 0
  * disables DAX; otherwise build() requires an even number (the guest maps
- * 2 MiB chunks) from 2 to 65536 (64 GiB). Default 256. The guest spends
+ * 2 MiB chunks) from 2 to 65536 (64 GiB). Default 0: measure before
+ * turning it on (docs/fuse.md has the figures). The guest spends
  * 1/64 of the size of its own RAM on page structures (4 MiB for 256); the
  * host spends nothing until files are mapped. */
 int mvm_builder_dax_window_mib(mvm_builder *b, uint32_t mib, mvm_error **err);

@@ -320,7 +320,7 @@ static void test_json_of_unset_values(void **state)
 	mvm_vm *vm = build_ok(b);
 	char *json = mvm_vm_config_json(vm, &err);
 	assert_string_equal(json, "{\"log_level\":\"off\",\"root_path\":\"/\",\"num_vcpus\":1,"
-				  "\"ram_mib\":64,\"dax_window_mib\":256,"
+				  "\"ram_mib\":64,\"dax_window_mib\":0,"
 				  "\"mapped_dirs\":[],\"port_map\":[],"
 				  "\"rlimits\":[],\"workdir_path\":null,\"exec_path\":null,"
 				  "\"args\":[],\"env\":[],\"console_output\":null,"
