@@ -56,7 +56,6 @@ struct devices {
 	unsigned n_fs;
 	struct dax_window dax[LAYOUT_VIRTIO_MAX_DEVICES];
 	unsigned n_dax;
-	uint64_t dax_next; /* guest address of the next window */
 	bool ready; /* mvm-init said MVM_CTRL_READY on hvc2 */
 	int boot_timer; /* timerfd: mvm-init must say it runs before this fires */
 	int dax_timer;	/* timerfd: the DAX windows' periodic repair */
@@ -176,11 +175,12 @@ static int add_dax_window(struct devices *d, struct vmm *v, struct dax_window **
 			  mvm_error **err)
 {
 	uint64_t size = (uint64_t)v->cfg->dax_window_mib << 20;
-	uint64_t first, align, end;
-	arch_dax_window_span(&v->mem, &first, &align, &end);
-	if (d->n_dax == 0)
-		d->dax_next = first;
-	uint64_t gpa = d->dax_next;
+	uint64_t gpa, align, end;
+	arch_dax_window_span(&v->mem, &gpa, &align, &end);
+	if (d->n_dax > 0) {
+		const struct dax_window *last = &d->dax[d->n_dax - 1];
+		gpa = (last->gpa + last->size + align - 1) & ~(align - 1);
+	}
 	if (gpa > end || size > end - gpa)
 		return mvm_err(err, MVM_ERR_INVALID, 0,
 			       "the DAX windows of %u shares of %u MiB each do not fit below "
@@ -192,7 +192,6 @@ static int add_dax_window(struct devices *d, struct vmm *v, struct dax_window **
 	w->gpa = gpa;
 	w->size = size;
 	d->n_dax++;
-	d->dax_next = (gpa + size + align - 1) & ~(align - 1);
 	*out = w;
 	return 0;
 }
@@ -238,13 +237,15 @@ static int add_fs_opts(struct devices *d, struct vmm *v, struct fuse_server_opts
 	 * the shares in order while they take at most an eighth of RAM: the
 	 * root first. */
 	uint64_t cost = ((uint64_t)v->cfg->dax_window_mib << 20) / 64;
-	bool afford = (d->n_dax + 1) * cost <= v->mem.total / 8;
-	if (v->cfg->dax_window_mib > 0 && !afford)
-		log_debug(v->log, "share `%s`: no DAX window (%u windows of %u MiB would need "
+	if (v->cfg->dax_window_mib > 0) {
+		if ((d->n_dax + 1) * cost > v->mem.total / 8)
+			log_debug(v->log,
+				  "share `%s`: no DAX window (%u windows of %u MiB would need "
 				  "more than an eighth of the guest's RAM)",
-			  host_dir, d->n_dax + 1, v->cfg->dax_window_mib);
-	if (v->cfg->dax_window_mib > 0 && afford && add_dax_window(d, v, &w, err) < 0)
-		return mvm_err_wrap(err, "share `%s`", host_dir);
+				  host_dir, d->n_dax + 1, v->cfg->dax_window_mib);
+		else if (add_dax_window(d, v, &w, err) < 0)
+			return mvm_err_wrap(err, "share `%s`", host_dir);
+	}
 	if (w) {
 		o.dax_window = w->host;
 		o.dax_window_size = w->size;
