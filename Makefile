@@ -96,7 +96,7 @@ check-unit: $(UNIT_TESTS) $(EXAMPLES)
 	@scripts/run-unit-tests $(UNIT_TESTS)
 
 # The image tests build their test image from the default root.
-check-cli: $(BUILD)/mvm-san $(EXAMPLES) rootfs
+check-cli: $(BUILD)/mvm-san $(EXAMPLES) $(FLAKYPROXY) rootfs
 	@MVM=$(BUILD)/mvm-san BUILD=$(BUILD) tests/cli/run
 
 install: all

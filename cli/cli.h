@@ -5,6 +5,7 @@
 
 #include "mvm.h"
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -26,6 +27,14 @@ int cmd_inspect(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
+
+/* getopt_long quietly; returns the option, or prints and returns -2 on an
+ * unknown option or a missing argument. (image.c) */
+int cli_next_opt(int argc, char **argv, const char *shorts, const struct option *longs);
+/* The image store of MVM_HOME, or NULL after printing why. */
+mvm_store *cli_open_store(void);
+/* Prints a progress line of the library to stderr. */
+void cli_print_progress(void *ud, const char *msg);
 
 /* `mvm kvm-probe`: 0 if KVM here can run guests, else one error line. */
 int cmd_kvm_probe(void);

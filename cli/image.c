@@ -9,15 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static void print_progress(void *ud, const char *msg)
+void cli_print_progress(void *ud, const char *msg)
 {
 	(void)ud;
 	fprintf(stderr, "%s\n", msg);
 }
 
-/* getopt_long quietly; returns the option, or prints and returns -2 on an
- * unknown option or a missing argument. */
-static int next_opt(int argc, char **argv, const char *shorts, const struct option *longs)
+int cli_next_opt(int argc, char **argv, const char *shorts, const struct option *longs)
 {
 	opterr = 0;
 	int opt = getopt_long(argc, argv, shorts, longs, NULL);
@@ -32,7 +30,7 @@ static int next_opt(int argc, char **argv, const char *shorts, const struct opti
 	return opt;
 }
 
-static mvm_store *open_store(void)
+mvm_store *cli_open_store(void)
 {
 	mvm_error *err = NULL;
 	mvm_store *s = mvm_store_open(NULL, &err);
@@ -52,7 +50,7 @@ int cmd_load(int argc, char **argv)
 	bool quiet = false;
 	const char *input = NULL, *name = NULL;
 	optind = 1;
-	for (int opt; (opt = next_opt(argc, argv, "+:hqi:", longs)) != -1;) {
+	for (int opt; (opt = cli_next_opt(argc, argv, "+:hqi:", longs)) != -1;) {
 		switch (opt) {
 		case 'h':
 			usage_load(stdout);
@@ -80,13 +78,13 @@ int cmd_load(int argc, char **argv)
 			  input ? argv[optind] : "");
 		return EXIT_MVM_ERROR;
 	}
-	mvm_store *s = open_store();
+	mvm_store *s = cli_open_store();
 	if (s == NULL)
 		return EXIT_MVM_ERROR;
 	mvm_error *err = NULL;
 	char **names = NULL;
 	size_t n = 0;
-	int rc = mvm_image_load(s, input, name, quiet ? NULL : print_progress, NULL, &names, &n,
+	int rc = mvm_image_load(s, input, name, quiet ? NULL : cli_print_progress, NULL, &names, &n,
 				&err);
 	for (size_t i = 0; i < n; i++) {
 		printf("Loaded image: %s\n", names[i]);
@@ -144,7 +142,7 @@ int cmd_images(int argc, char **argv)
 					      {NULL, 0, NULL, 0}};
 	bool quiet = false, json = false;
 	optind = 1;
-	for (int opt; (opt = next_opt(argc, argv, "+:hq", longs)) != -1;) {
+	for (int opt; (opt = cli_next_opt(argc, argv, "+:hq", longs)) != -1;) {
 		switch (opt) {
 		case 'h':
 			usage_images(stdout);
@@ -167,7 +165,7 @@ int cmd_images(int argc, char **argv)
 		cli_error("unexpected argument `%s`", argv[optind]);
 		return EXIT_MVM_ERROR;
 	}
-	mvm_store *s = open_store();
+	mvm_store *s = cli_open_store();
 	if (s == NULL)
 		return EXIT_MVM_ERROR;
 	mvm_error *err = NULL;
@@ -215,7 +213,7 @@ static int only_help(int argc, char **argv, void (*usage)(FILE *))
 {
 	static const struct option longs[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	optind = 1;
-	for (int opt; (opt = next_opt(argc, argv, "+:h", longs)) != -1;) {
+	for (int opt; (opt = cli_next_opt(argc, argv, "+:h", longs)) != -1;) {
 		if (opt == 'h') {
 			usage(stdout);
 			return -1;
@@ -234,7 +232,7 @@ int cmd_inspect(int argc, char **argv)
 		cli_error("no image to inspect (see `mvm inspect --help`)");
 		return EXIT_MVM_ERROR;
 	}
-	mvm_store *s = open_store();
+	mvm_store *s = cli_open_store();
 	if (s == NULL)
 		return EXIT_MVM_ERROR;
 	int status = EXIT_SUCCESS, shown = 0;
@@ -266,7 +264,7 @@ int cmd_rmi(int argc, char **argv)
 		cli_error("no image to remove (see `mvm rmi --help`)");
 		return EXIT_MVM_ERROR;
 	}
-	mvm_store *s = open_store();
+	mvm_store *s = cli_open_store();
 	if (s == NULL)
 		return EXIT_MVM_ERROR;
 	int status = EXIT_SUCCESS;
@@ -296,7 +294,7 @@ static int image_prune(int argc, char **argv)
 		cli_error("unexpected argument `%s`", argv[first]);
 		return EXIT_MVM_ERROR;
 	}
-	mvm_store *s = open_store();
+	mvm_store *s = cli_open_store();
 	if (s == NULL)
 		return EXIT_MVM_ERROR;
 	mvm_error *err = NULL;
@@ -336,53 +334,4 @@ int cmd_image(int argc, char **argv)
 		return image_prune(argc - 1, argv + 1);
 	cli_error("unknown image command `%s` (see `mvm image --help`)", sub);
 	return EXIT_MVM_ERROR;
-}
-
-int cmd_pull(int argc, char **argv)
-{
-	static const struct option longs[] = {{"help", no_argument, NULL, 'h'},
-					      {"quiet", no_argument, NULL, 'q'},
-					      {"tls-verify", required_argument, NULL, 't'},
-					      {NULL, 0, NULL, 0}};
-	bool quiet = false, tls_verify = true;
-	optind = 1;
-	for (int opt; (opt = next_opt(argc, argv, "+:hq", longs)) != -1;) {
-		switch (opt) {
-		case 'h':
-			usage_pull(stdout);
-			return EXIT_SUCCESS;
-		case 'q':
-			quiet = true;
-			break;
-		case 't':
-			if (strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0) {
-				cli_error("--tls-verify `%s`: want true or false", optarg);
-				return EXIT_MVM_ERROR;
-			}
-			tls_verify = strcmp(optarg, "true") == 0;
-			break;
-		default:
-			return EXIT_MVM_ERROR;
-		}
-	}
-	if (optind + 1 != argc) {
-		cli_error(optind < argc ? "one image at a time (`%s` is one too many)"
-					: "no image to pull (see `mvm pull --help`)%s",
-			  optind < argc ? argv[optind + 1] : "");
-		return EXIT_MVM_ERROR;
-	}
-	mvm_store *s = open_store();
-	if (s == NULL)
-		return EXIT_MVM_ERROR;
-	mvm_error *err = NULL;
-	char *name = NULL;
-	int rc = mvm_image_pull(s, argv[optind], tls_verify ? 0 : MVM_PULL_INSECURE,
-				quiet ? NULL : print_progress, NULL, &name, &err);
-	if (rc == 0)
-		printf("%s\n", name);
-	free(name);
-	cli_print_errors(err);
-	mvm_error_free(err);
-	mvm_store_free(s);
-	return rc == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
 }

@@ -389,6 +389,47 @@ int mvm_image_load(mvm_store *s, const char *path, const char *name, mvm_progres
 int mvm_image_pull(mvm_store *s, const char *ref, unsigned flags, mvm_progress_fn progress,
 		   void *userdata, char **name, mvm_error **err);
 
+/* Where one blob of a pull stands, for a progress display. */
+typedef enum mvm_blob_state {
+	MVM_BLOB_QUEUED,   /* to be fetched */
+	MVM_BLOB_FETCHING, /* done: its bytes in the store so far */
+	MVM_BLOB_FETCHED,  /* complete, its digest checked */
+	MVM_BLOB_PRESENT,  /* the store had it: nothing fetched */
+	MVM_BLOB_UNPACKED, /* a layer, unpacked (or found unpacked) */
+} mvm_blob_state;
+
+typedef struct mvm_blob_progress {
+	const char *digest;    /* "sha256:..." */
+	const char *kind;      /* "config", "layer" or "index" */
+	unsigned index, count; /* a layer's place (from 1) among count; 0 otherwise */
+	mvm_blob_state state;
+	uint64_t done, total;  /* bytes; total is the size its descriptor gives */
+	uint64_t resumed;      /* bytes an interrupted earlier pull had left */
+} mvm_blob_progress;
+typedef void (*mvm_blob_progress_fn)(void *userdata, const mvm_blob_progress *p);
+
+typedef struct mvm_pull_options {
+	unsigned flags;           /* MVM_PULL_INSECURE */
+	/* "OS/ARCH[/VARIANT]" ("linux/arm64/v8") picked from an index; NULL:
+	 * linux/amd64. A single-platform image of another one is refused. */
+	const char *platform;
+	unsigned jobs;            /* blobs fetched at once; 0: 3, at most 16 */
+	mvm_progress_fn progress; /* one line per step, as mvm_image_pull */
+	/* Each state change of a blob, and its bytes at most 10 times a
+	 * second while it arrives. */
+	mvm_blob_progress_fn blob_progress;
+	void *userdata;           /* for both callbacks */
+} mvm_pull_options;
+
+/* mvm_image_pull with options (o may be NULL). Layers are fetched by
+ * o->jobs threads while the pulling thread unpacks them in order; the
+ * callbacks come from any of these threads, one call at a time. A
+ * download that breaks off is continued where it stopped; one that fails
+ * keeps its bytes in the store for the next pull (mvm image prune drops
+ * them). */
+int mvm_image_pull_with(mvm_store *s, const char *ref, const mvm_pull_options *o, char **name,
+			mvm_error **err);
+
 typedef struct mvm_image_info {
 	char *name;        /* "docker.io/library/alpine:latest" */
 	char id[72];       /* the config's digest, docker's IMAGE ID */

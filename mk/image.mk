@@ -5,3 +5,9 @@
 IMAGE_LIBS := $(shell pkg-config --libs libarchive jansson libcrypto libcurl 2>/dev/null || \
 	echo -larchive -ljansson -lcrypto -lcurl)
 LDLIBS_EXTRA += $(IMAGE_LIBS)
+
+# A TCP proxy that cuts registry answers short, for tests/cli/pull.sh.
+FLAKYPROXY := $(BUILD)/tests/flakyproxy
+$(FLAKYPROXY): tests/cli/flakyproxy.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $<

@@ -302,6 +302,25 @@ int mvm_image_pull(mvm_store *m, const char *ref, unsigned flags, mvm_progress_f
 		return mvm_err(err, MVM_ERR_INVALID, 0, "mvm_image_pull: a required argument is NULL");
 	if (flags & ~MVM_PULL_INSECURE)
 		return mvm_err(err, MVM_ERR_INVALID, 0, "mvm_image_pull: unknown flags 0x%x", flags);
-	struct image_load_opts o = {.progress = progress, .ud = userdata};
-	return image_pull(m->s, ref, !(flags & MVM_PULL_INSECURE), &o, name, err);
+	mvm_pull_options o = {.flags = flags, .progress = progress, .userdata = userdata};
+	return mvm_image_pull_with(m, ref, &o, name, err);
+}
+
+int mvm_image_pull_with(mvm_store *m, const char *ref, const mvm_pull_options *po, char **name,
+			mvm_error **err)
+{
+	if (m == NULL || ref == NULL || name == NULL)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "mvm_image_pull_with: a required argument is NULL");
+	mvm_pull_options none = {0};
+	if (po == NULL)
+		po = &none;
+	if (po->flags & ~MVM_PULL_INSECURE)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "mvm_image_pull: unknown flags 0x%x", po->flags);
+	struct image_load_opts o = {.progress = po->progress,
+				    .ud = po->userdata,
+				    .platform = po->platform,
+				    .jobs = po->jobs,
+				    .blob_progress = po->blob_progress};
+	return image_pull(m->s, ref, !(po->flags & MVM_PULL_INSECURE), &o, name, err);
 }

@@ -5,8 +5,10 @@
  * memory, and the image is then resolved from what was found. A layout
  * directory is read blob by blob as the manifests name them. */
 #include "image/load.h"
+#include "image/fetch.h"
 #include "image/ref.h"
 #include "image/registry.h"
+#include "guest/protocol.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 
@@ -28,6 +30,7 @@
 
 #define JSON_MAX (4u << 20) /* manifests, configs, indexes: far below this */
 #define INDEX_DEPTH 4
+#define DEFAULT_PLATFORM "linux/amd64"
 
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -42,6 +45,10 @@ struct file_entry {
 	uint64_t size;
 };
 
+struct platform {
+	char os[32], arch[32], variant[32];
+};
+
 struct source {
 	struct store *s;
 	const struct image_load_opts *o;
@@ -53,6 +60,11 @@ struct source {
 	char *json[3]; /* index.json, oci-layout, manifest.json of an archive */
 	char **names;
 	size_t n_names;
+	struct fetcher *fetch; /* a pull's downloads */
+	struct platform plat;  /* the image to pick from an index */
+	bool plat_given;       /* asked for, not the default */
+	bool first_only;       /* a pull takes one image of an index */
+	char offered[256];     /* the platforms an index had, for the error */
 };
 
 static void progress(struct source *src, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -65,7 +77,39 @@ static void progress(struct source *src, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	src->o->progress(src->o->ud, msg);
+	if (src->fetch)
+		fetcher_line(src->fetch, msg);
+	else
+		src->o->progress(src->o->ud, msg);
+}
+
+/* "OS/ARCH[/VARIANT]", each part [a-z0-9._-], as podman's --platform. */
+static int parse_platform(const char *text, struct platform *p, mvm_error **err)
+{
+	*p = (struct platform){0};
+	char *parts[3] = {p->os, p->arch, p->variant};
+	const char *at = text;
+	size_t n = 0;
+	for (; n < 3; n++) {
+		size_t len = strcspn(at, "/");
+		if (len == 0 || len >= sizeof(p->os) ||
+		    strspn(at, "abcdefghijklmnopqrstuvwxyz0123456789._-") < len)
+			break;
+		memcpy(parts[n], at, len);
+		parts[n][len] = '\0';
+		at += len;
+		if (*at == '\0') {
+			n++;
+			break;
+		}
+		at++;
+	}
+	if (n < 2 || *at != '\0' || (at > text && at[-1] == '/'))
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "platform `%s`: want OS/ARCH or OS/ARCH/VARIANT in lowercase, as "
+			       "linux/arm64/v8",
+			       text);
+	return 0;
 }
 
 /* A path inside an archive, without "./" and leading "/"; NULL when it
@@ -281,22 +325,15 @@ static int read_archive(struct source *src, int fd, mvm_error **err)
 
 /* The blob d, in the store once this returns 0. max is the size its
  * descriptor gives (a registry that sends more is cut off), 0 if unknown. */
-static int ensure_blob(struct source *src, const struct digest *d, uint64_t max, mvm_error **err)
+static int ensure_blob(struct source *src, const struct digest *d, uint64_t max, const char *kind,
+		       mvm_error **err)
 {
+	if (src->fetch)
+		return fetcher_add(src->fetch, d, max, kind, 0, 0, err) < 0
+			       ? -1
+			       : fetcher_wait(src->fetch, d, err);
 	if (store_has_blob(src->s, d))
 		return 0;
-	if (src->reg) {
-		uint64_t size;
-		if (max == 0)
-			return mvm_err(err, MVM_ERR_INVALID, 0,
-				       "blob %s: its descriptor gives no size, so a download of it "
-				       "could not be bounded",
-				       d->str);
-		if (registry_get_blob(src->reg, src->s, d, max, &size, err) < 0)
-			return -1;
-		progress(src, "Fetched blob %.19s (%llu bytes)", d->str, (unsigned long long)size);
-		return 0;
-	}
 	if (src->dir_fd < 0)
 		return mvm_err(err, MVM_ERR_INVALID, 0, "blob %s is not in the archive", d->str);
 	char rel[128];
@@ -313,9 +350,38 @@ static int ensure_blob(struct source *src, const struct digest *d, uint64_t max,
 	return 0;
 }
 
-static json_t *load_json_blob(struct source *src, const struct digest *d, mvm_error **err)
+/* A manifest or index named by an index: a registry serves those from
+ * its manifests endpoint, not as blobs. */
+static int fetch_manifest(struct source *src, const struct digest *d, mvm_error **err)
 {
-	if (ensure_blob(src, d, JSON_MAX, err) < 0)
+	if (store_has_blob(src->s, d))
+		return 0;
+	cleanup_free char *body = NULL, *media = NULL;
+	size_t len;
+	struct digest got;
+	if (registry_get_manifest(src->reg, d->str, &body, &len, &media, err) < 0 ||
+	    store_put_blob_mem(src->s, body, len, &got, err) < 0)
+		return -1;
+	if (strcmp(got.str, d->str) != 0)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "manifest %s: the registry sent one with digest %s", d->str, got.str);
+	return 0;
+}
+
+/* A JSON blob: a manifest or index (manifest) or a config of size bytes
+ * (0: not known; a registry's is then refused). */
+static json_t *load_json_blob(struct source *src, const struct digest *d, bool manifest,
+			      uint64_t size, mvm_error **err)
+{
+	int got;
+	if (src->reg && manifest)
+		got = fetch_manifest(src, d, err);
+	else if (src->reg && size > JSON_MAX)
+		got = mvm_err(err, MVM_ERR_INVALID, 0, "blob %s: %llu bytes, more than the %u a config may have",
+			      d->str, (unsigned long long)size, JSON_MAX);
+	else
+		got = ensure_blob(src, d, size, "config", err);
+	if (got < 0)
 		return NULL;
 	cleanup_free char *buf = NULL;
 	size_t len;
@@ -361,10 +427,30 @@ static bool accepted_layer(const char *mt)
 	return false;
 }
 
-/* A manifest: its config and layers into the store, each layer unpacked. */
+/* A single-platform image asked for by platform must be of it. */
+static int check_config_platform(struct source *src, const struct digest *md, json_t *config,
+				 mvm_error **err)
+{
+	if (!src->plat_given)
+		return 0;
+	const char *os = json_string_value(json_object_get(config, "os"));
+	const char *arch = json_string_value(json_object_get(config, "architecture"));
+	const char *variant = json_string_value(json_object_get(config, "variant"));
+	if ((os && strcmp(os, src->plat.os) != 0) || (arch && strcmp(arch, src->plat.arch) != 0) ||
+	    (variant && src->plat.variant[0] && strcmp(variant, src->plat.variant) != 0))
+		return mvm_err(err, MVM_ERR_INVALID, 0, "manifest %s is an image for %s/%s%s%s, not %s/%s%s%s",
+			       md->str, os ? os : "?", arch ? arch : "?", variant ? "/" : "",
+			       variant ? variant : "", src->plat.os, src->plat.arch,
+			       src->plat.variant[0] ? "/" : "", src->plat.variant);
+	return 0;
+}
+
+/* A manifest: its config and layers into the store, each layer unpacked.
+ * A pull queues every layer first, so that they arrive while the ones
+ * before them are unpacked. */
 static int import_manifest(struct source *src, const struct digest *md, mvm_error **err)
 {
-	json_t *m = load_json_blob(src, md, err);
+	json_t *m = load_json_blob(src, md, true, 0, err);
 	if (m == NULL)
 		return -1;
 	int rc = 0;
@@ -377,11 +463,19 @@ static int import_manifest(struct source *src, const struct digest *md, mvm_erro
 			     "manifest %s: not an image manifest (schemaVersion 2 with a config "
 			     "and layers)",
 			     md->str);
-	uint64_t csize = desc_size(config);
+	/* No run could stack more (guest/protocol.h); refused before any
+	 * download rather than at the first run. */
+	if (rc == 0 && json_array_size(layers) > MVM_MAX_LAYERS)
+		rc = mvm_err(err, MVM_ERR_UNSUPPORTED, 0,
+			     "manifest %s has %zu layers; mvm runs images of at most %d", md->str,
+			     json_array_size(layers), MVM_MAX_LAYERS);
+	json_t *cj = NULL;
 	if (rc == 0 && (desc_digest(config, &cd, md->str, err) < 0 ||
-			ensure_blob(src, &cd, csize && csize < JSON_MAX ? csize : JSON_MAX, err) < 0))
+			(cj = load_json_blob(src, &cd, false, desc_size(config), err)) == NULL ||
+			check_config_platform(src, md, cj, err) < 0))
 		rc = -1;
-	size_t i;
+	json_decref(cj);
+	size_t i, count = json_array_size(layers);
 	json_t *layer;
 	json_array_foreach(layers, i, layer)
 	{
@@ -389,15 +483,24 @@ static int import_manifest(struct source *src, const struct digest *md, mvm_erro
 			break;
 		struct digest ld;
 		const char *mt = json_string_value(json_object_get(layer, "mediaType"));
-		if (mt && !accepted_layer(mt)) {
+		if (mt && !accepted_layer(mt))
 			rc = mvm_err(err, MVM_ERR_UNSUPPORTED, 0,
 				     "manifest %s: layer %zu has media type `%s`, which mvm cannot "
 				     "unpack",
 				     md->str, i, mt);
+		else if (desc_digest(layer, &ld, md->str, err) < 0)
+			rc = -1;
+		else if (src->fetch)
+			rc = fetcher_add(src->fetch, &ld, desc_size(layer), "layer", (unsigned)i + 1,
+					 (unsigned)count, err);
+	}
+	json_array_foreach(layers, i, layer)
+	{
+		if (rc < 0)
 			break;
-		}
+		struct digest ld;
 		if (desc_digest(layer, &ld, md->str, err) < 0 ||
-		    ensure_blob(src, &ld, desc_size(layer), err) < 0) {
+		    ensure_blob(src, &ld, desc_size(layer), "layer", err) < 0) {
 			rc = -1;
 			break;
 		}
@@ -406,8 +509,10 @@ static int import_manifest(struct source *src, const struct digest *md, mvm_erro
 			rc = -1;
 			break;
 		}
+		if (src->fetch)
+			fetcher_unpacked(src->fetch, &ld);
 		progress(src, "%s layer %.19s (%zu of %zu)", unpacked ? "Unpacked" : "Already have",
-			 ld.str, i + 1, json_array_size(layers));
+			 ld.str, i + 1, count);
 	}
 	json_decref(m);
 	return rc;
@@ -464,14 +569,37 @@ static int default_name(struct source *src, const char *tag, const struct digest
 	return add_name(src, name, md, err);
 }
 
-static bool platform_ok(json_t *desc)
+/* Whether an index entry is the platform asked for; a variant is compared
+ * only when one was asked for. Entries without a platform are taken (an
+ * OCI layout of one image needs none). Remembers what was offered. */
+static bool platform_ok(struct source *src, json_t *desc)
 {
 	json_t *p = json_object_get(desc, "platform");
 	if (!json_is_object(p))
 		return true;
 	const char *os = json_string_value(json_object_get(p, "os"));
 	const char *arch = json_string_value(json_object_get(p, "architecture"));
-	return (!os || strcmp(os, "linux") == 0) && (!arch || strcmp(arch, "amd64") == 0);
+	const char *variant = json_string_value(json_object_get(p, "variant"));
+	if (os && arch && strcmp(os, "unknown") != 0) {
+		char one[100];
+		snprintf(one, sizeof(one), "%s%.30s/%.30s%s%.30s", src->offered[0] ? ", " : "", os,
+			 arch, variant ? "/" : "", variant ? variant : "");
+		size_t used = strlen(src->offered);
+		if (strstr(src->offered, one + (src->offered[0] ? 2 : 0)) == NULL &&
+		    used + strlen(one) < sizeof(src->offered))
+			memcpy(src->offered + used, one, strlen(one) + 1);
+	}
+	return (!os || strcmp(os, src->plat.os) == 0) && (!arch || strcmp(arch, src->plat.arch) == 0) &&
+	       (!src->plat.variant[0] || (variant && strcmp(variant, src->plat.variant) == 0));
+}
+
+/* The error for an index without the platform asked for. */
+static int no_platform(struct source *src, const char *what, mvm_error **err)
+{
+	return mvm_err(err, MVM_ERR_INVALID, 0, "%s holds no %s/%s%s%s image%s%s%s", what,
+		       src->plat.os, src->plat.arch, src->plat.variant[0] ? "/" : "",
+		       src->plat.variant, src->offered[0] ? " (it has " : "", src->offered,
+		       src->offered[0] ? "; see --platform)" : "");
 }
 
 static int load_index(struct source *src, json_t *index, int depth, bool *found, mvm_error **err)
@@ -492,7 +620,7 @@ static int load_index(struct source *src, json_t *index, int depth, bool *found,
 				return mvm_err(err, MVM_ERR_INVALID, 0,
 					       "`%s`: indexes nested deeper than %d", src->what,
 					       INDEX_DEPTH);
-			json_t *sub = load_json_blob(src, &d, err);
+			json_t *sub = load_json_blob(src, &d, true, desc_size(desc), err);
 			int rc = sub ? load_index(src, sub, depth + 1, found, err) : -1;
 			json_decref(sub);
 			if (rc < 0)
@@ -501,7 +629,7 @@ static int load_index(struct source *src, json_t *index, int depth, bool *found,
 		}
 		if (mt && strcmp(mt, MT_OCI_MANIFEST) != 0 && strcmp(mt, MT_DOCKER_MANIFEST) != 0)
 			continue; /* attestations, signatures: not images */
-		if (!platform_ok(desc))
+		if (!platform_ok(src, desc) || (src->first_only && *found))
 			continue;
 		if (import_manifest(src, &d, err) < 0)
 			return -1;
@@ -548,7 +676,11 @@ static int load_oci(struct source *src, const char *index_json, const char *layo
 	rc = load_index(src, index, 0, &found, err);
 	json_decref(index);
 	if (rc == 0 && !found)
-		rc = mvm_err(err, MVM_ERR_INVALID, 0, "`%s` holds no linux/amd64 image", src->what);
+	{
+		char what[PATH_MAX + 2];
+		snprintf(what, sizeof(what), "`%s`", src->what);
+		rc = no_platform(src, what, err);
+	}
 	return rc;
 }
 
@@ -666,6 +798,7 @@ int image_load(struct store *s, const char *path, const struct image_load_opts *
 	       size_t *n_names, mvm_error **err)
 {
 	struct source src = {.s = s, .o = o, .what = path, .dir_fd = -1};
+	parse_platform(DEFAULT_PLATFORM, &src.plat, NULL);
 	/* Blobs written before the image is named would look like garbage. */
 	cleanup_close int guard = store_hold(s, err);
 	if (guard < 0)
@@ -725,13 +858,23 @@ int image_pull(struct store *s, const char *ref, bool tls_verify, const struct i
 		named.progress = o->progress;
 		named.ud = o->ud;
 	}
-	struct source src = {.s = s, .o = &named, .what = full, .dir_fd = -1};
+	struct source src = {.s = s, .o = &named, .what = full, .dir_fd = -1, .first_only = true};
+	src.plat_given = o && o->platform;
+	if (parse_platform(src.plat_given ? o->platform : DEFAULT_PLATFORM, &src.plat, err) < 0)
+		return -1;
 	cleanup_close int guard = store_hold(s, err);
 	if (guard < 0)
 		return -1;
 	src.reg = registry_open(&r, tls_verify, err);
 	if (src.reg == NULL)
 		return mvm_err_wrap(err, "pull %s", full);
+	struct fetch_report rep = {.line = named.progress, .ud = named.ud,
+				   .blob = o ? o->blob_progress : NULL};
+	src.fetch = fetcher_new(src.reg, s, o ? o->jobs : 0, &rep, err);
+	if (src.fetch == NULL) {
+		registry_close(src.reg);
+		return mvm_err_wrap(err, "pull %s", full);
+	}
 	char *body = NULL, *media = NULL;
 	size_t len = 0;
 	struct digest d;
@@ -754,7 +897,7 @@ int image_pull(struct store *s, const char *ref, bool tls_verify, const struct i
 			bool found = false;
 			rc = load_index(&src, j, 0, &found, err);
 			if (rc == 0 && !found)
-				rc = mvm_err(err, MVM_ERR_INVALID, 0, "%s has no linux/amd64 image", full);
+				rc = no_platform(&src, full, err);
 		} else {
 			rc = import_manifest(&src, &d, err);
 			if (rc == 0)
@@ -764,6 +907,7 @@ int image_pull(struct store *s, const char *ref, bool tls_verify, const struct i
 	json_decref(j);
 	free(body);
 	free(media);
+	fetcher_free(src.fetch);
 	registry_close(src.reg);
 	for (size_t i = 0; i < src.n_names; i++)
 		if (rc == 0 && i == 0)

@@ -15,6 +15,11 @@ struct image_load_opts {
 	/* One line per step ("Unpacking layer sha256:..."); may be NULL. */
 	void (*progress)(void *ud, const char *msg);
 	void *ud;
+	/* Pulls only: "OS/ARCH[/VARIANT]" (NULL: linux/amd64), parallel
+	 * downloads (0: the default), and byte-level progress (may be NULL). */
+	const char *platform;
+	unsigned jobs;
+	mvm_blob_progress_fn blob_progress;
 };
 
 /* Loads every image of path ("-": an archive read from stdin) (for an OCI index, the linux/amd64 one). On
@@ -24,7 +29,7 @@ int image_load(struct store *s, const char *path, const struct image_load_opts *
 	       size_t *n_names, mvm_error **err);
 
 /* `mvm pull`: ref from its registry (registry.h) into the store, the
- * linux/amd64 image of an index, every blob checked against its digest,
+ * image of o->platform of an index (fetch.h fetches its blobs), every blob checked against its digest,
  * blobs the store has not fetched again. *name: the full name stored. */
 int image_pull(struct store *s, const char *ref, bool tls_verify, const struct image_load_opts *o,
 	       char **name, mvm_error **err);

@@ -6,7 +6,11 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +18,8 @@
 
 #define MANIFEST_MAX (4u << 20)
 #define TOKEN_MAX (64u << 10)
+/* Tries of a blob download that makes no progress (docs/images.md). */
+#define BLOB_TRIES 4
 
 #define ACCEPT_MANIFESTS                                                                           \
 	"Accept: application/vnd.oci.image.index.v1+json, "                                        \
@@ -31,6 +37,7 @@ struct registry {
 	bool basic;      /* the registry asked for Basic: send userpwd */
 	bool send_creds; /* this request carries userpwd (basic auth) */
 	char challenge[1024]; /* the last WWW-Authenticate: Bearer ... */
+	CURLcode last_rc;     /* of the last transfer */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -46,23 +53,64 @@ struct request {
 	char *buf;
 	size_t len, max;
 	struct store_writer *w;
+	const struct blob_fetch *f;
 	mvm_error *werr;
-	bool too_big;
+	bool too_big, cancelled;
 	char content_type[256];
+	/* Of the answer whose headers came last (a redirect sends several). */
+	long status;
+	int64_t range_start; /* from Content-Range, -1 without one */
+	bool body_seen;
 };
+
+/* The first body bytes of a blob's answer decide where they go: a 206
+ * continues the writer's bytes, a 200 replaces them (the server ignored
+ * the range), and what an error status carries is no blob at all. */
+static bool blob_body_start(struct request *q)
+{
+	if (q->status != 200 && q->status != 206)
+		return false;
+	uint64_t have = store_writer_size(q->w);
+	if (q->status == 200 && have > 0 && store_writer_restart(q->w, &q->werr) < 0)
+		return false;
+	if (q->status == 206 && (q->range_start < 0 || (uint64_t)q->range_start != have)) {
+		mvm_err(&q->werr, MVM_ERR_IO, 0,
+			"the registry answered a request for the bytes from %llu with the bytes "
+			"from %lld",
+			(unsigned long long)have, (long long)q->range_start);
+		return false;
+	}
+	q->len = (size_t)store_writer_size(q->w);
+	return true;
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	struct request *q = ud;
 	size_t len = size * n;
 	if (q->w) {
+		if (q->status != 200 && q->status != 206)
+			return len; /* an error page */
+		if (!q->body_seen) {
+			q->body_seen = true;
+			if (!blob_body_start(q))
+				return 0;
+		}
+		if (q->f && q->f->cancel && atomic_load(q->f->cancel)) {
+			q->cancelled = true;
+			return 0;
+		}
 		/* No more than the manifest said the blob holds. */
 		if (q->len + len > q->max) {
 			q->too_big = true;
 			return 0;
 		}
+		if (store_writer_write(q->w, p, len, &q->werr) < 0)
+			return 0;
 		q->len += len;
-		return store_writer_write(q->w, p, len, &q->werr) == 0 ? len : 0;
+		if (q->f && q->f->on_bytes)
+			q->f->on_bytes(q->f->ud, q->len);
+		return len;
 	}
 	if (q->len + len > q->max) {
 		q->too_big = true;
@@ -87,7 +135,16 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	memcpy(line, p, k);
 	line[k] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
-	if (strncasecmp(line, "www-authenticate:", 17) == 0) {
+	if (strncmp(line, "HTTP/", 5) == 0) {
+		/* A new answer (after a redirect or a 100): forget the last. */
+		const char *sp = strchr(line, ' ');
+		q->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		q->range_start = -1;
+	} else if (strncasecmp(line, "content-range:", 14) == 0) {
+		unsigned long long start;
+		if (sscanf(line + 14, " bytes %llu-", &start) == 1 && start <= INT64_MAX)
+			q->range_start = (int64_t)start;
+	} else if (strncasecmp(line, "www-authenticate:", 17) == 0) {
 		const char *v = line + 17;
 		v += strspn(v, " \t");
 		snprintf(q->r->challenge, sizeof(q->r->challenge), "%s", v);
@@ -97,6 +154,18 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		snprintf(q->content_type, sizeof(q->content_type), "%.*s", (int)strcspn(v, "; "), v);
 	}
 	return len;
+}
+
+/* Stops a transfer that is waiting for bytes once the pull is cancelled. */
+static int on_xferinfo(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt, (void)dn, (void)ut, (void)un;
+	struct request *q = ud;
+	if (atomic_load(q->f->cancel)) {
+		q->cancelled = true;
+		return 1;
+	}
+	return 0;
 }
 
 /* One GET; *status is the HTTP status. Returns -1 only when no answer came. */
@@ -137,15 +206,31 @@ static int get(struct registry *r, const char *url, const char *accept, struct r
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	if (q->w && store_writer_size(q->w) > 0) {
+		char range[32];
+		snprintf(range, sizeof(range), "%llu-", (unsigned long long)store_writer_size(q->w));
+		curl_easy_setopt(c, CURLOPT_RANGE, range);
+	}
+	if (q->f && q->f->cancel) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, q);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	q->r = r;
 	q->content_type[0] = '\0';
+	q->status = 0;
+	q->range_start = -1;
+	q->body_seen = false;
 	CURLcode rc = curl_easy_perform(c);
+	r->last_rc = rc;
 	curl_slist_free_all(h);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	if (rc == CURLE_WRITE_ERROR && q->too_big)
 		return mvm_err(err, MVM_ERR_INVALID, 0,
 			       "%s: the answer is larger than %zu bytes%s", url, q->max,
 			       q->w ? ", the size its descriptor gives; it is not kept" : "");
+	if (q->cancelled || rc == CURLE_ABORTED_BY_CALLBACK)
+		return mvm_err(err, MVM_ERR_IO, ECANCELED, "%s: cancelled", url);
 	if (rc == CURLE_WRITE_ERROR && q->werr) {
 		mvm_err_merge(err, &q->werr);
 		return -1;
@@ -296,6 +381,27 @@ struct registry *registry_open(const struct image_ref *ref, bool tls_verify, mvm
 	return r;
 }
 
+struct registry *registry_clone(const struct registry *from, mvm_error **err)
+{
+	struct registry *r = calloc(1, sizeof(*r));
+	if (r == NULL || (r->curl = curl_easy_init()) == NULL) {
+		free(r);
+		mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+		return NULL;
+	}
+	memcpy(r->base, from->base, sizeof(r->base));
+	memcpy(r->repo, from->repo, sizeof(r->repo));
+	r->tls_verify = from->tls_verify;
+	r->basic = from->basic;
+	if ((from->auth && (r->auth = strdup(from->auth)) == NULL) ||
+	    (from->userpwd && (r->userpwd = strdup(from->userpwd)) == NULL)) {
+		registry_close(r);
+		mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+		return NULL;
+	}
+	return r;
+}
+
 void registry_close(struct registry *r)
 {
 	if (r == NULL)
@@ -326,40 +432,121 @@ int registry_get_manifest(struct registry *r, const char *reference, char **body
 	return 0;
 }
 
-int registry_get_blob(struct registry *r, struct store *s, const struct digest *d, uint64_t max,
-		      uint64_t *size, mvm_error **err)
+/* Transfer failures worth another try from where the bytes stopped. */
+static bool transient(CURLcode rc)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "blobs/%s", d->str);
-	struct request q = {0};
-	/* A 401 on a blob means the token ran out: fetch one first, then
-	 * stream into a fresh writer. */
-	for (int attempt = 0; attempt < 2; attempt++) {
-		q = (struct request){.max = max};
-		q.w = store_writer_begin(s, err);
-		if (q.w == NULL)
-			return -1;
-		char url[1024];
-		snprintf(url, sizeof(url), "%s/v2/%s/%s", r->base, r->repo, path);
+	switch (rc) {
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int registry_get_blob(struct registry *r, struct store *s, const struct digest *d, uint64_t max,
+		      const struct blob_fetch *f, uint64_t *size, mvm_error **err)
+{
+	char url[1024];
+	snprintf(url, sizeof(url), "%s/v2/%s/blobs/%s", r->base, r->repo, d->str);
+	struct store_writer *w = store_writer_resume(s, d, max, err);
+	if (w == NULL)
+		return -1;
+	/* A leftover of the full size was never renamed in: it may be the
+	 * blob, or what a bad download made of it. Fetch it whole. */
+	if (store_writer_size(w) >= max && store_writer_restart(w, err) < 0) {
+		store_writer_abort(w);
+		return -1;
+	}
+	uint64_t resumed = store_writer_size(w);
+	if (f && f->resumed)
+		*f->resumed = resumed;
+	bool renewed = false;
+	for (int attempt = 0;; attempt++) {
+		struct request q = {.max = max, .w = w, .f = f};
 		long status = 0;
 		r->send_creds = r->basic;
-		int got = get(r, url, NULL, &q, &status, err);
+		mvm_error *gerr = NULL;
+		uint64_t before = store_writer_size(w);
+		int got = get(r, url, NULL, &q, &status, &gerr);
 		r->send_creds = false;
-		if (got < 0) {
-			store_writer_abort(q.w);
-			return -1;
-		}
-		if (status == 401 && attempt == 0) {
-			store_writer_abort(q.w);
-			if (fetch_token(r, err) < 0)
+		CURLcode crc = r->last_rc;
+		if (got == 0 && (status == 200 || status == 206) && store_writer_size(w) == max) {
+			mvm_error_free(gerr);
+			if (resumed == 0)
+				return store_writer_commit(w, d, NULL, size, err);
+			/* What an earlier pull left may not have been the blob's
+			 * bytes (they were never checked): once more, whole. */
+			mvm_error *cerr = NULL;
+			if (store_writer_commit(w, d, NULL, size, &cerr) == 0)
+				return 0;
+			mvm_error_free(cerr);
+			if ((w = store_writer_resume(s, d, max, err)) == NULL)
 				return -1;
+			resumed = 0;
+			if (f && f->resumed)
+				*f->resumed = 0;
+			attempt = -1;
+			renewed = false;
 			continue;
 		}
-		if (status != 200) {
-			store_writer_abort(q.w);
-			return mvm_err(err, MVM_ERR_IO, 0, "%s: HTTP %ld", url, status);
+		/* A 401 on a blob means the token ran out. */
+		if (got == 0 && status == 401 && !renewed) {
+			renewed = true;
+			if (fetch_token(r, err) < 0) {
+				store_writer_suspend(w);
+				return -1;
+			}
+			continue;
 		}
-		return store_writer_commit(q.w, d, NULL, size, err);
+		/* A range the registry will not serve: the kept bytes are
+		 * worth nothing to it, so fetch the whole blob. */
+		if (got == 0 && status == 416 && store_writer_size(w) > 0) {
+			mvm_error_free(gerr);
+			if (store_writer_restart(w, err) < 0) {
+				store_writer_abort(w);
+				return -1;
+			}
+			resumed = 0;
+			if (f && f->resumed)
+				*f->resumed = 0;
+			continue;
+		}
+		bool incomplete = got == 0 && (status == 200 || status == 206);
+		if (incomplete)
+			got = mvm_err(&gerr, MVM_ERR_IO, 0, "%s: the answer ended after %llu of %llu bytes",
+				      url, (unsigned long long)store_writer_size(w),
+				      (unsigned long long)max);
+		else if (got == 0)
+			got = mvm_err(&gerr, MVM_ERR_IO, 0, "%s: HTTP %ld", url, status);
+		bool again = !q.cancelled && (transient(crc) || incomplete);
+		if (again && attempt + 1 < BLOB_TRIES) {
+			/* Progress resets the count: only a download that stops
+			 * moving runs out of tries. */
+			if (store_writer_size(w) > before)
+				attempt = 0;
+			mvm_error_free(gerr);
+			struct timespec pause = {0, 200000000L * (attempt + 1)};
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		mvm_err_merge(err, &gerr);
+		uint64_t kept = store_writer_size(w);
+		if (again || q.cancelled) {
+			store_writer_suspend(w);
+			if (kept > 0)
+				mvm_err(err, MVM_ERR_IO, 0,
+					"%llu bytes of blob %s are kept; the next pull continues from "
+					"there",
+					(unsigned long long)kept, d->str);
+		} else {
+			store_writer_abort(w);
+		}
+		return -1;
 	}
-	return -1;
 }

@@ -11,7 +11,9 @@
 #include "image/ref.h"
 #include "image/store.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct registry;
 
@@ -23,9 +25,27 @@ void registry_close(struct registry *r);
 int registry_get_manifest(struct registry *r, const char *reference, char **body, size_t *len,
 			  char **media_type, mvm_error **err);
 
-/* GETs the blob d into the store, checked against d; a registry that
- * sends more than max bytes is cut off. */
+/* A second client of the same repository, with the first one's token and
+ * credentials, for another thread (a CURL handle serves one at a time). */
+struct registry *registry_clone(const struct registry *r, mvm_error **err);
+
+/* What a blob download reports and obeys; every member may be NULL. */
+struct blob_fetch {
+	/* Bytes of the blob in the store so far, after each piece. */
+	void (*on_bytes)(void *ud, uint64_t done);
+	void *ud;
+	/* Set from another thread: the transfer stops soon after. */
+	const atomic_bool *cancel;
+	/* Out: the bytes an earlier, interrupted download had left. */
+	uint64_t *resumed;
+};
+
+/* GETs the blob d (of max bytes, the size its descriptor gives) into the
+ * store, checked against d. It continues what an interrupted pull left
+ * (a Range request), retries a transfer that breaks off from where it
+ * stopped, and keeps the bytes of one that fails for the next pull. A
+ * registry that sends more than max bytes is cut off. f may be NULL. */
 int registry_get_blob(struct registry *r, struct store *s, const struct digest *d, uint64_t max,
-		      uint64_t *size, mvm_error **err);
+		      const struct blob_fetch *f, uint64_t *size, mvm_error **err);
 
 #endif

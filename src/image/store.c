@@ -149,10 +149,11 @@ static int tmp_file(struct store *s, char rel[64], mvm_error **err)
 
 struct store_writer {
 	struct store *s;
-	char rel[64];
+	char rel[96];
 	int fd;
 	struct digest_ctx *c;
 	uint64_t size;
+	bool partial; /* tmp/partial-HEX: kept by store_writer_suspend */
 };
 
 struct store_writer *store_writer_begin(struct store *s, mvm_error **err)
@@ -170,6 +171,91 @@ struct store_writer *store_writer_begin(struct store *s, mvm_error **err)
 		return NULL;
 	}
 	return w;
+}
+
+/* A download the last pull of d left off: tmp/partial-HEX, hashed again
+ * from its start (its bytes were never verified) and continued at its end.
+ * The flock keeps two pulls of one blob from writing one file; the loser
+ * downloads into a private file instead. */
+struct store_writer *store_writer_resume(struct store *s, const struct digest *d, uint64_t max,
+					 mvm_error **err)
+{
+	struct store_writer *w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+		return NULL;
+	}
+	w->s = s;
+	snprintf(w->rel, sizeof(w->rel), "tmp/partial-%s", digest_hex(d));
+	w->fd = openat(s->dir_fd, w->rel, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (w->fd < 0) {
+		mvm_err_sys(err, "open `%s/%s`", s->dir, w->rel);
+		w->rel[0] = '\0';
+		store_writer_abort(w);
+		return NULL;
+	}
+	struct stat st;
+	if (flock(w->fd, LOCK_EX | LOCK_NB) < 0 || fstat(w->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		w->rel[0] = '\0'; /* another pull's, or not ours to remove */
+		store_writer_abort(w);
+		return store_writer_begin(s, err);
+	}
+	w->partial = true;
+	w->c = digest_begin(err);
+	if (w->c == NULL) {
+		store_writer_abort(w);
+		return NULL;
+	}
+	/* More than the blob can hold is not a prefix of it. */
+	if ((uint64_t)st.st_size > max && store_writer_restart(w, err) < 0) {
+		store_writer_abort(w);
+		return NULL;
+	}
+	char buf[1 << 16];
+	for (;;) {
+		ssize_t n = read(w->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			mvm_err_sys(err, "read `%s/%s`", s->dir, w->rel);
+			store_writer_abort(w);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		if (digest_update(w->c, buf, (size_t)n, err) < 0) {
+			store_writer_abort(w);
+			return NULL;
+		}
+		w->size += (uint64_t)n;
+	}
+	return w;
+}
+
+uint64_t store_writer_size(const struct store_writer *w)
+{
+	return w->size;
+}
+
+int store_writer_restart(struct store_writer *w, mvm_error **err)
+{
+	digest_abort(w->c);
+	w->c = NULL;
+	w->size = 0;
+	if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
+		return mvm_err_sys(err, "truncate `%s/%s`", w->s->dir, w->rel);
+	w->c = digest_begin(err);
+	return w->c ? 0 : -1;
+}
+
+void store_writer_suspend(struct store_writer *w)
+{
+	if (w == NULL)
+		return;
+	/* Only a partial file outlives its writer, and only with bytes in it. */
+	if (w->partial && w->size > 0)
+		w->rel[0] = '\0';
+	store_writer_abort(w);
 }
 
 int store_writer_write(struct store_writer *w, const void *buf, size_t len, mvm_error **err)
@@ -218,10 +304,12 @@ void store_writer_abort(struct store_writer *w)
 	if (w == NULL)
 		return;
 	digest_abort(w->c);
-	if (w->fd >= 0)
-		close(w->fd);
+	/* Unlinked before close, while a partial file is still locked: no
+	 * other pull can have opened the name meanwhile. */
 	if (w->rel[0])
 		unlinkat(w->s->dir_fd, w->rel, 0);
+	if (w->fd >= 0)
+		close(w->fd);
 	free(w);
 }
 

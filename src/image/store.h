@@ -56,6 +56,16 @@ int store_writer_write(struct store_writer *w, const void *buf, size_t len, mvm_
 int store_writer_commit(struct store_writer *w, const struct digest *want, struct digest *out,
 			uint64_t *size, mvm_error **err);
 void store_writer_abort(struct store_writer *w);
+/* A writer for blob d that continues what an interrupted download left
+ * in tmp/ (store_writer_size() tells how much; 0 for a fresh start). A
+ * leftover larger than max is started over. */
+struct store_writer *store_writer_resume(struct store *s, const struct digest *d, uint64_t max,
+					 mvm_error **err);
+uint64_t store_writer_size(const struct store_writer *w);
+/* Drops what w holds and starts at byte 0 (a server that ignored a range). */
+int store_writer_restart(struct store_writer *w, mvm_error **err);
+/* Frees w, keeping a resumable writer's bytes for the next pull. */
+void store_writer_suspend(struct store_writer *w);
 /* Opens a blob for reading; -1 with err if it is not there. */
 int store_open_blob(struct store *s, const struct digest *d, mvm_error **err);
 /* Reads a blob of at most max bytes (manifests, configs) into a new

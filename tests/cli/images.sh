@@ -102,6 +102,20 @@ images_test() {
 	expect_error "load without a path, stdin empty" "neither an OCI archive" load </dev/null
 	expect_error "images --format xml" "xml" images --format xml
 	expect_error "load --bogus" "--bogus" load --bogus x
+	# More layers than a run can stack: refused before any is copied.
+	local man hex
+	cp -r "$layout" "$tmp/many"
+	man=$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$layout/index.json")
+	jq -c '.layers = [range(129) as $i | .layers[0]]' "$layout/blobs/sha256/$man" >"$tmp/many.man"
+	hex=$(sha256sum "$tmp/many.man" | cut -d' ' -f1)
+	cp "$tmp/many.man" "$tmp/many/blobs/sha256/$hex"
+	jq -c --arg d "sha256:$hex" --argjson s "$(stat -c %s "$tmp/many.man")" \
+		'.manifests[0].digest = $d | .manifests[0].size = $s' "$layout/index.json" >"$tmp/many/index.json"
+	MVM_HOME=$tmp/store9 expect_error "load of 129 layers" "has 129 layers; mvm runs images of at most 128" \
+		load -q "$tmp/many"
+	if [ -d "$tmp/store9/layers/sha256" ] && [ -z "$(ls -A "$tmp/store9/layers/sha256")" ]; then pass; else
+		fail "a refused 129-layer image left unpacked layers: $(ls -R "$tmp/store9" 2>&1 | head -20)"
+	fi
 
 	# Two loads at once into one store: both succeed, the index is whole.
 	MVM_HOME=$tmp/store3 "$MVM" load -q --name one:a "$tmp/o.tar" >"$tmp/c1" 2>&1 &

@@ -89,6 +89,10 @@ pull_test() {
 	expect_error "pull --tls-verify=maybe" "maybe" pull --tls-verify=maybe "$ref"
 	expect_error "pull of a bad name" "Bad" pull --tls-verify=false "127.0.0.1:$port/Bad"
 
+	platform_test "$port"
+	tty_progress_test "$port"
+	resume_test "$port" "$((port + 6))" "$((port + 7))"
+
 	# A registry that serves a blob other than the one it names: refused,
 	# not kept.
 	local layer data
@@ -143,6 +147,171 @@ pull_test() {
 	kill "$(cat "$tmp/reg/pid")" "$(cat "$tmp/regtls/pid")" "$(cat "$tmp/regtok/pid")" \
 		"$(cat "$tmp/regbasic/pid")" "$(cat "$tmp/httpd.pid" 2>/dev/null)" 2>/dev/null
 	unset MVM_HOME
+}
+
+# blob FILE: writes FILE into the layout $tmp/multi as a blob; prints
+# "DIGEST SIZE".
+blob() {
+	local hex
+	hex=$(sha256sum "$1" | cut -d' ' -f1)
+	cp "$1" "$tmp/multi/blobs/sha256/$hex"
+	echo "sha256:$hex $(stat -c %s "$1")"
+}
+
+# A multi-platform image: an index naming the test image as linux/amd64
+# and the same layers with an arm64 config as linux/arm64/v8, pushed with
+# skopeo --all. The default pull takes amd64; --platform the other.
+platform_test() {
+	local port=$1 man cfg amd arm idx d s ref
+	cp -r "$tmp/oci" "$tmp/multi"
+	man=$(jq -r '.manifests[0].digest' "$tmp/oci/index.json")
+	cfg=$(jq -r '.config.digest' "$tmp/oci/blobs/sha256/${man#sha256:}")
+	jq -c '.architecture = "arm64" | .variant = "v8"' "$tmp/oci/blobs/sha256/${cfg#sha256:}" >"$tmp/arm.cfg"
+	read -r d s < <(blob "$tmp/arm.cfg")
+	arm=$d
+	jq -c --arg d "$d" --argjson s "$s" '.config.digest = $d | .config.size = $s' \
+		"$tmp/oci/blobs/sha256/${man#sha256:}" >"$tmp/arm.man"
+	read -r d s < <(blob "$tmp/arm.man")
+	amd=$(jq -c '.manifests[0] | del(.annotations) | .platform = {os: "linux", architecture: "amd64"}' "$tmp/oci/index.json")
+	jq -n -c --argjson amd "$amd" --arg d "$d" --argjson s "$s" '{schemaVersion: 2,
+		mediaType: "application/vnd.oci.image.index.v1+json", manifests: [
+		{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d, size: $s,
+		 platform: {os: "linux", architecture: "arm64", variant: "v8"}}, $amd]}' >"$tmp/multi.idx"
+	read -r d s < <(blob "$tmp/multi.idx")
+	idx=$d
+	jq -n -c --arg d "$d" --argjson s "$s" '{schemaVersion: 2, manifests: [{mediaType:
+		"application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
+		annotations: {"org.opencontainers.image.ref.name": "t"}}]}' >"$tmp/multi/index.json"
+	ref=127.0.0.1:$port/test/multi:1
+	if ! skopeo copy -q --all --dest-tls-verify=false "oci:$tmp/multi:t" "docker://$ref" >"$tmp/multi.log" 2>&1; then
+		fail "platform: pushing the multi-platform image failed: $(cat "$tmp/multi.log")"
+		return
+	fi
+	local env=(env MVM_HOME="$tmp/pstore")
+	"${env[@]}" "$MVM" pull -q --tls-verify=false "$ref" >"$tmp/p.out" 2>"$tmp/p.err"
+	if [ $? -eq 0 ] && [ "$("${env[@]}" "$MVM" images --format json | jq -r '.[0].id')" = "$cfg" ]; then
+		pass
+	else
+		fail "a multi-platform pull takes linux/amd64: $(cat "$tmp/p.err")"
+	fi
+	MVM_HOME=$tmp/pstore2 mvm pull --platform linux/arm64 --tls-verify=false "$ref"
+	if [ "$rc" -eq 0 ] && [ "$(MVM_HOME=$tmp/pstore2 "$MVM" images --format json | jq -r '.[0].id')" = "$arm" ] &&
+		! grep -q "${cfg#sha256:}" <<<"$err"; then
+		pass
+	else
+		fail "--platform linux/arm64: status $rc, err '$err'"
+	fi
+	MVM_HOME=$tmp/pstore2 mvm pull -q --platform linux/arm64/v8 --tls-verify=false "$ref"
+	[ "$rc" -eq 0 ] && pass || fail "--platform linux/arm64/v8: status $rc, err '$err'"
+	MVM_HOME=$tmp/pstore3 expect_error "--platform of none the index has" \
+		"holds no linux/s390x image (it has linux/arm64/v8, linux/amd64; see --platform)" \
+		pull --platform linux/s390x --tls-verify=false "$ref"
+	MVM_HOME=$tmp/pstore3 expect_error "--platform arm64/v7 variant" "holds no linux/arm64/v7 image" \
+		pull --platform linux/arm64/v7 --tls-verify=false "$ref"
+	MVM_HOME=$tmp/pstore3 expect_error "--platform without an architecture" "platform \`linux\`: want OS/ARCH" \
+		pull --platform linux --tls-verify=false "$ref"
+	MVM_HOME=$tmp/pstore3 expect_error "--platform in capitals" "platform \`Linux/AMD64\`" \
+		pull --platform Linux/AMD64 --tls-verify=false "$ref"
+	MVM_HOME=$tmp/pstore3 expect_error "--platform with a trailing slash" "platform \`linux/amd64/\`" \
+		pull --platform linux/amd64/ --tls-verify=false "$ref"
+	MVM_HOME=$tmp/pstore3 expect_error "a single-platform image of another platform" \
+		"is an image for linux/amd64, not linux/arm64" \
+		pull -q --platform linux/arm64 --tls-verify=false "127.0.0.1:$port/test/app:1"
+	if [ -z "$(ls "$tmp/pstore3/layers/sha256" 2>/dev/null)" ] &&
+		[ "$(MVM_HOME=$tmp/pstore3 "$MVM" images --format json | jq length)" = 0 ]; then
+		pass
+	else
+		fail "a refused platform leaves no image and no layer"
+	fi
+}
+
+# On a terminal (tmux), pull draws a line per blob and a total in place of
+# the plain lines; off one, no escape sequences reach stderr.
+tty_progress_test() {
+	local port=$1 sock=$tmp/tmux.sock screen i
+	if ! command -v tmux >/dev/null; then
+		fail "pull: tmux is not installed (.ci/run installs it)"
+		return
+	fi
+	MVM_HOME=$tmp/tstore0 mvm pull --tls-verify=false "127.0.0.1:$port/test/app:1"
+	if [ "$rc" -eq 0 ] && grep -q "^Fetched blob" <<<"$err" && ! grep -q $'\033' <<<"$err"; then pass; else
+		fail "pull off a terminal prints plain lines: status $rc, err '$err'"
+	fi
+	tmux -S "$sock" new-session -d -x 110 -y 30 \
+		"env MVM_HOME=$tmp/tstore TERM=xterm $MVM pull --tls-verify=false 127.0.0.1:$port/test/app:1; echo EXIT=\$?; sleep 60"
+	for i in $(seq 1 100); do
+		screen=$(tmux -S "$sock" capture-pane -p 2>/dev/null)
+		grep -q "EXIT=" <<<"$screen" && break
+		sleep 0.1
+	done
+	tmux -S "$sock" kill-server 2>/dev/null
+	if grep -q "EXIT=0" <<<"$screen" && grep -q "^config  *sha256:[0-9a-f]\{12\}  fetched" <<<"$screen" &&
+		grep -q "^layer 1/2  *sha256:[0-9a-f]\{12\}  unpacked  *1\.0 MiB" <<<"$screen" &&
+		grep -q "^layer 2/2  *sha256:[0-9a-f]\{12\}  unpacked" <<<"$screen" &&
+		grep -q "^total  *2\.1 MiB / 2\.1 MiB 100%" <<<"$screen" &&
+		grep -q "^127.0.0.1:$port/test/app:1\$" <<<"$screen" && ! grep -q "Fetched blob" <<<"$screen" &&
+		[ "$(grep -c "^layer 1/2" <<<"$screen")" -eq 1 ]; then
+		pass
+	else
+		fail "pull on a terminal: the screen was: $screen"
+	fi
+}
+
+# Downloads that break off, through tests/cli/flakyproxy.c in front of the
+# registry: a cut answer is continued with a Range request in the same
+# pull; a pull whose tries all fail (each layer cut at 300000 bytes, then
+# at 0 every time) keeps the bytes it had, and the next pull continues
+# from them; bytes left behind that are not the blob's are
+# replaced.
+resume_test() {
+	local port=$1 p1=$2 p2=$3 proxy=${FLAKYPROXY:-$BUILD/tests/flakyproxy}
+	if [ ! -x "$proxy" ]; then
+		fail "resume: $proxy is missing (make $BUILD/tests/flakyproxy)"
+		return
+	fi
+	"$proxy" "$p1" "$port" 100000 300000 0 1 "$tmp/proxy1.log" &
+	echo $! >"$tmp/reg/proxy1.pid"
+	"$proxy" "$p2" "$port" 100000 300000 0 1000 "$tmp/proxy2.log" &
+	echo $! >"$tmp/reg/proxy2.pid"
+	sleep 0.2
+	MVM_HOME=$tmp/rstore mvm pull --tls-verify=false "127.0.0.1:$p1/test/app:1"
+	if [ "$rc" -eq 0 ] && grep -q "cut at 300000 of" "$tmp/proxy1.log" &&
+		grep -q "Range: bytes=300000-" "$tmp/proxy1.log" &&
+		[ -z "$(ls -A "$tmp/rstore/tmp")" ]; then
+		pass
+	else
+		fail "a cut download continued in the same pull: status $rc, err '$err', proxy: $(cat "$tmp/proxy1.log")"
+	fi
+	MVM_HOME=$tmp/rstore2 mvm pull --tls-verify=false "127.0.0.1:$p2/test/app:1"
+	local kept
+	kept=$(find "$tmp/rstore2/tmp" -name 'partial-*' -size 300000c 2>/dev/null | wc -l)
+	if [ "$rc" -eq 125 ] && grep -q "300000 bytes of blob sha256:[0-9a-f]* are kept; the next pull continues" <<<"$err" &&
+		[ "$kept" -eq 2 ] && [ "$(MVM_HOME=$tmp/rstore2 "$MVM" images --format json | jq length)" = 0 ]; then
+		pass
+	else
+		fail "a failed download keeps its bytes: status $rc, $kept kept, err '$err'"
+	fi
+	MVM_HOME=$tmp/rstore2 mvm pull --tls-verify=false "127.0.0.1:$port/test/app:1"
+	if [ "$rc" -eq 0 ] && grep -q "^Fetched blob .*, continuing at 300000)" <<<"$err" &&
+		[ -z "$(ls -A "$tmp/rstore2/tmp")" ]; then
+		pass
+	else
+		fail "the next pull continues a kept download: status $rc, err '$err'"
+	fi
+	# Garbage where a kept download would be: found out, fetched whole.
+	local layer
+	layer=$(jq -r '.layers[0].digest | sub("sha256:"; "")' "$tmp/oci/blobs/sha256/$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$tmp/oci/index.json")")
+	mkdir -p "$tmp/rstore3/tmp"
+	head -c 5000 /dev/urandom >"$tmp/rstore3/tmp/partial-$layer"
+	MVM_HOME=$tmp/rstore3 mvm pull --tls-verify=false "127.0.0.1:$port/test/app:1"
+	if [ "$rc" -eq 0 ] && [ -f "$tmp/rstore3/blobs/sha256/$layer" ] &&
+		[ "$(sha256sum <"$tmp/rstore3/blobs/sha256/$layer" | cut -d' ' -f1)" = "$layer" ] &&
+		[ -z "$(ls -A "$tmp/rstore3/tmp")" ]; then
+		pass
+	else
+		fail "a kept download that is not the blob's: status $rc, err '$err'"
+	fi
+	kill "$(cat "$tmp/reg/proxy1.pid")" "$(cat "$tmp/reg/proxy2.pid")" 2>/dev/null
 }
 
 # A registry behind htpasswd (Basic) over HTTPS: the credentials come from

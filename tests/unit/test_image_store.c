@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -183,12 +184,93 @@ static void test_gc(void **state)
 	mvm_error_free(err);
 }
 
+static uint64_t file_size(const char *rel)
+{
+	char p[256];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	return stat(p, &st) == 0 ? (uint64_t)st.st_size : UINT64_MAX;
+}
+
+/* A download continued: what one writer suspends, the next resumes and
+ * hashes from byte 0; a second writer of the same blob meanwhile gets a
+ * file of its own; leftovers too large for the blob, or empty, go. */
+static void test_resume(void **state)
+{
+	struct store *s = *state;
+	mvm_error *err = NULL;
+	static const char blob[] = "0123456789abcdefghij";
+	struct digest d;
+	assert_int_equal(digest_of(blob, 20, &d, &err), 0);
+	char partial[128];
+	snprintf(partial, sizeof(partial), "tmp/partial-%s", digest_hex(&d));
+
+	struct store_writer *w = store_writer_resume(s, &d, 20, &err);
+	assert_non_null(w);
+	assert_int_equal(store_writer_size(w), 0);
+	assert_int_equal(store_writer_write(w, blob, 8, &err), 0);
+	/* Held: another pull of d writes elsewhere and leaves it alone. */
+	struct store_writer *other = store_writer_resume(s, &d, 20, &err);
+	assert_non_null(other);
+	assert_int_equal(store_writer_size(other), 0);
+	assert_int_equal(store_writer_write(other, "zz", 2, &err), 0);
+	store_writer_suspend(other); /* not a partial file: removed */
+	assert_int_equal(entries("tmp"), 1);
+	store_writer_suspend(w);
+	assert_int_equal(file_size(partial), 8);
+
+	w = store_writer_resume(s, &d, 20, &err);
+	assert_non_null(w);
+	assert_int_equal(store_writer_size(w), 8);
+	assert_int_equal(store_writer_write(w, blob + 8, 12, &err), 0);
+	uint64_t size = 0;
+	assert_int_equal(store_writer_commit(w, &d, NULL, &size, &err), 0);
+	assert_int_equal(size, 20);
+	assert_true(store_has_blob(s, &d));
+	assert_int_equal(entries("tmp"), 0);
+
+	/* A server that ignored the range: start over, and the digest is
+	 * that of the new bytes only. */
+	struct digest d2;
+	assert_int_equal(digest_of("abc", 3, &d2, &err), 0);
+	w = store_writer_resume(s, &d2, 3, &err);
+	assert_int_equal(store_writer_write(w, "xy", 2, &err), 0);
+	assert_int_equal(store_writer_restart(w, &err), 0);
+	assert_int_equal(store_writer_size(w), 0);
+	assert_int_equal(store_writer_write(w, "abc", 3, &err), 0);
+	assert_int_equal(store_writer_commit(w, &d2, NULL, NULL, &err), 0);
+
+	/* A leftover larger than the blob is no prefix of it. */
+	struct digest d3;
+	assert_int_equal(digest_of("four", 4, &d3, &err), 0);
+	snprintf(partial, sizeof(partial), "tmp/partial-%s", digest_hex(&d3));
+	w = store_writer_resume(s, &d3, 4, &err);
+	assert_int_equal(store_writer_write(w, "fourfour", 8, &err), 0);
+	store_writer_suspend(w);
+	assert_int_equal(file_size(partial), 8);
+	w = store_writer_resume(s, &d3, 4, &err);
+	assert_int_equal(store_writer_size(w), 0);
+	assert_int_equal(file_size(partial), 0);
+	/* Suspended with nothing in it, it is not kept. */
+	store_writer_suspend(w);
+	assert_int_equal(file_size(partial), UINT64_MAX);
+	/* Bytes that are not the blob's fail the commit and are not kept. */
+	w = store_writer_resume(s, &d3, 4, &err);
+	assert_int_equal(store_writer_write(w, "fivE", 4, &err), 0);
+	assert_int_equal(store_writer_commit(w, &d3, NULL, NULL, &err), -1);
+	assert_non_null(strstr(mvm_error_get_message(err), "it is not kept"));
+	mvm_error_free(err);
+	assert_int_equal(entries("tmp"), 0);
+	assert_false(store_has_blob(s, &d3));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_blobs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_layer_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
