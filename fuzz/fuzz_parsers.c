@@ -12,6 +12,8 @@
 #include "config/number.h"
 #include "config/port_spec.h"
 #include "config/rlimit.h"
+#include "image/ref.h"
+#include "image/registries.h"
 #include "util/override_stat.h"
 #include "mvm.h"
 
@@ -179,6 +181,37 @@ static void guest_user(const char *s)
 	free(passwd);
 }
 
+/* A short name against a registries.conf: "NAME\nFILE". Whatever the
+ * file says, every candidate is a full name that parses, and a qualified
+ * name stands for itself alone. */
+static void registries(const char *s)
+{
+	const char *nl = strchr(s, '\n');
+	char *name = strndup(s, nl ? (size_t)(nl - s) : strlen(s));
+	char **list = NULL;
+	size_t n = 0;
+	mvm_error *err = NULL;
+	if (image_ref_candidates_from(name, nl ? nl + 1 : NULL, "fuzz.conf", &list, &n, &err) == 0) {
+		FZ_CHECK(n >= 1 && err == NULL);
+		struct image_ref self;
+		char full[REF_MAX];
+		FZ_CHECK(image_ref_parse(name, &self, &err) == 0);
+		image_ref_format(&self, full);
+		FZ_CHECK(!image_ref_is_qualified(name) || (n == 1 && strcmp(list[0], full) == 0));
+		for (size_t i = 0; i < n; i++) {
+			struct image_ref r;
+			mvm_error *perr = NULL;
+			FZ_CHECK(image_ref_parse(list[i], &r, &perr) == 0);
+			FZ_CHECK(image_ref_is_qualified(list[i]));
+		}
+	} else {
+		FZ_CHECK(err != NULL && n == 0 && list == NULL);
+	}
+	image_ref_candidates_free(list, n);
+	mvm_error_free(err);
+	free(name);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -188,6 +221,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static void (*const parsers[])(const char *) = {
 	    path_pair, port_pair, env_pair, rlimit,	  log_level,
 	    ipv4,      guest_path, decimal,  override_stat, guest_user,
+	    registries,
 	};
 	void (*parse)(const char *) = parsers[data[0] % (sizeof(parsers) / sizeof(parsers[0]))];
 	/* Exactly the string's bytes and its NUL, so that ASan sees any read

@@ -378,9 +378,13 @@ typedef void (*mvm_progress_fn)(void *userdata, const char *msg);
 int mvm_image_load(mvm_store *s, const char *path, const char *name, mvm_progress_fn progress,
 		   void *userdata, char ***names, size_t *n_names, mvm_error **err);
 
-/* Pulls ref (short names as above) from its registry over the OCI
- * distribution API: anonymous or with the Bearer token the registry asks
- * for, HTTPS with the system's CAs. MVM_PULL_INSECURE skips TLS
+/* Pulls ref from its registry over the OCI distribution API. A short
+ * name ("alpine") goes to the alias registries.conf gives it, else to each
+ * of its unqualified-search-registries in turn until one has the image,
+ * else to docker.io/library/ (docs/images.md, "Short names"). Pulls are
+ * anonymous or with the Bearer token the registry asks for, or with the
+ * credentials of podman's and docker's auth files, over HTTPS with the
+ * system's CAs. MVM_PULL_INSECURE skips TLS
  * verification and allows plain HTTP (a local registry). For an index the
  * linux/amd64 image is taken. Every blob is checked against its digest;
  * blobs the store holds are not fetched again. *name (malloc'd): the full
@@ -440,9 +444,11 @@ typedef struct mvm_image_info {
 	unsigned layers;
 } mvm_image_info;
 
-/* Finds an image by its full name, a short name ("alpine" is
- * docker.io/library/alpine:latest) or a unique prefix of its ID (at least 4
- * hex digits, with or without "sha256:"). *full (malloc'd) is its name. */
+/* Finds an image by its full name, a short name (the first of the names
+ * registries.conf makes of it that the store holds, then its docker.io
+ * form: "alpine" is docker.io/library/alpine:latest) or a unique prefix of
+ * its ID (at least 4 hex digits, with or without "sha256:"). *full
+ * (malloc'd) is its name. */
 int mvm_image_resolve(mvm_store *s, const char *ref, char **full, mvm_error **err);
 
 /* The image as one JSON object: name, id, manifest, config (the image's

@@ -2,6 +2,7 @@
 /* The public image calls of mvm.h over the store and the loader. */
 #include "image/load.h"
 #include "image/ref.h"
+#include "image/registries.h"
 #include "image/store.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -156,38 +157,112 @@ void mvm_image_list_free(mvm_image_info *list, size_t n)
 
 struct resolving {
 	const char *ref;
-	char norm[REF_MAX]; /* ref as a normalized name, "" if it is none */
-	bool id;            /* ref may be an ID prefix */
-	char *found;
-	unsigned matches;
+	char **names; /* the full names ref may stand for, best first */
+	size_t n_names;
+	size_t rank;   /* of by_name: 0 for ref itself, i + 1 for names[i] */
+	char *by_name; /* the best named image so far */
+	bool id;       /* ref may be an ID prefix */
+	char *by_id;   /* the first image whose ID begins with ref */
+	unsigned id_matches;
 	struct store *s;
 };
 
 static int match_one(void *ud, const char *name, const struct digest *md, mvm_error **err)
 {
 	struct resolving *r = ud;
-	bool hit = strcmp(name, r->ref) == 0 || (r->norm[0] && strcmp(name, r->norm) == 0);
-	if (!hit && r->id) {
-		json_t *m = read_json(r->s, md, err);
-		const char *cd = json_string_value(json_object_get(json_object_get(m, "config"), "digest"));
-		const char *hex = strncmp(r->ref, "sha256:", 7) == 0 ? r->ref + 7 : r->ref;
-		hit = cd && strncmp(cd + 7, hex, strlen(hex)) == 0;
-		json_decref(m);
-		if (m == NULL)
-			return -1;
+	size_t rank = strcmp(name, r->ref) == 0 ? 0 : r->n_names + 1;
+	for (size_t i = 0; rank > r->n_names && i < r->n_names; i++)
+		if (strcmp(name, r->names[i]) == 0)
+			rank = i + 1;
+	if (rank < r->rank) {
+		free(r->by_name);
+		r->by_name = strdup(name);
+		r->rank = rank;
+		return r->by_name ? 0 : mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
 	}
-	if (!hit)
+	/* A name wins over any ID, so IDs need no more reading once one is found. */
+	if (!r->id || r->by_name)
 		return 0;
-	/* An exact name wins over anything else. */
-	if (strcmp(name, r->ref) == 0 || (r->norm[0] && strcmp(name, r->norm) == 0)) {
-		free(r->found);
-		r->found = strdup(name);
-		r->matches = 1;
-		r->id = false;
-		return r->found ? 0 : mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
-	}
-	if (r->matches++ == 0 && (r->found = strdup(name)) == NULL)
+	json_t *m = read_json(r->s, md, err);
+	const char *cd = json_string_value(json_object_get(json_object_get(m, "config"), "digest"));
+	const char *hex = strncmp(r->ref, "sha256:", 7) == 0 ? r->ref + 7 : r->ref;
+	bool hit = cd && strncmp(cd + 7, hex, strlen(hex)) == 0;
+	json_decref(m);
+	if (m == NULL)
+		return -1;
+	if (hit && r->id_matches++ == 0 && (r->by_id = strdup(name)) == NULL)
 		return mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+	return 0;
+}
+
+/* "a, b, c" for the message of a short name that matched nothing. */
+static char *join_names(char **names, size_t n)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(names[i]) + 2;
+	char *out = malloc(len);
+	if (out == NULL)
+		return NULL;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(out, ", ");
+		strcat(out, names[i]);
+	}
+	return out;
+}
+
+static int resolve_in(mvm_store *m, struct resolving *r, mvm_error **err)
+{
+	const char *ref = r->ref;
+	struct image_ref parsed;
+	mvm_error *perr = NULL;
+	bool is_name = image_ref_parse(ref, &parsed, &perr) == 0;
+	mvm_error_free(perr);
+	/* A broken registries.conf is reported rather than passed over. */
+	if (is_name && image_ref_candidates(ref, &r->names, &r->n_names, err) < 0)
+		return -1;
+	if (is_name && !image_ref_is_qualified(ref)) {
+		/* `mvm load --name app` stored docker.io/library/app:latest, as
+		 * docker names it; the short name finds it whatever registries
+		 * are searched, after them. */
+		char norm[REF_MAX];
+		image_ref_format(&parsed, norm);
+		bool listed = false;
+		for (size_t i = 0; i < r->n_names; i++)
+			listed = listed || strcmp(r->names[i], norm) == 0;
+		if (!listed) {
+			char **grown = realloc(r->names, (r->n_names + 1) * sizeof(*grown));
+			if (grown == NULL)
+				return mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+			r->names = grown;
+			if ((grown[r->n_names] = strdup(norm)) == NULL)
+				return mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+			r->n_names++;
+		}
+	}
+	const char *hex = strncmp(ref, "sha256:", 7) == 0 ? ref + 7 : ref;
+	size_t hex_len = strlen(hex);
+	r->id = hex_len >= 4 && hex_len <= 64 && strspn(hex, "0123456789abcdef") == hex_len;
+	r->rank = r->n_names + 1;
+	if (store_each_image(m->s, match_one, r, err) < 0)
+		return -1;
+	if (r->by_name == NULL && r->id_matches == 0) {
+		if (r->n_names < 2)
+			return mvm_err(err, MVM_ERR_INVALID, 0,
+				       "no image `%s` in the store (see `mvm images`)", ref);
+		cleanup_free char *tried = join_names(r->names, r->n_names);
+		if (tried == NULL)
+			return mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "no image `%s` in the store (tried %s; see `mvm images`)", ref,
+			       tried);
+	}
+	if (r->by_name == NULL && r->id_matches > 1)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "`%s` names %u images; give a longer ID or a name", ref,
+			       r->id_matches);
 	return 0;
 }
 
@@ -196,27 +271,13 @@ int mvm_image_resolve(mvm_store *m, const char *ref, char **full, mvm_error **er
 	if (m == NULL || ref == NULL || full == NULL)
 		return mvm_err(err, MVM_ERR_INVALID, 0, "mvm_image_resolve: a required argument is NULL");
 	struct resolving r = {.ref = ref, .s = m->s};
-	struct image_ref parsed;
-	mvm_error *perr = NULL;
-	if (image_ref_parse(ref, &parsed, &perr) == 0)
-		image_ref_format(&parsed, r.norm);
-	mvm_error_free(perr);
-	const char *hex = strncmp(ref, "sha256:", 7) == 0 ? ref + 7 : ref;
-	r.id = strlen(hex) >= 4 && strlen(hex) <= 64 && strspn(hex, "0123456789abcdef") == strlen(hex);
-	if (store_each_image(m->s, match_one, &r, err) < 0) {
-		free(r.found);
-		return -1;
-	}
-	if (r.matches == 0)
-		return mvm_err(err, MVM_ERR_INVALID, 0, "no image `%s` in the store (see `mvm images`)",
-			       ref);
-	if (r.matches > 1) {
-		free(r.found);
-		return mvm_err(err, MVM_ERR_INVALID, 0,
-			       "`%s` names %u images; give a longer ID or a name", ref, r.matches);
-	}
-	*full = r.found;
-	return 0;
+	int rc = resolve_in(m, &r, err);
+	if (rc == 0)
+		*full = r.by_name ? steal_pointer(&r.by_name) : steal_pointer(&r.by_id);
+	free(r.by_name);
+	free(r.by_id);
+	image_ref_candidates_free(r.names, r.n_names);
+	return rc;
 }
 
 char *mvm_image_inspect(mvm_store *m, const char *ref, mvm_error **err)

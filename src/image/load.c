@@ -7,6 +7,7 @@
 #include "image/load.h"
 #include "image/fetch.h"
 #include "image/ref.h"
+#include "image/registries.h"
 #include "image/registry.h"
 #include "guest/protocol.h"
 #include "util/cleanup.h"
@@ -845,9 +846,12 @@ int image_load(struct store *s, const char *path, const struct image_load_opts *
 	return 0;
 }
 
-int image_pull(struct store *s, const char *ref, bool tls_verify, const struct image_load_opts *o,
-	       char **name, mvm_error **err)
+/* Pulls the full name ref. *missing: it failed before its registry sent
+ * a manifest, so another registry may be asked. */
+static int pull_one(struct store *s, const char *ref, bool tls_verify,
+		    const struct image_load_opts *o, char **name, bool *missing, mvm_error **err)
 {
+	*missing = true;
 	struct image_ref r;
 	if (image_ref_parse(ref, &r, err) < 0)
 		return -1;
@@ -879,8 +883,10 @@ int image_pull(struct store *s, const char *ref, bool tls_verify, const struct i
 	size_t len = 0;
 	struct digest d;
 	int rc = registry_get_manifest(src.reg, r.digest[0] ? r.digest : r.tag, &body, &len, &media, err);
-	if (rc == 0)
+	if (rc == 0) {
+		*missing = false;
 		rc = store_put_blob_mem(s, body, len, &d, err);
+	}
 	/* By digest, the registry must send exactly that. */
 	if (rc == 0 && r.digest[0] && strcmp(d.str, r.digest) != 0)
 		rc = mvm_err(err, MVM_ERR_INVALID, 0, "%s: the registry sent a manifest with digest %s",
@@ -916,4 +922,36 @@ int image_pull(struct store *s, const char *ref, bool tls_verify, const struct i
 			free(src.names[i]);
 	free(src.names);
 	return rc < 0 ? mvm_err_wrap(err, "pull %s", full) : 0;
+}
+
+int image_pull(struct store *s, const char *ref, bool tls_verify, const struct image_load_opts *o,
+	       char **name, mvm_error **err)
+{
+	char **names;
+	size_t n;
+	if (image_ref_candidates(ref, &names, &n, err) < 0)
+		return -1;
+	/* As podman's permissive short-name mode: each search registry in
+	 * turn, until one has the image. */
+	mvm_error *tried = NULL;
+	int rc = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (n > 1 && o && o->progress) {
+			char msg[REF_MAX + 16];
+			snprintf(msg, sizeof(msg), "Trying %s", names[i]);
+			o->progress(o->ud, msg);
+		}
+		bool missing;
+		mvm_error *e = NULL;
+		rc = pull_one(s, names[i], tls_verify, o, name, &missing, &e);
+		mvm_err_merge(&tried, &e);
+		if (rc == 0 || !missing)
+			break;
+	}
+	image_ref_candidates_free(names, n);
+	if (rc == 0)
+		mvm_error_free(tried);
+	else
+		mvm_err_merge(err, &tried);
+	return rc;
 }

@@ -83,6 +83,27 @@ static bool valid_registry(const char *s, size_t n)
 	return true;
 }
 
+bool image_ref_is_qualified(const char *s)
+{
+	size_t n = strcspn(s, "/@");
+	return s[n] == '/' && looks_like_registry(s, n);
+}
+
+size_t image_ref_name_len(const char *s)
+{
+	size_t n = strcspn(s, "@");
+	const char *slash = memrchr(s, '/', n);
+	const char *from = slash ? slash : s;
+	const char *colon = memrchr(from, ':', n - (size_t)(from - s));
+	return colon ? (size_t)(colon - s) : n;
+}
+
+bool image_ref_valid_registry(const char *s)
+{
+	size_t n = strlen(s);
+	return looks_like_registry(s, n) && valid_registry(s, n);
+}
+
 int image_ref_parse(const char *s, struct image_ref *r, mvm_error **err)
 {
 	memset(r, 0, sizeof(*r));

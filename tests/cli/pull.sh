@@ -90,6 +90,7 @@ pull_test() {
 	expect_error "pull of a bad name" "Bad" pull --tls-verify=false "127.0.0.1:$port/Bad"
 
 	platform_test "$port"
+	shortname_test "$port"
 	tty_progress_test "$port"
 	resume_test "$port" "$((port + 6))" "$((port + 7))"
 
@@ -147,6 +148,52 @@ pull_test() {
 	kill "$(cat "$tmp/reg/pid")" "$(cat "$tmp/regtls/pid")" "$(cat "$tmp/regtok/pid")" \
 		"$(cat "$tmp/regbasic/pid")" "$(cat "$tmp/httpd.pid" 2>/dev/null)" 2>/dev/null
 	unset MVM_HOME
+}
+
+# Short names through registries.conf (CONTAINERS_REGISTRIES_CONF): the
+# search registries in turn (the first has nothing listening), an alias,
+# the store found by the same names, and the errors of each registry.
+shortname_test() {
+	local port=$1 none=$(($1 + 2))
+	cat >"$tmp/registries.conf" <<EOF
+# as podman reads it
+unqualified-search-registries = [
+  "127.0.0.1:$none",   # nothing listens here
+  "127.0.0.1:$port",
+]
+[aliases]
+"myapp" = "127.0.0.1:$port/test/app"
+EOF
+	local env=(env CONTAINERS_REGISTRIES_CONF="$tmp/registries.conf" MVM_HOME="$tmp/sstore")
+	"${env[@]}" "$MVM" pull --tls-verify=false test/app:1 >"$tmp/s.out" 2>"$tmp/s.err"
+	if [ $? -eq 0 ] && [ "$(cat "$tmp/s.out")" = "127.0.0.1:$port/test/app:1" ] &&
+		grep -q "^Trying 127.0.0.1:$none/test/app:1\$" "$tmp/s.err" &&
+		grep -q "^Trying 127.0.0.1:$port/test/app:1\$" "$tmp/s.err"; then
+		pass
+	else
+		fail "a short name through the search registries: $(cat "$tmp/s.out" "$tmp/s.err")"
+	fi
+	"${env[@]}" "$MVM" pull -q --tls-verify=false myapp:1 >"$tmp/s.out" 2>"$tmp/s.err"
+	if [ $? -eq 0 ] && [ "$(cat "$tmp/s.out")" = "127.0.0.1:$port/test/app:1" ] && [ ! -s "$tmp/s.err" ]; then
+		pass
+	else
+		fail "a short name through an alias: $(cat "$tmp/s.out" "$tmp/s.err")"
+	fi
+	"${env[@]}" "$MVM" inspect test/app:1 >"$tmp/s.out" 2>"$tmp/s.err"
+	if [ $? -eq 0 ] && [ "$(jq -r '.[0].name' "$tmp/s.out")" = "127.0.0.1:$port/test/app:1" ]; then
+		pass
+	else
+		fail "a short name found in the store by the search registries: $(cat "$tmp/s.err")"
+	fi
+	CONTAINERS_REGISTRIES_CONF=$tmp/registries.conf MVM_HOME=$tmp/sstore expect_error \
+		"a short name no search registry has" "127.0.0.1:$port/v2/test/nope/manifests/1: not found" \
+		pull -q --tls-verify=false test/nope:1
+	if grep -q "127.0.0.1:$none" <<<"$err"; then pass; else
+		fail "the error of each search registry is told: $err"
+	fi
+	echo 'unqualified-search-registries = ["a b"]' >"$tmp/bad.conf"
+	CONTAINERS_REGISTRIES_CONF=$tmp/bad.conf expect_error "a broken registries.conf" \
+		"\`$tmp/bad.conf\` line 1" pull -q test/app:1
 }
 
 # blob FILE: writes FILE into the layout $tmp/multi as a blob; prints
