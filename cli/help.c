@@ -190,6 +190,7 @@ void usage_pull(FILE *out)
 	      "\n"
 	      "Credentials come from the auth files podman and docker write\n"
 	      "($REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,\n"
-	      "~/.docker/config.json); see docs/images.md.\n",
+	      "~/.docker/config.json), or the credential helpers they name\n"
+	      "(docker-credential-NAME in PATH); see docs/images.md.\n",
 	      out);
 }

@@ -408,6 +408,30 @@ basic_auth_test() {
 	if [ $? -eq 125 ] && grep -qF "auth file \`$tmp/broken.json\`" "$tmp/b.err"; then pass; else
 		fail "a broken auth file: $(cat "$tmp/b.err")"
 	fi
+	# A credential helper in PATH, named by credHelpers, wins over the
+	# wrong inline auth of the same file; it gets the host on stdin.
+	mkdir -p "$tmp/helperbin" "$tmp/helperhome/.docker"
+	printf '#!/bin/sh\n[ "$1" = get ] && read -r host && [ "$host" = "127.0.0.1:%s" ] || { echo "unexpected: $* $host"; exit 1; }\necho %s\n' \
+		"$bport" "'{\"ServerURL\": \"127.0.0.1:$bport\", \"Username\": \"alice\", \"Secret\": \"s3cret\"}'" \
+		>"$tmp/helperbin/docker-credential-mvmtest"
+	printf '#!/bin/sh\necho "keychain locked"; exit 1\n' >"$tmp/helperbin/docker-credential-mvmlocked"
+	chmod +x "$tmp/helperbin/docker-credential-mvmtest" "$tmp/helperbin/docker-credential-mvmlocked"
+	jq -n --arg k "127.0.0.1:$bport" --arg a "$(printf 'alice:wrong' | openssl base64 -A)" \
+		'{credHelpers: {($k): "mvmtest"}, auths: {($k): {auth: $a}}}' >"$tmp/helperhome/.docker/config.json"
+	env -u REGISTRY_AUTH_FILE -u XDG_RUNTIME_DIR HOME="$tmp/helperhome" PATH="$tmp/helperbin:$PATH" \
+		MVM_HOME="$tmp/pullstore7" "$MVM" pull -q --tls-verify=false "$ref" >"$tmp/b.out" 2>"$tmp/b.err"
+	if [ $? -eq 0 ] && [ "$(cat "$tmp/b.out")" = "$ref" ]; then pass; else
+		fail "basic auth from a credential helper: $(cat "$tmp/b.err")"
+	fi
+	echo '{"credsStore": "mvmlocked"}' >"$tmp/helper.json"
+	env -u XDG_RUNTIME_DIR REGISTRY_AUTH_FILE="$tmp/helper.json" HOME="$tmp/nohome" PATH="$tmp/helperbin:$PATH" \
+		MVM_HOME="$tmp/pullstore8" "$MVM" pull -q --tls-verify=false "$ref" >"$tmp/b.out" 2>"$tmp/b.err"
+	if [ $? -eq 125 ] && grep -qF 'credential helper `docker-credential-mvmlocked` exited with status 1: keychain locked' \
+		"$tmp/b.err"; then
+		pass
+	else
+		fail "a failing credential helper: $(cat "$tmp/b.err")"
+	fi
 }
 
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
