@@ -343,6 +343,13 @@ spawned:
 		if (rc == ENOENT)
 			return mvm_err(err, MVM_ERR_INVALID, 0,
 				       "credential helper `%s` is not in PATH", prog);
+		/* posix_spawnp, as execvp: some PATH entry could not be searched
+		 * or held a file that cannot be run. */
+		if (rc == EACCES)
+			return mvm_err(err, MVM_ERR_INVALID, EACCES,
+				       "credential helper `%s`: not found in PATH, or not executable "
+				       "there",
+				       prog);
 		return mvm_err(err, MVM_ERR_IO, rc, "credential helper `%s`", prog);
 	}
 
