@@ -148,12 +148,6 @@ static void on_blob(void *ud, const mvm_blob_progress *p)
 		draw(d);
 }
 
-/* On a terminal the rows say all the plain lines would. */
-static void on_line(void *ud, const char *msg)
-{
-	(void)ud, (void)msg;
-}
-
 int cmd_pull(int argc, char **argv)
 {
 	static const struct option longs[] = {{"help", no_argument, NULL, 'h'},
@@ -204,7 +198,8 @@ int cmd_pull(int argc, char **argv)
 		d.width = ws.ws_col;
 	mvm_pull_options o = {.flags = tls_verify ? 0 : MVM_PULL_INSECURE,
 			      .platform = platform,
-			      .progress = quiet ? NULL : tty ? on_line : cli_print_progress,
+			      /* On a terminal the rows say all the plain lines would. */
+			      .progress = quiet || tty ? NULL : cli_print_progress,
 			      .blob_progress = tty ? on_blob : NULL,
 			      .userdata = &d};
 	mvm_error *err = NULL;
