@@ -606,8 +606,11 @@ int virtio_console_release_input(struct virtio_dev *d, mvm_error **err)
 	c->held = false;
 	int rc = was_held && c->active ? watch_input_locked(d, c, err) : 0;
 	pthread_mutex_unlock(&c->rx_lock);
+	/* Injected bytes go out now; in_fd is read when the poll says so (a
+	 * blind read of an idle terminal would hold the event loop until the
+	 * user typed), or at once when it is a plain file. */
 	if (was_held)
-		rx_work(d, false);
+		rx_work(d, true);
 	return rc;
 }
 

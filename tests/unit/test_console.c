@@ -292,6 +292,28 @@ static void held_input_waits_for_release(void **state)
 	assert_int_equal(virtio_console_delivered(d), 5);
 }
 
+/* An idle terminal as stdin (a blocking fd with nothing to read, like a
+ * pipe nobody writes): the release must not read it blindly, which would
+ * hold the event loop, and with it every device, until the user typed.
+ * The release runs on the loop thread in a VM; here it runs on ours, so
+ * a blind read would hang the test (the alarm fails it instead). */
+static void release_does_not_wait_for_idle_input(void **state)
+{
+	struct fixture *f = *state;
+	start_console_held(f, f->in_r, -1, true);
+	struct virtio_dev *d = virtio_mmio_dev(f->m);
+	bring_up(f);
+	add_rx(f, 64, true);
+	alarm(10);
+	assert_int_equal(virtio_console_release_input(d, NULL), 0);
+	alarm(0);
+	assert_int_equal(fvq_used_idx(&f->g, &f->vq[RXQ]), 0);
+	/* Input that comes later still arrives, through the poll. */
+	assert_int_equal(write(f->in_w, "late", 4), 4);
+	assert_true(wait_used(f, RXQ, 1));
+	assert_memory_equal(fg_ptr(&f->g, RXBUF), "late", 4);
+}
+
 static void closed_reader_does_not_kill_process(void **state)
 {
 	struct fixture *f = *state;
@@ -569,6 +591,7 @@ int main(void)
 	    T(plain_file_input),
 	    T(inject_control_bytes),
 	    T(held_input_waits_for_release),
+	    T(release_does_not_wait_for_idle_input),
 	    T(closed_reader_does_not_kill_process),
 	    T(full_nonblocking_out_fd_gets_everything),
 	    T(reset_stops_input),
