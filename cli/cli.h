@@ -43,6 +43,7 @@ int cmd_kvm_probe(void);
 struct run_options {
 	bool dry_run;
 	bool show_help;
+	bool tty;	   /* -t: the program gets a terminal (run_vm puts ours in raw mode) */
 	int exec_index;	   /* argv index of EXEC, or argc when none was given */
 	bool has_root;	   /* --root given: no IMAGE operand */
 	const char *image; /* the IMAGE operand, or NULL */
@@ -57,7 +58,7 @@ void run_options_parse(int argc, char **argv, mvm_builder *b, struct run_options
 
 /* Starts the built VM and waits for it; returns the exit status for mvm.
  * (run_vm.c) */
-int run_vm(mvm_vm *vm);
+int run_vm(mvm_vm *vm, bool tty);
 
 /* Prints "mvm: error: MSG", one line per problem, to stderr. Control bytes in
  * messages (they quote user values) are escaped so each stays one line. */

@@ -3,6 +3,8 @@
 #include "cli.h"
 
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 /* EXEC and its arguments; without EXEC a root directory runs a shell and
  * an image its Entrypoint and Cmd, as `docker run IMAGE` does. */
@@ -19,6 +21,22 @@ static void set_program(mvm_builder *b, int argc, char **argv, const struct run_
 	mvm_builder_exec_path(b, argv[exec_index], err);
 	mvm_builder_args(b, (const char *const *)argv + exec_index + 1,
 			 (size_t)(argc - exec_index - 1), err);
+}
+
+/* -t: the guest's terminal starts at the size of ours. Without one there
+ * is nothing to put in raw mode or to follow, as docker says ("the input
+ * device is not a TTY"); a dry run needs none. */
+static void set_tty(mvm_builder *b, struct run_options *o, mvm_error **err)
+{
+	struct winsize ws = {0};
+	if (!isatty(STDIN_FILENO) && !o->dry_run) {
+		cli_error("-t: stdin is not a terminal (drop -t, or run mvm from one)");
+		o->n_errors++;
+		return;
+	}
+	if (isatty(STDIN_FILENO))
+		ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
+	mvm_builder_tty(b, true, ws.ws_row, ws.ws_col, err);
 }
 
 static int print_config(const mvm_vm *vm)
@@ -55,6 +73,8 @@ int cmd_run(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 	set_program(b, argc, argv, &o, &err);
+	if (o.tty)
+		set_tty(b, &o, &err);
 
 	/* Build even after bad options, so one run lists every problem. */
 	mvm_vm *vm = mvm_builder_build(b, &err);
@@ -65,7 +85,7 @@ int cmd_run(int argc, char **argv)
 	else if (o.dry_run)
 		status = print_config(vm);
 	else
-		status = run_vm(vm);
+		status = run_vm(vm, o.tty);
 	cli_print_errors(err);
 	mvm_error_free(err);
 	mvm_vm_free(vm);

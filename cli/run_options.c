@@ -55,6 +55,8 @@ static const struct option long_options[] = {
     {"upper", required_argument, NULL, OPT_UPPER},
     {"rm", no_argument, NULL, OPT_RM},
     {"upper-on-disk", no_argument, NULL, OPT_UPPER_ON_DISK},
+    {"tty", no_argument, NULL, 't'},
+    {"interactive", no_argument, NULL, 'i'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -266,6 +268,11 @@ static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_op
 	case OPT_DRY_RUN:
 		o->dry_run = true;
 		break;
+	case 't':
+		o->tty = true;
+		break;
+	case 'i':
+		break; /* stdin is always the program's: docker's -i is the default */
 	case 'h':
 		o->show_help = true;
 		break;
@@ -293,7 +300,7 @@ void run_options_parse(int argc, char **argv, mvm_builder *b, struct run_options
 	optind = 1;
 	int opt;
 	/* '+': options end at EXEC, so `mvm run /bin/ls -l` passes -l to ls. */
-	while ((opt = getopt_long(argc, argv, "+:hv:p:w:e:u:", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:hitv:p:w:e:u:", long_options, NULL)) != -1) {
 		if (opt == '?' || opt == ':')
 			bad_option(opt, argv, o);
 		else

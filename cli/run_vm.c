@@ -10,6 +10,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -21,11 +23,18 @@ static int guest_signal_for(int host_sig)
 	return host_sig == SIGINT ? SIGINT : SIGTERM;
 }
 
-static void relay_signal(mvm_vm *vm, int sfd, unsigned *count)
+static void relay_size(mvm_vm *vm);
+
+static void relay_signal(mvm_vm *vm, int sfd, unsigned *count, bool tty)
 {
 	struct signalfd_siginfo si;
 	if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 		return;
+	if (si.ssi_signo == SIGWINCH) {
+		if (tty)
+			relay_size(vm);
+		return;
+	}
 	mvm_error *err = NULL;
 	if ((*count)++ == 0) {
 		if (mvm_vm_signal(vm, guest_signal_for((int)si.ssi_signo), &err) < 0)
@@ -72,7 +81,37 @@ static void drop_privileges(void)
 			 strerror(errno));
 }
 
-int run_vm(mvm_vm *vm)
+/* SIGWINCH: the guest's terminal follows ours. */
+static void relay_size(mvm_vm *vm)
+{
+	struct winsize ws;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0 || ws.ws_col == 0)
+		return;
+	mvm_error *err = NULL;
+	if (mvm_vm_resize(vm, ws.ws_row, ws.ws_col, &err) < 0)
+		cli_print_errors(err);
+	mvm_error_free(err);
+}
+
+/* -t: our terminal passes every key to the guest's (Ctrl-C included, as a
+ * 0x03 byte its line discipline turns into SIGINT) and shows its output
+ * unchanged; restored on every way out of run_vm. */
+static bool raw_terminal(struct termios *saved)
+{
+	if (tcgetattr(STDIN_FILENO, saved) < 0) {
+		cli_warn("-t: cannot read the terminal's settings: %s", strerror(errno));
+		return false;
+	}
+	struct termios raw = *saved;
+	cfmakeraw(&raw);
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) < 0) {
+		cli_warn("-t: cannot put the terminal into raw mode: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+int run_vm(mvm_vm *vm, bool tty)
 {
 	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
 	sigemptyset(&sa.sa_mask);
@@ -82,16 +121,21 @@ int run_vm(mvm_vm *vm)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
+	if (tty)
+		sigaddset(&sigs, SIGWINCH);
 	/* Blocked before the VM's threads exist, so they inherit the mask and
 	 * the signals reach only the signalfd below. */
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	mvm_error *err = NULL;
+	struct termios saved;
+	bool restore = false;
 	int status = EXIT_MVM_ERROR;
 	if (sfd < 0) {
 		cli_error("signalfd: %s", strerror(errno));
 		goto out;
 	}
+	restore = tty && raw_terminal(&saved);
 	if (mvm_vm_spawn(vm, &err) < 0)
 		goto out;
 	drop_privileges();
@@ -106,12 +150,14 @@ int run_vm(mvm_vm *vm)
 		if (pf[0].revents)
 			break;
 		if (pf[1].revents)
-			relay_signal(vm, sfd, &signals);
+			relay_signal(vm, sfd, &signals, tty);
 	}
 	int guest_status;
 	if (mvm_vm_wait(vm, &guest_status, &err) == 0)
 		status = guest_status;
 out:
+	if (restore)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
 	cli_print_errors(err);
 	mvm_error_free(err);
 	if (sfd >= 0)

@@ -45,6 +45,9 @@ enum mvm_cfg_record {
 			       * is a tmpfs in the guest, there is no rw share */
 	MVM_CFG_USER = 10,    /* u32 uid; u32 gid: the program's ids (no
 			       * supplementary groups); absent: 0:0 */
+	MVM_CFG_TTY = 11,     /* u16 rows; u16 cols: the program gets a
+			       * terminal (a pty) of that size, relayed over
+			       * hvc0; absent: stdin a pipe, stdout hvc0 */
 };
 
 /* The virtio-fs tag of the root filesystem (as in libkrun). Mapped dirs use
@@ -81,6 +84,11 @@ enum mvm_cfg_record {
  * that many bytes from hvc0. Both consoles must be in raw mode in the
  * guest (no echo, no line editing) for the count to match. */
 #define MVM_CTRL_STDIN_EOF 'E'
+/* The host's terminal changed size (only with MVM_CFG_TTY): 'W', rows and
+ * columns in ASCII decimal separated by ';', '\n' (e.g. "W40;120\n").
+ * mvm-init sets the pty's size, and the kernel sends SIGWINCH to the
+ * program's foreground process group. */
+#define MVM_CTRL_RESIZE 'W'
 /* Guest -> host on hvc2, once mvm-init has opened hvc0 and hvc2: the host
  * holds all console input until then, because the guest driver drops
  * input that arrives before a console's tty is attached. */

@@ -246,6 +246,13 @@ int mvm_builder_assigned_ip(mvm_builder *b, const char *ipv4, mvm_error **err);
 int mvm_builder_assigned_ipv4(mvm_builder *b, uint32_t addr, mvm_error **err);
 /* Default true. */
 int mvm_builder_local_only(mvm_builder *b, bool local_only, mvm_error **err);
+/* Gives the program a terminal, as `docker run -t`: in the guest its
+ * stdin, stdout and stderr are a pty of rows x cols (0: 24 x 80), relayed
+ * over the stdout console, so stderr arrives with stdout and the guest's
+ * line discipline echoes input, turns Ctrl-C (0x03) into SIGINT and
+ * a newline into CR LF. The caller puts its own terminal into raw mode and
+ * passes size changes on with mvm_vm_resize(). Default off. */
+int mvm_builder_tty(mvm_builder *b, bool tty, unsigned rows, unsigned cols, mvm_error **err);
 /* How every share (the root and each mapped directory) shows ownership
  * to the guest (docs/fuse.md, "Share modes"). */
 typedef enum mvm_share_mode {
@@ -341,6 +348,9 @@ int mvm_vm_wait_fd(const mvm_vm *vm);
 /* Delivers SIGINT, SIGTERM or SIGKILL to the guest program (through
  * mvm-init). The VM ends when the program does. Thread-safe. */
 int mvm_vm_signal(mvm_vm *vm, int sig, mvm_error **err);
+/* The terminal of a VM built with mvm_builder_tty() is now rows x cols
+ * (1..65535 each); the guest program gets SIGWINCH. Thread-safe. */
+int mvm_vm_resize(mvm_vm *vm, unsigned rows, unsigned cols, mvm_error **err);
 /* Stops the VM at once, as pulling the plug; mvm_vm_wait() then reports
  * status 137. Thread-safe. */
 int mvm_vm_kill(mvm_vm *vm, mvm_error **err);

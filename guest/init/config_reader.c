@@ -193,7 +193,7 @@ static int check_net(const struct record *r, char *errbuf, size_t errbuf_len)
 }
 
 struct counts {
-	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel, layers, user;
+	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel, layers, user, tty;
 };
 
 /* Pass 1: validates every known record and counts them, so that pass 2
@@ -245,6 +245,10 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 			rc = check_fixed(&r, 8, "user", errbuf, errbuf_len);
 			n->user++;
 			break;
+		case MVM_CFG_TTY:
+			rc = check_fixed(&r, 4, "tty", errbuf, errbuf_len);
+			n->tty++;
+			break;
 		default:
 			break; /* forward compatibility: newer hosts may add types */
 		}
@@ -254,9 +258,10 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 	if (more < 0)
 		return -1;
 	if (n->exec > 1 || n->workdir > 1 || n->net > 1 || n->loglevel > 1 || n->layers > 1 ||
-	    n->user > 1)
+	    n->user > 1 || n->tty > 1)
 		return fail(errbuf, errbuf_len,
-			    "config: exec, workdir, net, log level, layers and user may appear at most once");
+			    "config: exec, workdir, net, log level, layers, user and tty may appear "
+			    "at most once");
 	return 0;
 }
 
@@ -320,6 +325,11 @@ static int fill(struct cursor c, struct init_config *out)
 			out->has_user = true;
 			out->uid = get_le32(r.payload);
 			out->gid = get_le32(r.payload + 4);
+			break;
+		case MVM_CFG_TTY:
+			out->has_tty = true;
+			out->tty_rows = (uint16_t)(r.payload[0] | r.payload[1] << 8);
+			out->tty_cols = (uint16_t)(r.payload[2] | r.payload[3] << 8);
 			break;
 		default:
 			break;

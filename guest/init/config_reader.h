@@ -47,6 +47,8 @@ struct init_config {
 	bool tmpfs_upper;   /* its writable layer is a tmpfs, not the rw share */
 	bool has_user;	    /* run the program as uid:gid */
 	uint32_t uid, gid;
+	bool has_tty;	    /* the program gets a terminal of tty_rows x tty_cols */
+	uint16_t tty_rows, tty_cols;
 };
 
 /* Returns 0 and fills *out, or -1 with a message in errbuf (which names

@@ -16,6 +16,7 @@
 #include "guest/init/run.h"
 #include "guest/init/stdin_relay.h"
 #include "guest/init/supervise.h"
+#include "guest/init/tty.h"
 #include "guest/protocol.h"
 
 #include <errno.h>
@@ -137,7 +138,7 @@ static __attribute__((noreturn)) void run(void)
 	}
 	clearenv(); /* init's own env (from the kernel) is not the program's */
 	int status = MVM_EXIT_SETUP_FAILED;
-	int hvc0 = -1, hvc2 = -1, sigfd = -1, hvc0_in = -1;
+	int hvc0 = -1, hvc2 = -1, sigfd = -1, hvc0_in = -1, tty_master = -1, tty_slave = -1;
 	int stdin_pipe[2] = {-1, -1};
 	char **envp = NULL;
 	sigset_t blocked, child_mask;
@@ -177,14 +178,30 @@ static __attribute__((noreturn)) void run(void)
 				 strerror(errno));
 	}
 	struct init_stdio io = {.in = stdin_pipe[0], .out = hvc0, .err = 2};
+	if (cfg.has_tty) {
+		/* The pty replaces the pipe and hvc0 as the program's stdio; its
+		 * stderr joins stdout there, as with `docker run -t`. */
+		if (init_tty_open(cfg.tty_rows, cfg.tty_cols, &tty_master, &tty_slave) < 0) {
+			init_err("terminal: %s", strerror(errno));
+			goto out;
+		}
+		io = (struct init_stdio){.in = tty_slave, .out = tty_slave, .err = tty_slave};
+	}
 	pid_t pid = init_run_start(&cfg, envp, &io, &child_mask, &status);
 	close(stdin_pipe[0]);
 	stdin_pipe[0] = -1;
+	if (tty_slave >= 0) {
+		close(tty_slave); /* the program holds it: its last close ends the output */
+		tty_slave = -1;
+	}
 	if (pid > 0) {
 		struct stdin_relay relay;
-		stdin_relay_init(&relay, hvc0_in, stdin_pipe[1]);
-		status = init_supervise(pid, sigfd, hvc2, &relay);
-		stdin_pipe[1] = relay.dst;
+		stdin_relay_init(&relay, hvc0_in, tty_master >= 0 ? tty_master : stdin_pipe[1]);
+		relay.keep_dst = tty_master >= 0;
+		struct tty_out out = {.master = tty_master, .out = hvc0};
+		status = init_supervise(pid, sigfd, hvc2, &relay, tty_master >= 0 ? &out : NULL);
+		if (tty_master < 0)
+			stdin_pipe[1] = relay.dst;
 	}
 out:
 	free(envp);
@@ -199,6 +216,10 @@ out:
 			close(stdin_pipe[i]);
 	if (sigfd >= 0)
 		close(sigfd);
+	if (tty_slave >= 0)
+		close(tty_slave);
+	if (tty_master >= 0)
+		close(tty_master);
 	int drain[] = {hvc0, 2};
 	init_report_exit(status, drain, 2);
 }

@@ -2,6 +2,7 @@
 #include "guest/init/stdin_relay.h"
 
 #include "guest/init/msg.h"
+#include "guest/init/tty.h"
 #include "guest/protocol.h"
 
 #include <errno.h>
@@ -21,7 +22,8 @@ static void close_dst(struct stdin_relay *r)
 	if (r->dst >= 0) {
 		init_debug("stdin: end of input after %llu bytes",
 			   (unsigned long long)r->relayed);
-		close(r->dst);
+		if (!r->keep_dst)
+			close(r->dst);
 	}
 	r->dst = -1;
 	r->src = -1; /* hvc0 stays open for output; we only stop reading it */
@@ -94,12 +96,43 @@ void stdin_relay_eof(struct stdin_relay *r, uint64_t total)
 	maybe_finish(r);
 }
 
+/* "W<rows>;<cols>\n": sizes a tty only within what a winsize holds. */
+static void resize_byte(struct control_parser *p, unsigned char byte)
+{
+	if (byte >= '0' && byte <= '9') {
+		p->value = p->value * 10 + (byte - '0');
+		p->overflow |= p->value > UINT16_MAX;
+		if (p->overflow)
+			p->value = 0;
+		return;
+	}
+	if (byte == ';' && !p->second) {
+		p->second = true;
+		p->rows = p->value;
+		p->value = 0;
+		return;
+	}
+	if (byte == '\n' && p->second && !p->overflow)
+		init_tty_resize(p->tty_fd, (unsigned)p->rows, (unsigned)p->value);
+	else
+		init_debug("ignoring malformed resize message");
+	p->in_resize = false;
+}
+
 unsigned char control_parse(struct control_parser *p, unsigned char byte, struct stdin_relay *r)
 {
+	if (p->in_resize) {
+		resize_byte(p, byte);
+		return 0;
+	}
 	if (!p->in_eof) {
+		if (byte == MVM_CTRL_RESIZE) {
+			*p = (struct control_parser){.in_resize = true, .tty_fd = p->tty_fd};
+			return 0;
+		}
 		if (byte != MVM_CTRL_STDIN_EOF)
 			return byte;
-		*p = (struct control_parser){.in_eof = true};
+		*p = (struct control_parser){.in_eof = true, .tty_fd = p->tty_fd};
 		return 0;
 	}
 	if (byte >= '0' && byte <= '9') {

@@ -14,6 +14,10 @@
 struct stdin_relay {
 	int src; /* hvc0, non-blocking; -1 once input is finished */
 	int dst; /* write end of the program's stdin pipe, non-blocking; -1 once closed */
+	/* dst is a pty master that also carries the program's output: at
+	 * the end of input it is only no longer written, not closed (a pty
+	 * has no end of file; the program would see a hangup). */
+	bool keep_dst;
 	char buf[4096];
 	size_t len, off;   /* bytes in buf, and how many of them were written */
 	uint64_t relayed;  /* bytes read from src so far */
@@ -33,11 +37,14 @@ void stdin_relay_eof(struct stdin_relay *r, uint64_t total);
 
 /* Parses the control stream byte by byte: returns a signal byte to act on
  * (MVM_CTRL_SIGINT...), or 0 while inside an "E<count>\n" message, whose
- * end calls stdin_relay_eof(). Keeps state across reads. */
+ * end calls stdin_relay_eof(), or a "W<rows>;<cols>\n" one, whose end
+ * sets the size of the terminal tty_fd (when it is not -1). Keeps state
+ * across reads. */
 struct control_parser {
-	bool in_eof;
+	bool in_eof, in_resize, second;
 	bool overflow;
-	uint64_t value;
+	uint64_t value, rows;
+	int tty_fd;
 };
 unsigned char control_parse(struct control_parser *p, unsigned char byte, struct stdin_relay *r);
 

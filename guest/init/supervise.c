@@ -3,6 +3,7 @@
 
 #include "guest/init/msg.h"
 #include "guest/init/status.h"
+#include "guest/init/tty.h"
 #include "guest/protocol.h"
 
 #include <errno.h>
@@ -99,25 +100,33 @@ static bool handle_control(int ctrl_fd, pid_t program, struct control_parser *pa
 	return true;
 }
 
-int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay)
+int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay,
+		   struct tty_out *tty)
 {
 	int status = MVM_EXIT_SETUP_FAILED;
-	struct control_parser parser = {0};
-	struct pollfd pfd[4] = {{.fd = sigfd, .events = POLLIN}, {.fd = ctrl_fd, .events = POLLIN}};
+	struct control_parser parser = {.tty_fd = tty ? tty->master : -1};
+	bool tty_open = tty != NULL;
+	struct pollfd pfd[5] = {{.fd = sigfd, .events = POLLIN}, {.fd = ctrl_fd, .events = POLLIN}};
 	for (;;) {
 		/* A zero `events` still reports POLLHUP/POLLERR: use fd -1 to skip. */
 		short src_ev = relay ? stdin_relay_src_events(relay) : 0;
 		short dst_ev = relay ? stdin_relay_dst_events(relay) : 0;
 		pfd[2] = (struct pollfd){.fd = src_ev ? relay->src : -1, .events = src_ev};
 		pfd[3] = (struct pollfd){.fd = dst_ev ? relay->dst : -1, .events = dst_ev};
-		if (poll(pfd, 4, -1) < 0) {
+		pfd[4] = (struct pollfd){.fd = tty_open ? tty->master : -1, .events = POLLIN};
+		if (poll(pfd, 5, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			init_err("poll: %s", strerror(errno));
 			return MVM_EXIT_SETUP_FAILED;
 		}
-		if (pfd[0].revents && handle_signals(sigfd, program, &status))
+		if (pfd[4].revents && !tty_out_pump(tty))
+			tty_open = false; /* no slave open: it would poll as HUP forever */
+		if (pfd[0].revents && handle_signals(sigfd, program, &status)) {
+			if (tty)
+				tty_out_drain(tty);
 			return status;
+		}
 		/* A negative fd is skipped by poll(): that retires the channel. */
 		if (pfd[1].revents && !handle_control(pfd[1].fd, program, &parser, relay))
 			pfd[1].fd = -1;

@@ -21,6 +21,11 @@ int init_control_signal(unsigned char byte);
  * control console, non-blocking; -1 for none) to the program's process
  * group. No signal is lost: they stay blocked and queue in the signalfd.
  * With a relay, it also feeds the program's stdin (stdin_relay.h). */
-int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay);
+struct tty_out;
+/* With a terminal (tty not NULL) it also passes the program's output from
+ * the pty to hvc0, sizes the pty on resize messages, and passes on what is
+ * left once the program has exited. */
+int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay,
+		   struct tty_out *tty);
 
 #endif

@@ -132,6 +132,20 @@ int mvm_builder_dax_window_mib(mvm_builder *b, uint32_t mib, mvm_error **err)
 	return 0;
 }
 
+int mvm_builder_tty(mvm_builder *b, bool tty, unsigned rows, unsigned cols, mvm_error **err)
+{
+	if (check_builder(b, "the terminal", err) < 0)
+		return -1;
+	if (rows > UINT16_MAX || cols > UINT16_MAX)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "terminal size %ux%u: rows and columns go up to %u", rows, cols,
+			       UINT16_MAX);
+	b->cfg.tty = tty;
+	b->cfg.tty_rows = (uint16_t)rows;
+	b->cfg.tty_cols = (uint16_t)cols;
+	return 0;
+}
+
 /* Appends *p, taking over its strings; on failure p keeps them. */
 static int push_mapped_dir(mvm_builder *b, mvm_path_pair *p, mvm_error **err)
 {

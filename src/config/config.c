@@ -203,6 +203,9 @@ int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_er
 	dst->ram_mib = src->ram_mib;
 	dst->ram_set = src->ram_set;
 	dst->dax_window_mib = src->dax_window_mib;
+	dst->tty = src->tty;
+	dst->tty_rows = src->tty_rows;
+	dst->tty_cols = src->tty_cols;
 	dst->has_assigned_ip = src->has_assigned_ip;
 	dst->assigned_ip = src->assigned_ip;
 	dst->local_only = src->local_only;

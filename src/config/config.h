@@ -50,6 +50,8 @@ struct mvm_config {
 	uint32_t ram_mib;   /* > 0 after build() */
 	bool ram_set;
 	uint32_t dax_window_mib; /* per share; 0: no DAX */
+	bool tty;                /* the program gets a terminal (guest pty) */
+	uint16_t tty_rows, tty_cols; /* its size at start; 0: 24 x 80 */
 
 	mvm_path_pair *mapped_dirs; /* host absolute, guest normalised */
 	size_t n_mapped_dirs;

@@ -87,6 +87,17 @@ static void write_program(struct json_writer *w, const struct mvm_config *c)
 		jw_end_object(w);
 	}
 	jw_end_array(w);
+	jw_key(w, "tty");
+	if (!c->tty) {
+		jw_null(w);
+	} else {
+		jw_begin_object(w);
+		jw_key(w, "rows");
+		jw_uint(w, c->tty_rows);
+		jw_key(w, "cols");
+		jw_uint(w, c->tty_cols);
+		jw_end_object(w);
+	}
 }
 
 /* null, or what build() made of the image: its name and layers. */

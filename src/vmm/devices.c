@@ -455,9 +455,9 @@ bool devices_mmio(struct vmm *v, uint64_t gpa, uint8_t *data, uint32_t len, bool
 	return true;
 }
 
-int devices_control(struct vmm *v, char cmd, mvm_error **err)
+int devices_control(struct vmm *v, const char *msg, size_t len, mvm_error **err)
 {
-	return virtio_console_inject(virtio_mmio_dev(v->devices->control), &cmd, 1, err);
+	return virtio_console_inject(virtio_mmio_dev(v->devices->control), msg, len, err);
 }
 
 void devices_log_net_stats(struct vmm *v)

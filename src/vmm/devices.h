@@ -21,8 +21,8 @@ int devices_cmdline(const struct vmm *v, char *buf, size_t len, mvm_error **err)
 unsigned devices_irqs(const struct vmm *v, unsigned *irqs, unsigned max);
 /* Dispatches an MMIO access; false if no device owns gpa. */
 bool devices_mmio(struct vmm *v, uint64_t gpa, uint8_t *data, uint32_t len, bool is_write);
-/* Sends one control byte to mvm-init (guest/protocol.h MVM_CTRL_*). */
-int devices_control(struct vmm *v, char cmd, mvm_error **err);
+/* Sends a control message to mvm-init (guest/protocol.h MVM_CTRL_*). */
+int devices_control(struct vmm *v, const char *msg, size_t len, mvm_error **err);
 /* Logs the network's counters (frames each way, drops, frames the
  * local-only filter refused) at info level; nothing without a network. */
 void devices_log_net_stats(struct vmm *v);

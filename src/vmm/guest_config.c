@@ -235,6 +235,12 @@ static int put_all(struct blob_buf *b, const struct mvm_config *cfg, const struc
 		if (put_record2(b, MVM_CFG_USER, p, sizeof(p), NULL, 0, err) < 0)
 			return -1;
 	}
+	if (cfg->tty) {
+		uint8_t p[4] = {(uint8_t)cfg->tty_rows, (uint8_t)(cfg->tty_rows >> 8),
+				(uint8_t)cfg->tty_cols, (uint8_t)(cfg->tty_cols >> 8)};
+		if (put_record2(b, MVM_CFG_TTY, p, sizeof(p), NULL, 0, err) < 0)
+			return -1;
+	}
 	return put_u32(b, MVM_CFG_LOGLEVEL, (uint32_t)cfg->log.level, err);
 }
 

@@ -3,6 +3,7 @@
  * start = spawn + wait. None of it calls exit(): the program's status is
  * returned, so a host program can run several VMs, one after another or
  * at once. */
+#include "guest/protocol.h"
 #include "util/error.h"
 #include "vmm/vm.h"
 #include "vmm/vmm.h"
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -118,6 +120,22 @@ int mvm_vm_signal(mvm_vm *vm, int sig, mvm_error **err)
 	if (vm == NULL || vm->state != VM_STATE_RUNNING)
 		return mvm_err(err, MVM_ERR_STATE, 0, "mvm_vm_signal: the VM is not running");
 	return vmm_signal(vm->vmm, sig, err);
+}
+
+int mvm_vm_resize(mvm_vm *vm, unsigned rows, unsigned cols, mvm_error **err)
+{
+	if (vm == NULL || vm->state != VM_STATE_RUNNING)
+		return mvm_err(err, MVM_ERR_STATE, 0, "mvm_vm_resize: the VM is not running");
+	if (!vm->cfg.tty)
+		return mvm_err(err, MVM_ERR_STATE, 0,
+			       "mvm_vm_resize: the VM has no terminal (mvm_builder_tty)");
+	if (rows < 1 || rows > UINT16_MAX || cols < 1 || cols > UINT16_MAX)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "mvm_vm_resize: %ux%u: rows and columns go from 1 to %u", rows, cols,
+			       UINT16_MAX);
+	char msg[24];
+	int n = snprintf(msg, sizeof(msg), "%c%u;%u\n", MVM_CTRL_RESIZE, rows, cols);
+	return vmm_control(vm->vmm, msg, (size_t)n, err);
 }
 
 int mvm_vm_kill(mvm_vm *vm, mvm_error **err)

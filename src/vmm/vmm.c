@@ -224,7 +224,12 @@ int vmm_signal(struct vmm *v, int sig, mvm_error **err)
 			       "signal %d cannot be sent to the guest: use SIGINT, SIGTERM or SIGKILL",
 			       sig);
 	}
-	return devices_control(v, cmd, err);
+	return devices_control(v, &cmd, 1, err);
+}
+
+int vmm_control(struct vmm *v, const char *msg, size_t len, mvm_error **err)
+{
+	return devices_control(v, msg, len, err);
 }
 
 void vmm_destroy(struct vmm *v)

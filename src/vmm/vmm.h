@@ -80,6 +80,8 @@ int vmm_wait(struct vmm *v, mvm_error **err);
 /* Asks mvm-init to deliver sig (SIGINT, SIGTERM or SIGKILL) to the guest
  * program; the VM ends when the program does. */
 int vmm_signal(struct vmm *v, int sig, mvm_error **err);
+/* Sends a control message (guest/protocol.h) to mvm-init. */
+int vmm_control(struct vmm *v, const char *msg, size_t len, mvm_error **err);
 void vmm_destroy(struct vmm *v);
 
 /* Handles one vCPU exit to an I/O port / MMIO address (vcpu.c calls). */

@@ -219,7 +219,7 @@ static void test_json_of_reference_example(void **state)
 	    "\"workdir_path\":\"/workdir\",\"exec_path\":\"/bin/example\","
 	    "\"args\":[\"arg1\",\"arg2\"],"
 	    "\"env\":[{\"key\":\"KEY1\",\"value\":\"VALUE1\"},"
-	    "{\"key\":\"KEY2\",\"value\":\"VALUE\\\"2\\u000a\"}],"
+	    "{\"key\":\"KEY2\",\"value\":\"VALUE\\\"2\\u000a\"}],\"tty\":null,"
 	    "\"console_output\":\"/tmp/console.log\",\"assigned_ip\":\"10.0.2.15\","
 	    "\"local_only\":false,\"share_mode\":\"virtual\","
 	    "\"share_modes\":{\"/guest/mount\":\"passthrough\"},\"seccomp\":false,\"jail\":true,"
@@ -313,6 +313,29 @@ static void test_share_mode_for(void **state)
 	mvm_builder_free(b);
 }
 
+/* -t: the size is kept as given and shown; one out of range is refused. */
+static void test_tty(void **state)
+{
+	(void)state;
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_tty(b, true, 70000, 80, &err), -1);
+	assert_error_has(err, "terminal size 70000x80: rows and columns go up to 65535");
+	mvm_error_free(err);
+	err = NULL;
+	assert_int_equal(mvm_builder_tty(b, true, 40, 120, &err), 0);
+	mvm_vm *vm = build_ok(b);
+	mvm_builder_free(b);
+	char *json = mvm_vm_config_json(vm, &err);
+	assert_non_null(strstr(json, "\"tty\":{\"rows\":40,\"cols\":120}"));
+	free(json);
+	/* Only a running VM with a terminal is resized. */
+	assert_int_equal(mvm_vm_resize(vm, 10, 10, &err), -1);
+	assert_error_has(err, "not running");
+	mvm_error_free(err);
+	mvm_vm_free(vm);
+}
+
 static void test_json_of_unset_values(void **state)
 {
 	mvm_error *err = NULL;
@@ -323,7 +346,7 @@ static void test_json_of_unset_values(void **state)
 				  "\"ram_mib\":64,\"dax_window_mib\":0,"
 				  "\"mapped_dirs\":[],\"port_map\":[],"
 				  "\"rlimits\":[],\"workdir_path\":null,\"exec_path\":null,"
-				  "\"args\":[],\"env\":[],\"console_output\":null,"
+				  "\"args\":[],\"env\":[],\"tty\":null,\"console_output\":null,"
 				  "\"assigned_ip\":null,\"local_only\":true,"
 				  "\"share_mode\":\"auto\",\"share_modes\":{},"
 				  "\"seccomp\":true,\"jail\":true,"
@@ -375,6 +398,7 @@ int main(void)
 	    cmocka_unit_test(test_log_callback),
 	    cmocka_unit_test(test_json_of_reference_example),
 	    cmocka_unit_test(test_json_of_unset_values),
+	    cmocka_unit_test(test_tty),
 	    cmocka_unit_test(test_share_mode),
 	    cmocka_unit_test(test_share_mode_for),
 	    cmocka_unit_test(test_config_copy_is_deep),

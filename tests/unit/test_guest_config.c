@@ -530,6 +530,37 @@ static void test_layers_and_user(void **state)
 	expect_reject(&r, r.len, "or a name without `/`");
 }
 
+/* -t: the size travels in the TTY record; one record at most, 4 bytes. */
+static void test_tty(void **state)
+{
+	(void)state;
+	struct mvm_config cfg;
+	zero_config(&cfg);
+	struct init_config out;
+	roundtrip(&cfg, NULL, 0, &out);
+	assert_false(out.has_tty);
+	init_config_free(&out);
+	cfg.tty = true;
+	cfg.tty_rows = 40;
+	cfg.tty_cols = 65535;
+	roundtrip(&cfg, NULL, 0, &out);
+	assert_true(out.has_tty);
+	assert_int_equal(out.tty_rows, 40);
+	assert_int_equal(out.tty_cols, 65535);
+	init_config_free(&out);
+	struct raw r;
+	uint8_t size[4] = {24, 0, 80, 0};
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_TTY, size, 2);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "tty payload must be 4 bytes");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_TTY, size, 4);
+	raw_record(&r, MVM_CFG_TTY, size, 4);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "at most once");
+}
+
 static void test_reader_unknown_and_net(void **state)
 {
 	struct raw r;
@@ -644,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_reader_record_rules),
 		cmocka_unit_test(test_reader_unknown_and_net),
 		cmocka_unit_test(test_layers_and_user),
+		cmocka_unit_test(test_tty),
 		cmocka_unit_test(test_reader_fuzz),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
