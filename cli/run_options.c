@@ -15,6 +15,7 @@ enum {
 	OPT_DAX_WINDOW,
 	OPT_RLIMIT,
 	OPT_CONSOLE_OUTPUT,
+	OPT_VSOCK,
 	OPT_IP,
 	OPT_LOCAL_ONLY,
 	OPT_LOG_LEVEL,
@@ -41,6 +42,7 @@ static const struct option long_options[] = {
     {"workdir", required_argument, NULL, 'w'},
     {"env", required_argument, NULL, 'e'},
     {"console-output", required_argument, NULL, OPT_CONSOLE_OUTPUT},
+    {"vsock", required_argument, NULL, OPT_VSOCK},
     {"ip", required_argument, NULL, OPT_IP},
     {"local-only", required_argument, NULL, OPT_LOCAL_ONLY},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -223,6 +225,9 @@ static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_op
 		break;
 	case 'e':
 		mvm_builder_env(b, arg, err);
+		break;
+	case OPT_VSOCK:
+		mvm_builder_vsock(b, arg, err);
 		break;
 	case OPT_CONSOLE_OUTPUT:
 		mvm_builder_console_output(b, arg, err);

@@ -240,6 +240,15 @@ int mvm_builder_env(mvm_builder *b, const char *spec, mvm_error **err);
 int mvm_builder_env_pair(mvm_builder *b, const char *key, const char *value, mvm_error **err);
 
 int mvm_builder_console_output(mvm_builder *b, const char *path, mvm_error **err);
+/* Gives the guest a virtio-vsock device (guest CID 3) whose host end is
+ * the Unix socket PATH, created at start and removed at the end: a host
+ * program connects there and writes "CONNECT <guest port>\n"; once a
+ * guest program listening on that vsock port accepts, it reads
+ * "OK <host port>\n" and the socket is the stream (docs/vsock.md). A
+ * guest connection to host port P goes to the Unix socket "PATH_P".
+ * PATH must not exist, and its directory must be writable. NULL: no
+ * vsock (the default). */
+int mvm_builder_vsock(mvm_builder *b, const char *path, mvm_error **err);
 /* "A.B.C.D" */
 int mvm_builder_assigned_ip(mvm_builder *b, const char *ipv4, mvm_error **err);
 /* Address in host byte order (0x0a00020f is 10.0.2.15). */

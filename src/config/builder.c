@@ -350,6 +350,11 @@ int mvm_builder_console_output(mvm_builder *b, const char *path, mvm_error **err
 	return set_string(b, b ? &b->cfg.console_output : NULL, path, "the console output", err);
 }
 
+int mvm_builder_vsock(mvm_builder *b, const char *path, mvm_error **err)
+{
+	return set_string(b, b ? &b->cfg.vsock_path : NULL, path, "the vsock socket", err);
+}
+
 int mvm_builder_assigned_ipv4(mvm_builder *b, uint32_t addr, mvm_error **err)
 {
 	if (check_builder(b, "the assigned IP", err) < 0)

@@ -69,6 +69,7 @@ void mvm_config_clear(struct mvm_config *c)
 		mvm_env_pair_clear(&c->env[i]);
 	free(c->env);
 	free(c->console_output);
+	free(c->vsock_path);
 	free(c->kernel_path);
 	config_image_clear(&c->image);
 	free(c->user);
@@ -104,6 +105,7 @@ static bool copy_strings(struct mvm_config *dst, const struct mvm_config *src)
 	    !dup_opt(&dst->workdir_path, src->workdir_path) ||
 	    !dup_opt(&dst->exec_path, src->exec_path) ||
 	    !dup_opt(&dst->console_output, src->console_output) ||
+	    !dup_opt(&dst->vsock_path, src->vsock_path) ||
 	    !dup_opt(&dst->kernel_path, src->kernel_path) || !dup_opt(&dst->user, src->user) ||
 	    !dup_opt(&dst->image.ref, src->image.ref) ||
 	    !dup_opt(&dst->image.store, src->image.store) ||

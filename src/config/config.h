@@ -43,6 +43,11 @@ struct config_image {
 	int hold_fd; /* the store's GC lock, held shared while the VM lives */
 };
 
+/* The longest vsock socket path: a sockaddr_un holds 107 bytes, and guest
+ * connections to host port P use the path with "_P" (up to 11 bytes)
+ * appended. */
+#define VSOCK_PATH_MAX 96
+
 struct mvm_config {
 	struct mvm_logger log;
 	char *root_path;   /* absolute, resolved host directory after build() */
@@ -68,6 +73,7 @@ struct mvm_config {
 	size_t n_env;
 
 	char *console_output; /* NULL when unset */
+	char *vsock_path;     /* the vsock device's Unix socket; NULL: no vsock */
 	bool has_assigned_ip;
 	uint32_t assigned_ip; /* host byte order */
 	bool local_only;      /* default true */

@@ -145,6 +145,8 @@ char *config_json(const struct mvm_config *c, mvm_error **err)
 	write_program(&w, c);
 	jw_key(&w, "console_output");
 	jw_string(&w, c->console_output);
+	jw_key(&w, "vsock");
+	jw_string(&w, c->vsock_path);
 	jw_key(&w, "assigned_ip");
 	if (c->has_assigned_ip) {
 		char ip[IPV4_STR_MAX];

@@ -374,25 +374,27 @@ static void check_guest_program(struct mvm_config *c, mvm_error **err)
 			c->exec_path);
 }
 
-static char *check_console_path(const char *path, mvm_error **err)
+/* A file the VMM creates at start (WHAT names it in messages): the
+ * absolute path, its directory resolved and writable, not a directory. */
+static char *check_new_file_path(const char *path, const char *what_name, mvm_error **err)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
 	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
-		mvm_err(err, MVM_ERR_INVALID, 0, "invalid console output `%s`: names a directory",
-			path);
+		mvm_err(err, MVM_ERR_INVALID, 0, "invalid %s `%s`: names a directory",
+			what_name, path);
 		return NULL;
 	}
 	cleanup_free char *parent = slash == NULL   ? strdup(".")
 				    : slash == path ? strdup("/")
 						    : strndup(path, (size_t)(slash - path));
 	if (parent == NULL) {
-		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot check console output `%s`", path);
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot check %s `%s`", what_name, path);
 		return NULL;
 	}
 	cleanup_free char *what = NULL;
-	if (asprintf(&what, "console output `%s`: its directory", path) < 0) {
-		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot check console output `%s`", path);
+	if (asprintf(&what, "%s `%s`: its directory", what_name, path) < 0) {
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot check %s `%s`", what_name, path);
 		return NULL;
 	}
 	cleanup_free char *dir = resolve_host_dir(parent, what, err);
@@ -402,22 +404,51 @@ static char *check_console_path(const char *path, mvm_error **err)
 	 * directory as the effective user that will run it. */
 	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0) {
 		mvm_err(err, MVM_ERR_INVALID, errno,
-			"invalid console output `%s`: directory `%s` is not writable", path, dir);
+			"invalid %s `%s`: directory `%s` is not writable", what_name, path, dir);
 		return NULL;
 	}
 	char *full = NULL;
 	if (asprintf(&full, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base) < 0) {
-		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot check console output `%s`", path);
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot check %s `%s`", what_name, path);
 		return NULL;
 	}
 	struct stat st;
 	if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
-		mvm_err(err, MVM_ERR_INVALID, 0, "invalid console output `%s`: is a directory",
-			path);
+		mvm_err(err, MVM_ERR_INVALID, 0, "invalid %s `%s`: is a directory",
+			what_name, path);
 		free(full);
 		return NULL;
 	}
 	return full;
+}
+
+/* The vsock socket: a new file, whose name with "_<port>" appended (the
+ * sockets of guest connections) still fits a sockaddr_un. */
+static char *check_vsock_path(const char *path, mvm_error **err)
+{
+	if (*path == '\0') {
+		mvm_err(err, MVM_ERR_INVALID, 0, "invalid vsock socket ``: it is empty");
+		return NULL;
+	}
+	char *full = check_new_file_path(path, "vsock socket", err);
+	if (full == NULL)
+		return NULL;
+	struct stat st;
+	if (strlen(full) > VSOCK_PATH_MAX) {
+		mvm_err(err, MVM_ERR_INVALID, 0,
+			"invalid vsock socket `%s`: `%s` is longer than %d bytes (a Unix socket's "
+			"name, with room for \"_<port>\")",
+			path, full, VSOCK_PATH_MAX);
+	} else if (lstat(full, &st) == 0) {
+		mvm_err(err, MVM_ERR_INVALID, 0,
+			"invalid vsock socket `%s`: `%s` exists (mvm creates the socket; remove the "
+			"file or pick another path)",
+			path, full);
+	} else {
+		return full;
+	}
+	free(full);
+	return NULL;
 }
 
 static void check_host_io(struct mvm_config *c, mvm_error **err)
@@ -427,8 +458,10 @@ static void check_host_io(struct mvm_config *c, mvm_error **err)
 			mvm_err(err, MVM_ERR_INVALID, 0, "invalid console output ``: it is empty");
 		else
 			fix_in_place(&c->console_output,
-				     check_console_path(c->console_output, err));
+				     check_new_file_path(c->console_output, "console output", err));
 	}
+	if (c->vsock_path != NULL)
+		fix_in_place(&c->vsock_path, check_vsock_path(c->vsock_path, err));
 	if (c->has_assigned_ip) {
 		const char *why = ipv4_not_unicast_reason(c->assigned_ip);
 		char ip[IPV4_STR_MAX];

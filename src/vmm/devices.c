@@ -6,6 +6,7 @@
  *   3 rng
  *   4 fs       the root, tag MVM_ROOT_TAG
  *   5.. fs     one per mapped dir, tags from guest_mount_tag()
+ *   vsock      with a vsock socket only (docs/vsock.md)
  *   last net   virtio-net on a libslirp backend (user-mode networking)
  * The order fixes the hvc numbering, which guest/protocol.h promises. */
 #include "vmm/devices.h"
@@ -22,6 +23,8 @@
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
+#include "virtio/vsock.h"
+#include "virtio/vsock_listen.h"
 #include "vmm/guest_config.h"
 
 #include <errno.h>
@@ -61,6 +64,8 @@ struct devices {
 	int dax_timer;	/* timerfd: the DAX windows' periodic repair */
 	struct slirp_backend *slirp;
 	struct virtio_mmio *net;
+	struct virtio_mmio *vsock;
+	struct vsock_listener *vsock_listener;
 	struct run_layer run; /* an image run's directories */
 };
 
@@ -372,6 +377,19 @@ static int add_net(struct devices *d, const struct vmm *v, mvm_error **err)
 	return slirp_backend_start(d->slirp, err);
 }
 
+/* The vsock device and the Unix socket host programs reach it by. */
+static int add_vsock(struct devices *d, const struct vmm *v, mvm_error **err)
+{
+	struct virtio_vsock_params p = {.guest_cid = VSOCK_DEFAULT_GUEST_CID,
+					.uds_path = v->cfg->vsock_path};
+	if (add_device(d, &virtio_vsock_ops, virtio_vsock_new(&p, err), err) < 0)
+		return -1;
+	d->vsock = d->mmio[d->n - 1];
+	d->vsock_listener =
+	    vsock_listener_new(virtio_mmio_dev(d->vsock), v->loop, v->cfg->vsock_path, err);
+	return d->vsock_listener ? 0 : -1;
+}
+
 int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err)
 {
 	struct devices *d = calloc(1, sizeof(*d));
@@ -413,6 +431,8 @@ int devices_create(struct vmm *v, const struct vmm_stdio *stdio, mvm_error **err
 			return -1;
 	}
 	if (d->n_dax > 0 && start_dax_repair(d, v, err) < 0)
+		return -1;
+	if (v->cfg->vsock_path != NULL && add_vsock(d, v, err) < 0)
 		return -1;
 	return add_net(d, v, err);
 }
@@ -508,6 +528,8 @@ void devices_destroy(struct vmm *v)
 	/* The network thread next: it delivers into the net device, so it
 	 * must be gone before that device is reset and freed. */
 	slirp_backend_free(d->slirp);
+	/* No new host connection may reach the vsock device while it goes. */
+	vsock_listener_free(d->vsock_listener);
 	/* Then the devices: their worker threads may still be inside the FUSE
 	 * servers until virtio_mmio_free() has stopped them. */
 	for (unsigned i = d->n; i-- > 0;)

@@ -220,7 +220,7 @@ static void test_json_of_reference_example(void **state)
 	    "\"args\":[\"arg1\",\"arg2\"],"
 	    "\"env\":[{\"key\":\"KEY1\",\"value\":\"VALUE1\"},"
 	    "{\"key\":\"KEY2\",\"value\":\"VALUE\\\"2\\u000a\"}],\"tty\":null,"
-	    "\"console_output\":\"/tmp/console.log\",\"assigned_ip\":\"10.0.2.15\","
+	    "\"console_output\":\"/tmp/console.log\",\"vsock\":null,\"assigned_ip\":\"10.0.2.15\","
 	    "\"local_only\":false,\"share_mode\":\"virtual\","
 	    "\"share_modes\":{\"/guest/mount\":\"passthrough\"},\"seccomp\":false,\"jail\":true,"
 	    "\"jail_user\":\"1000:4294967294\",\"user\":null,\"image\":null}");
@@ -346,7 +346,7 @@ static void test_json_of_unset_values(void **state)
 				  "\"ram_mib\":64,\"dax_window_mib\":0,"
 				  "\"mapped_dirs\":[],\"port_map\":[],"
 				  "\"rlimits\":[],\"workdir_path\":null,\"exec_path\":null,"
-				  "\"args\":[],\"env\":[],\"tty\":null,\"console_output\":null,"
+				  "\"args\":[],\"env\":[],\"tty\":null,\"console_output\":null,\"vsock\":null,"
 				  "\"assigned_ip\":null,\"local_only\":true,"
 				  "\"share_mode\":\"auto\",\"share_modes\":{},"
 				  "\"seccomp\":true,\"jail\":true,"

@@ -17,6 +17,13 @@
  *   nettool udp-echo [IP:]PORT COUNT  answer COUNT datagrams with "echo:" + data
  *   nettool udp-ask HOST PORT MSG SECS  send MSG until an answer comes
  *   nettool udp-flood HOST PORT SIZE  send SIZE-byte datagrams, never stops
+ *   nettool uds-probe PATH            stdin to a Unix socket, count the answer
+ *
+ * Stream end points may also be vsock ones (docs/vsock.md): a guest
+ * listens on "vsock:PORT" and connects to HOST "vsock:CID"; the host
+ * connects to HOST "uds:PATH" (the VM's vsock socket, with its CONNECT
+ * line) and listens on "unix:PATH" (where a guest connection to host port
+ * P arrives, PATH being the VM's socket path + "_P").
  *
  * The host side retries for up to NETTOOL_WAIT seconds (default 120) while
  * the guest is still booting: a port map accepts host connections before
@@ -34,7 +41,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -244,8 +253,61 @@ static struct sockaddr_in bind_addr_of(const char *spec)
 	return addr_of(ip, colon + 1);
 }
 
+/* musl has no <linux/vm_sockets.h>: the address is a stable ABI. */
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+struct vm_addr {
+	sa_family_t family;
+	unsigned short reserved1;
+	unsigned int port;
+	unsigned int cid;
+	unsigned char zero[4];
+};
+#define VM_CID_ANY 0xffffffffu
+
+static bool has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+static struct sockaddr_un unix_addr(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(a.sun_path))
+		die("socket path '%s' is too long", path);
+	strcpy(a.sun_path, path);
+	return a;
+}
+
+/* "vsock:PORT" and "unix:PATH" listeners. */
+static int listen_other(const char *spec)
+{
+	int l;
+	if (has_prefix(spec, "vsock:")) {
+		struct vm_addr a = {.family = AF_VSOCK,
+				    .port = (unsigned)parse_u64(spec + 6, "vsock port"),
+				    .cid = VM_CID_ANY};
+		l = socket(AF_VSOCK, SOCK_STREAM, 0);
+		if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0)
+			die("vsock port %s: %s", spec + 6, strerror(errno));
+	} else {
+		struct sockaddr_un a = unix_addr(spec + 5);
+		l = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0)
+			die("unix socket %s: %s", spec + 5, strerror(errno));
+	}
+	if (listen(l, 1) < 0)
+		die("listen on %s: %s", spec, strerror(errno));
+	printf("listening on %s\n", spec);
+	fflush(stdout);
+	return l;
+}
+
 static int listen_on(const char *port)
 {
+	if (has_prefix(port, "vsock:") || has_prefix(port, "unix:"))
+		return listen_other(port);
 	struct sockaddr_in a = bind_addr_of(port);
 	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 	if (l < 0)
@@ -288,15 +350,56 @@ static double wait_limit(void)
  * its SYN to a booting guest, and a guest that then accepts would get a
  * connection nobody reads.
  * Returns the socket with *got bytes of the stream already in buf. */
+/* Through the VM's vsock socket: "CONNECT PORT\n", then "OK N\n" once a
+ * guest program accepted. False: refused (nobody listens yet). */
+static bool uds_connect(int fd, const char *path, const char *port)
+{
+	struct sockaddr_un a = unix_addr(path);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return false;
+	char line[64];
+	int n = snprintf(line, sizeof(line), "CONNECT %s\n", port);
+	write_all(fd, line, (size_t)n);
+	size_t len = 0;
+	while (len < sizeof(line) - 1) {
+		ssize_t r = read(fd, line + len, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		if (line[len++] == '\n')
+			break;
+	}
+	line[len] = '\0';
+	if (strncmp(line, "OK ", 3) != 0)
+		die("vsock socket %s answered '%s'", path, line);
+	return true;
+}
+
+static bool connect_to(int fd, const char *host, const char *port, const struct sockaddr_in *a)
+{
+	if (has_prefix(host, "uds:"))
+		return uds_connect(fd, host + 4, port);
+	if (has_prefix(host, "vsock:")) {
+		struct vm_addr v = {.family = AF_VSOCK,
+				    .port = (unsigned)parse_u64(port, "vsock port"),
+				    .cid = (unsigned)parse_u64(host + 6, "vsock CID")};
+		return connect(fd, (struct sockaddr *)&v, sizeof(v)) == 0;
+	}
+	return connect(fd, (const struct sockaddr *)a, sizeof(*a)) == 0;
+}
+
 static int connect_with_data(const char *host, const char *port, size_t *got)
 {
-	struct sockaddr_in a = addr_of(host, port);
+	bool inet = !has_prefix(host, "uds:") && !has_prefix(host, "vsock:");
+	struct sockaddr_in a = inet ? addr_of(host, port) : (struct sockaddr_in){0};
+	int family = has_prefix(host, "uds:") ? AF_UNIX : inet ? AF_INET : AF_VSOCK;
 	double deadline = now_s() + wait_limit();
 	for (;;) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int fd = socket(family, SOCK_STREAM, 0);
 		if (fd < 0)
 			die("socket: %s", strerror(errno));
-		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+		if (connect_to(fd, host, port, &a)) {
 			struct pollfd p = {.fd = fd, .events = POLLIN};
 			double left = deadline - now_s();
 			if (poll(&p, 1, left > 0 ? (int)(left * 1000) + 1 : 0) == 1) {
@@ -468,6 +571,25 @@ static int cmd_udp_flood(char **av)
 	return 1;
 }
 
+/* A raw client of a VM's vsock socket: sends stdin, then reads until the
+ * VMM closes, and says how many bytes came back ("OK ..." included). */
+static int cmd_uds_probe(char **av)
+{
+	struct sockaddr_un a = unix_addr(av[0]);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		die("connect %s: %s", av[0], strerror(errno));
+	ssize_t n;
+	while ((n = read(0, buf, CHUNK)) > 0)
+		write_all(fd, buf, (size_t)n);
+	uint64_t got = 0;
+	while ((n = read(fd, buf, CHUNK)) > 0)
+		got += (uint64_t)n;
+	close(fd);
+	printf("closed after %" PRIu64 " bytes\n", got);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int argc;
@@ -481,6 +603,7 @@ static const struct {
     {"udp-echo", 2, cmd_udp_echo, "udp-echo [IP:]PORT COUNT"},
     {"udp-ask", 4, cmd_udp_ask, "udp-ask HOST PORT MSG SECS"},
     {"udp-flood", 3, cmd_udp_flood, "udp-flood HOST PORT SIZE"},
+    {"uds-probe", 1, cmd_uds_probe, "uds-probe PATH"},
 };
 
 int main(int argc, char **argv)
