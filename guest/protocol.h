@@ -94,6 +94,38 @@ enum mvm_cfg_record {
  * input that arrives before a console's tty is attached. */
 #define MVM_CTRL_READY 'R'
 
+/* ---- Agent: programs started in a running guest (docs/agent.md) ------- */
+/* mvm-init listens on this vsock port (below 1024: a guest program without
+ * CAP_NET_BIND_SERVICE cannot take it) when the VM has a vsock device. A
+ * host client connects through the VM's vsock socket (docs/vsock.md) and
+ * the two exchange frames, both ways the same:
+ *   u32 len; u16 type; u16 flags (0); u8 payload[len], len <= FRAME_MAX.
+ * All integers little-endian. Both sides treat the other as untrusted: a
+ * frame too long, of an unknown type or out of order ends the session. */
+#define MVM_AGENT_PORT 1000u
+#define MVM_AGENT_VERSION 1u
+#define MVM_AGENT_FRAME_MAX 65536u
+#define MVM_AGENT_HDR_SIZE 8u
+enum mvm_agent_frame {
+	/* client -> agent */
+	MVM_AGENT_EXEC = 1,   /* first frame, once: u32 version, then config
+			       * blob records (EXEC, ARG, ENV, WORKDIR, USER,
+			       * TTY; RLIMIT too) without the blob header */
+	MVM_AGENT_STDIN = 2,  /* bytes for the program's stdin */
+	MVM_AGENT_STDIN_EOF = 3, /* no more stdin: its pipe is closed */
+	MVM_AGENT_SIGNAL = 4, /* u32 signal number, sent to its process group */
+	MVM_AGENT_RESIZE = 5, /* u16 rows; u16 cols (with a TTY record) */
+	/* agent -> client */
+	MVM_AGENT_STARTED = 0x81, /* u32 pid: the program runs */
+	MVM_AGENT_STDOUT = 0x82,  /* bytes it wrote to stdout (and to stderr,
+				   * with a terminal) */
+	MVM_AGENT_STDERR = 0x83,
+	MVM_AGENT_EXIT = 0x84,	  /* u32 status, as MVM_EXIT_* (128+signal for
+				   * a signal); last frame, after all output */
+	MVM_AGENT_ERROR = 0x85,	  /* u32 status; message: the program did not
+				   * start (125, 126, 127); last frame */
+};
+
 /* ---- Exit status ---------------------------------------------------- */
 /* mvm-init reports the program's exit status with one 32-bit port write
  * (`outl(status, MVM_EXIT_PORT)` after ioperm()), once all output is

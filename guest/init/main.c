@@ -13,6 +13,7 @@
 #include "guest/init/msg.h"
 #include "guest/init/net.h"
 #include "guest/init/report.h"
+#include "guest/init/agent.h"
 #include "guest/init/run.h"
 #include "guest/init/stdin_relay.h"
 #include "guest/init/supervise.h"
@@ -141,6 +142,7 @@ static __attribute__((noreturn)) void run(void)
 	int hvc0 = -1, hvc2 = -1, sigfd = -1, hvc0_in = -1, tty_master = -1, tty_slave = -1;
 	int stdin_pipe[2] = {-1, -1};
 	char **envp = NULL;
+	struct agent *agent = NULL;
 	sigset_t blocked, child_mask;
 
 	if (init_switch_root(&cfg) < 0 || init_mount_system() < 0 || init_mount_shares(&cfg) < 0 ||
@@ -187,6 +189,12 @@ static __attribute__((noreturn)) void run(void)
 		}
 		io = (struct init_stdio){.in = tty_slave, .out = tty_slave, .err = tty_slave};
 	}
+	/* Before the program: the agent's port is taken by init, not by
+	 * anything the program might bind first. */
+	agent = agent_new(MVM_AGENT_PORT, &child_mask);
+	if (agent == NULL)
+		init_debug("agent: not listening on vsock port %u: %s", MVM_AGENT_PORT,
+			   strerror(errno));
 	pid_t pid = init_run_start(&cfg, envp, &io, &child_mask, &status);
 	close(stdin_pipe[0]);
 	stdin_pipe[0] = -1;
@@ -199,11 +207,13 @@ static __attribute__((noreturn)) void run(void)
 		stdin_relay_init(&relay, hvc0_in, tty_master >= 0 ? tty_master : stdin_pipe[1]);
 		relay.keep_dst = tty_master >= 0;
 		struct tty_out out = {.master = tty_master, .out = hvc0};
-		status = init_supervise(pid, sigfd, hvc2, &relay, tty_master >= 0 ? &out : NULL);
+		status = init_supervise(pid, sigfd, hvc2, &relay, tty_master >= 0 ? &out : NULL,
+					agent);
 		if (tty_master < 0)
 			stdin_pipe[1] = relay.dst;
 	}
 out:
+	agent_free(agent);
 	free(envp);
 	init_config_free(&cfg);
 	/* hvc0 stays open: init_report_exit() drains it. */

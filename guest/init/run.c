@@ -7,6 +7,7 @@
 #include "guest/protocol.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -131,28 +132,32 @@ static __attribute__((noreturn)) void child_main(const struct init_config *cfg, 
 	child_fail(pipe_fd, STAGE_EXEC, 0);
 }
 
-static int report_failure(const struct init_config *cfg, const struct child_failure *f)
+/* Says why into msg; returns the status. */
+static int report_failure(const struct init_config *cfg, const struct child_failure *f, char *msg,
+			  size_t len)
 {
 	const char *why = strerror(f->err);
 	switch (f->stage) {
 	case STAGE_EXEC:
-		init_err("%s: %s", exec_path(cfg), why);
+		snprintf(msg, len, "%s: %s", exec_path(cfg), why);
 		return init_status_for_exec_errno(f->err);
 	case STAGE_USER:
-		init_err("user %u:%u: %s", cfg->uid, cfg->gid, why);
+		snprintf(msg, len, "user %u:%u: %s", cfg->uid, cfg->gid, why);
 		break;
 	case STAGE_WORKDIR:
-		init_err("workdir %s: %s", cfg->workdir ? cfg->workdir : "/", why);
+		snprintf(msg, len, "workdir %s: %s", cfg->workdir ? cfg->workdir : "/", why);
 		break;
 	case STAGE_RLIMIT:
 		if (f->index >= 0 && (size_t)f->index < cfg->n_rlimits) {
 			const struct init_rlimit *r = &cfg->rlimits[f->index];
-			init_err("setrlimit resource %u soft %llu hard %llu: %s", r->resource,
+			snprintf(msg, len, "setrlimit resource %u soft %llu hard %llu: %s", r->resource,
 				 (unsigned long long)r->soft, (unsigned long long)r->hard, why);
+		} else {
+			snprintf(msg, len, "setrlimit: %s", why);
 		}
 		break;
 	default:
-		init_err("program stdio: %s", why);
+		snprintf(msg, len, "program stdio: %s", why);
 		break;
 	}
 	return MVM_EXIT_SETUP_FAILED;
@@ -172,15 +177,25 @@ static char **build_argv(const struct init_config *cfg)
 pid_t init_run_start(const struct init_config *cfg, char *const envp[], const struct init_stdio *io,
 		     const sigset_t *child_mask, int *status)
 {
+	char why[256];
+	pid_t pid = init_run_spawn(cfg, envp, io, child_mask, status, why, sizeof(why));
+	if (pid < 0)
+		init_err("%s", why);
+	return pid;
+}
+
+pid_t init_run_spawn(const struct init_config *cfg, char *const envp[], const struct init_stdio *io,
+		     const sigset_t *child_mask, int *status, char *why, size_t why_len)
+{
 	*status = MVM_EXIT_SETUP_FAILED;
 	char **argv = build_argv(cfg);
 	if (!argv) {
-		init_err("program arguments: %s", strerror(ENOMEM));
+		snprintf(why, why_len, "program arguments: %s", strerror(ENOMEM));
 		return -1;
 	}
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		init_err("pipe: %s", strerror(errno));
+		snprintf(why, why_len, "pipe: %s", strerror(errno));
 		free(argv);
 		return -1;
 	}
@@ -196,7 +211,7 @@ pid_t init_run_start(const struct init_config *cfg, char *const envp[], const st
 	free(argv);
 	if (pid < 0) {
 		close(p[0]);
-		init_err("fork: %s", strerror(fork_errno));
+		snprintf(why, why_len, "fork: %s", strerror(fork_errno));
 		return -1;
 	}
 
@@ -214,6 +229,6 @@ pid_t init_run_start(const struct init_config *cfg, char *const envp[], const st
 	}
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	*status = report_failure(cfg, &f);
+	*status = report_failure(cfg, &f, why, why_len);
 	return -1;
 }

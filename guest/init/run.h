@@ -6,6 +6,7 @@
 #include "guest/init/config_reader.h"
 
 #include <signal.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #define INIT_DEFAULT_SHELL "/bin/sh"
@@ -27,5 +28,9 @@ struct init_stdio {
  * with *status = 125 (rlimit, workdir or fork failure), 126 or 127. */
 pid_t init_run_start(const struct init_config *cfg, char *const envp[], const struct init_stdio *io,
 		     const sigset_t *child_mask, int *status);
+/* The same, but the reason of a failure goes into why (why_len bytes)
+ * instead of fd 2: for the agent, whose client wants it. */
+pid_t init_run_spawn(const struct init_config *cfg, char *const envp[], const struct init_stdio *io,
+		     const sigset_t *child_mask, int *status, char *why, size_t why_len);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "guest/init/supervise.h"
 
+#include "guest/init/agent.h"
 #include "guest/init/msg.h"
 #include "guest/init/status.h"
 #include "guest/init/tty.h"
@@ -46,8 +47,9 @@ static void forward(pid_t program, int sig)
 		kill(program, sig);
 }
 
-/* Returns true once the program has been reaped (status in *status). */
-static bool reap(pid_t program, int *status)
+/* Returns true once the program has been reaped (status in *status).
+ * The agent's programs go to it; orphans are only reaped. */
+static bool reap(pid_t program, int *status, struct agent *agent)
 {
 	bool done = false;
 	for (;;) {
@@ -58,19 +60,21 @@ static bool reap(pid_t program, int *status)
 		if (pid == program) {
 			*status = init_status_from_wait(ws);
 			done = true;
+		} else if (agent) {
+			agent_child_exited(agent, pid, init_status_from_wait(ws));
 		}
 	}
 	return done;
 }
 
-static bool handle_signals(int sigfd, pid_t program, int *status)
+static bool handle_signals(int sigfd, pid_t program, int *status, struct agent *agent)
 {
 	struct signalfd_siginfo si[8];
 	ssize_t n = read(sigfd, si, sizeof(si));
 	bool done = false;
 	for (ssize_t i = 0; n > 0 && i < n / (ssize_t)sizeof(si[0]); i++) {
 		if (si[i].ssi_signo == SIGCHLD)
-			done |= reap(program, status);
+			done |= reap(program, status, agent);
 		else if (!done)
 			forward(program, (int)si[i].ssi_signo);
 	}
@@ -101,12 +105,13 @@ static bool handle_control(int ctrl_fd, pid_t program, struct control_parser *pa
 }
 
 int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay,
-		   struct tty_out *tty)
+		   struct tty_out *tty, struct agent *agent)
 {
 	int status = MVM_EXIT_SETUP_FAILED;
 	struct control_parser parser = {.tty_fd = tty ? tty->master : -1};
 	bool tty_open = tty != NULL;
-	struct pollfd pfd[5] = {{.fd = sigfd, .events = POLLIN}, {.fd = ctrl_fd, .events = POLLIN}};
+	struct pollfd pfd[5 + AGENT_MAX_POLLFDS] = {{.fd = sigfd, .events = POLLIN},
+						    {.fd = ctrl_fd, .events = POLLIN}};
 	for (;;) {
 		/* A zero `events` still reports POLLHUP/POLLERR: use fd -1 to skip. */
 		short src_ev = relay ? stdin_relay_src_events(relay) : 0;
@@ -114,7 +119,8 @@ int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *re
 		pfd[2] = (struct pollfd){.fd = src_ev ? relay->src : -1, .events = src_ev};
 		pfd[3] = (struct pollfd){.fd = dst_ev ? relay->dst : -1, .events = dst_ev};
 		pfd[4] = (struct pollfd){.fd = tty_open ? tty->master : -1, .events = POLLIN};
-		if (poll(pfd, 5, -1) < 0) {
+		size_t n_agent = agent ? agent_pollfds(agent, pfd + 5, AGENT_MAX_POLLFDS) : 0;
+		if (poll(pfd, 5 + n_agent, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			init_err("poll: %s", strerror(errno));
@@ -122,7 +128,9 @@ int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *re
 		}
 		if (pfd[4].revents && !tty_out_pump(tty))
 			tty_open = false; /* no slave open: it would poll as HUP forever */
-		if (pfd[0].revents && handle_signals(sigfd, program, &status)) {
+		if (n_agent)
+			agent_serve(agent, pfd + 5, n_agent);
+		if (pfd[0].revents && handle_signals(sigfd, program, &status, agent)) {
 			if (tty)
 				tty_out_drain(tty);
 			return status;

@@ -25,7 +25,10 @@ struct tty_out;
 /* With a terminal (tty not NULL) it also passes the program's output from
  * the pty to hvc0, sizes the pty on resize messages, and passes on what is
  * left once the program has exited. */
+struct agent;
+/* With an agent (guest/init/agent.h), its sessions are served in the same
+ * loop, and the programs it started are reaped for it. */
 int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay,
-		   struct tty_out *tty);
+		   struct tty_out *tty, struct agent *agent);
 
 #endif
