@@ -18,6 +18,25 @@
 
 /* `mvm run ...`; argv[0] is "run". Returns the process exit status. */
 int cmd_run(int argc, char **argv);
+/* The same options built but not started (`mvm create`): 0, or 125 after
+ * printing every problem. *check says what they asked for. */
+struct run_check {
+	bool image;	/* an IMAGE operand, not --root */
+	bool tty;	/* -t */
+	bool dry_run;
+	int exec_index; /* argv index of the IMAGE or EXEC operand's command */
+};
+int cmd_run_check(int argc, char **argv, struct run_check *check);
+/* Named sandboxes (sandbox.c). */
+int cmd_create(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+/* The vsock socket of running sandbox NAME into buf, or -1 after printing
+ * why (no such sandbox, not running). */
+int sandbox_socket(const char *name, char *buf, size_t len);
 
 /* `mvm load ...` and `mvm images ...` (image.c); argv[0] is the command. */
 int cmd_load(int argc, char **argv);
@@ -27,6 +46,8 @@ int cmd_inspect(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
+/* `mvm exec` (exec.c). */
+int cmd_exec(int argc, char **argv);
 
 /* getopt_long quietly; returns the option, or prints and returns -2 on an
  * unknown option or a missing argument. (image.c) */
@@ -70,6 +91,9 @@ void cli_log(void *userdata, mvm_log_level level, const char *msg);
 
 void usage_main(FILE *out);
 void usage_run(FILE *out);
+void usage_exec(FILE *out);
+void usage_create(FILE *out);
+void usage_sandbox(FILE *out);
 void usage_load(FILE *out);
 void usage_images(FILE *out);
 void usage_inspect(FILE *out);

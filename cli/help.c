@@ -9,6 +9,8 @@ void usage_main(FILE *out)
 	      "\n"
 	      "Commands:\n"
 	      "  run        build a VM from the options and run a program in it\n"
+	      "  exec       run another program in a running VM or sandbox\n"
+	      "  create     save a run as a named sandbox; start, stop, rm, ps, logs\n"
 	      "  pull       fetch an image from a registry into the store\n"
 	      "  load       load images from an OCI layout or a docker/OCI archive\n"
 	      "  images     list the images in the store\n"
@@ -22,6 +24,65 @@ void usage_main(FILE *out)
 	      "  -V, --version  show the version\n"
 	      "\n"
 	      "See `mvm run --help` for the options of run.\n",
+	      out);
+}
+
+void usage_exec(FILE *out)
+{
+	fputs("Usage: mvm exec [OPTIONS] SOCKET COMMAND [ARG...]\n"
+	      "\n"
+	      "Runs COMMAND in the VM whose vsock socket is SOCKET (`mvm run --vsock SOCKET`),\n"
+	      "beside its program, as `docker exec` does: its stdout and stderr come here, and\n"
+	      "mvm exits with its status. SIGINT, SIGTERM and SIGHUP sent to mvm go to it.\n"
+	      "COMMAND may be a name looked up in PATH.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -i, --interactive          pass stdin on (else the program reads end of file)\n"
+	      "  -t, --tty                  give it a terminal of our size (stderr joins stdout);\n"
+	      "                             with -i on a terminal, ours goes raw for the run\n"
+	      "  -e, --env KEY=VALUE        environment variable (repeatable); PATH and HOME\n"
+	      "                             get defaults\n"
+	      "  -w, --workdir DIR          working directory in the guest (default /)\n"
+	      "  -u, --user UID[:GID]       run as that user and group (numbers; default root)\n"
+	      "      --timeout SECS         while the VM still boots, keep trying this long\n"
+	      "                             (default 0: once)\n"
+	      "  -h, --help                 show this help\n"
+	      "\n"
+	      "Exit status: the program's (128 + N for signal N); 126 and 127 when COMMAND\n"
+	      "cannot be executed or is not found; 125 when mvm fails.\n",
+	      out);
+}
+
+void usage_create(FILE *out)
+{
+	fputs("Usage: mvm create --name NAME [RUN OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+	      "       mvm create --name NAME [RUN OPTIONS] --root DIR [--] [EXEC [ARG...]]\n"
+	      "\n"
+	      "Saves a `mvm run` command line as the sandbox NAME (checked now, as run would),\n"
+	      "without starting it. `mvm start NAME` runs it in the background with a vsock\n"
+	      "socket, `mvm exec NAME CMD` runs more programs in it. An image sandbox keeps\n"
+	      "its writable layer across stop and start. -t, --vsock and --dry-run do not\n"
+	      "apply. See `mvm run --help` for the options and docs/sandbox.md.\n",
+	      out);
+}
+
+void usage_sandbox(FILE *out)
+{
+	fputs("Usage: mvm start NAME\n"
+	      "       mvm stop [--time SECS] NAME...\n"
+	      "       mvm rm [-f] NAME...\n"
+	      "       mvm ps [-a] [--format json]\n"
+	      "       mvm logs [-f] NAME\n"
+	      "       mvm exec [OPTIONS] NAME COMMAND [ARG...]\n"
+	      "\n"
+	      "Named sandboxes (`mvm create --help`):\n"
+	      "  start  runs the sandbox in a process of its own, which outlives this one;\n"
+	      "         returns once its VM listens on its vsock socket\n"
+	      "  stop   SIGTERM to its program, SIGKILL to its VM after SECS (default 10)\n"
+	      "  rm     deletes a sandbox that does not run (-f: stops it first)\n"
+	      "  ps     every sandbox: NAME, STATUS (created, running, exited (N), dead: its VM\n"
+	      "         process ended without a status), PID, CREATED, COMMAND\n"
+	      "  logs   what its program and mvm wrote, every start appended (-f: follow)\n",
 	      out);
 }
 

@@ -22,6 +22,20 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "exec") == 0)
+		return cmd_exec(argc - 1, argv + 1);
+	if (strcmp(cmd, "create") == 0)
+		return cmd_create(argc - 1, argv + 1);
+	if (strcmp(cmd, "start") == 0)
+		return cmd_start(argc - 1, argv + 1);
+	if (strcmp(cmd, "stop") == 0)
+		return cmd_stop(argc - 1, argv + 1);
+	if (strcmp(cmd, "rm") == 0)
+		return cmd_rm(argc - 1, argv + 1);
+	if (strcmp(cmd, "ps") == 0)
+		return cmd_ps(argc - 1, argv + 1);
+	if (strcmp(cmd, "logs") == 0)
+		return cmd_logs(argc - 1, argv + 1);
 	if (strcmp(cmd, "pull") == 0)
 		return cmd_pull(argc - 1, argv + 1);
 	if (strcmp(cmd, "load") == 0)

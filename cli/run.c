@@ -53,7 +53,11 @@ static int print_config(const mvm_vm *vm)
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
 }
 
-int cmd_run(int argc, char **argv)
+/* RUN: start it; CHECK: only build, for `mvm create` (what it learned in
+ * *check). */
+enum run_mode { RUN, CHECK };
+
+static int run_with(int argc, char **argv, enum run_mode mode, struct run_check *check)
 {
 	mvm_error *err = NULL;
 	mvm_builder *b = mvm_builder_new();
@@ -80,8 +84,15 @@ int cmd_run(int argc, char **argv)
 	mvm_vm *vm = mvm_builder_build(b, &err);
 	mvm_builder_free(b);
 	int status;
+	if (check != NULL)
+		*check = (struct run_check){.image = o.image != NULL,
+					    .tty = o.tty,
+					    .dry_run = o.dry_run,
+					    .exec_index = o.exec_index};
 	if (err != NULL || o.n_errors > 0)
 		status = EXIT_MVM_ERROR;
+	else if (mode == CHECK)
+		status = EXIT_SUCCESS;
 	else if (o.dry_run)
 		status = print_config(vm);
 	else
@@ -90,4 +101,14 @@ int cmd_run(int argc, char **argv)
 	mvm_error_free(err);
 	mvm_vm_free(vm);
 	return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	return run_with(argc, argv, RUN, NULL);
+}
+
+int cmd_run_check(int argc, char **argv, struct run_check *check)
+{
+	return run_with(argc, argv, CHECK, check);
 }

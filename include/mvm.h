@@ -486,6 +486,51 @@ int mvm_image_prune(mvm_store *s, uint64_t *freed, mvm_error **err);
 int mvm_image_list(mvm_store *s, mvm_image_info **list, size_t *n, mvm_error **err);
 void mvm_image_list_free(mvm_image_info *list, size_t n);
 
+/* ---- Programs in a running guest (docs/agent.md) ------------------------ */
+/* A VM started with a vsock socket (mvm_builder_vsock()) runs an agent in
+ * its mvm-init that starts more programs on request, as `docker exec`
+ * does. These calls are its client: they connect through the VM's vsock
+ * socket, so any process that may open that socket may use them. */
+
+/* What to run. */
+typedef struct mvm_exec_spec {
+	const char *const *argv; /* argv[0]: absolute, or a name looked up in PATH */
+	size_t argc;		 /* >= 1 */
+	const char *const *env;	 /* "KEY=VALUE"; PATH and HOME get defaults */
+	size_t n_env;
+	const char *workdir; /* absolute guest path; NULL: / */
+	bool has_user;	     /* run as uid:gid (no supplementary groups); else root */
+	uint32_t uid, gid;
+	bool tty;	     /* a terminal of rows x cols (0: 24 x 80) as its stdio */
+	unsigned rows, cols;
+	/* While the agent does not answer yet (the VM still boots), try again
+	 * for up to this long; 0: once. */
+	unsigned connect_timeout_ms;
+} mvm_exec_spec;
+
+typedef struct mvm_exec mvm_exec;
+
+/* Connects to the agent of the VM whose vsock socket is vsock_path and
+ * asks it to start spec. The program's start is learned in
+ * mvm_exec_wait(). */
+mvm_exec *mvm_exec_start(const char *vsock_path, const mvm_exec_spec *spec, mvm_error **err);
+/* Relays in_fd (or -1: none; its end closes the program's stdin) to the
+ * program and its stdout and stderr to out_fd and err_fd (-1: dropped),
+ * until it has exited and its output is out; *exit_status is then its
+ * status (as in `docker exec`: the code, or 128 + signal). If the program
+ * could not be started, returns -1 with the agent's reason in err and
+ * *exit_status 125, 126 (not executable) or 127 (not found); on a lost
+ * connection, -1 and 125. */
+int mvm_exec_wait(mvm_exec *x, int in_fd, int out_fd, int err_fd, int *exit_status,
+		  mvm_error **err);
+/* Sends sig to the program's process group. Thread-safe, also while
+ * another thread is in mvm_exec_wait(). */
+int mvm_exec_signal(mvm_exec *x, int sig, mvm_error **err);
+/* The terminal of a spec with tty is now rows x cols. Thread-safe. */
+int mvm_exec_resize(mvm_exec *x, unsigned rows, unsigned cols, mvm_error **err);
+/* Closes the connection (a program still running gets SIGHUP). */
+void mvm_exec_free(mvm_exec *x);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

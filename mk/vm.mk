@@ -16,9 +16,10 @@ VM_NETTOOL := $(BUILD)/vm/nettool
 VM_MAPTOOL := $(BUILD)/vm/maptool
 VM_SIGPIPE_APP := $(BUILD)/tests/vm/sigpipe_app
 VM_SECCOMP_SHIM := $(BUILD)/tests/vm/seccomp_shim.so
+VM_EXEC_RTT := $(BUILD)/vm/exec_rtt
 
 .PHONY: check-vm vm-tools bench test
-vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_FD_EXHAUST) $(VM_LEAK) $(VM_FLOOD) $(VM_NETTOOL) $(VM_MAPTOOL) $(VM_SIGPIPE_APP) $(VM_SECCOMP_SHIM)
+vm-tools: $(VM_KVM_SMOKE) $(VM_CONCURRENT) $(VM_FD_EXHAUST) $(VM_LEAK) $(VM_FLOOD) $(VM_NETTOOL) $(VM_MAPTOOL) $(VM_SIGPIPE_APP) $(VM_SECCOMP_SHIM) $(VM_EXEC_RTT)
 
 # A diagnostic, not part of libmvm: proves /dev/kvm executes guest code.
 $(VM_KVM_SMOKE): tests/vm/kvm-smoke.c
@@ -34,6 +35,11 @@ $(VM_SECCOMP_SHIM): tests/vm/seccomp_shim.c
 $(VM_NETTOOL) $(VM_MAPTOOL): $(BUILD)/vm/%: tests/vm/%.c
 	@mkdir -p $(dir $@)
 	$(INIT_CC) $(INIT_CFLAGS) $(INIT_LDFLAGS) -o $@ $<
+
+# Timing through the public API: the unsanitized library.
+$(VM_EXEC_RTT): tests/vm/exec_rtt.c $(BUILD)/libmvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libmvm.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 
 # C programs driving several VMs through the public API, on the sanitized
 # library.

@@ -166,7 +166,7 @@ struct vsock_listener *vsock_listener_new(struct virtio_dev *dev, struct event_l
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		mvm_err(err, MVM_ERR_INVALID, 0, "vsock socket '%s': longer than %zu bytes", path,
+		mvm_err(err, MVM_ERR_INVALID, 0, "vsock socket `%s`: longer than %zu bytes", path,
 			sizeof(sa.sun_path) - 1);
 		return NULL;
 	}
@@ -182,7 +182,7 @@ struct vsock_listener *vsock_listener_new(struct virtio_dev *dev, struct event_l
 	pthread_mutex_init(&l->lock, NULL);
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0) {
-		mvm_err_sys(err, "vsock socket '%s': socket", path);
+		mvm_err_sys(err, "vsock socket `%s`: socket", path);
 		goto fail;
 	}
 	/* Owner only: whoever can connect can talk to the guest's services. */
@@ -192,16 +192,16 @@ struct vsock_listener *vsock_listener_new(struct virtio_dev *dev, struct event_l
 	if (rc < 0) {
 		int e = errno;
 		mvm_err(err, MVM_ERR_IO, e,
-			e == EADDRINUSE ? "vsock socket '%s': the file exists (remove it, or pick "
+			e == EADDRINUSE ? "vsock socket `%s`: the file exists (remove it, or pick "
 					  "another path)"
-					: "vsock socket '%s': bind",
+					: "vsock socket `%s`: bind",
 			path);
 		close(l->fd);
 		l->fd = -1;
 		goto fail;
 	}
 	if (listen(l->fd, 64) < 0) {
-		mvm_err_sys(err, "vsock socket '%s': listen", path);
+		mvm_err_sys(err, "vsock socket `%s`: listen", path);
 		goto fail_unlink;
 	}
 	if (event_loop_add(loop, l->fd, EPOLLIN, accept_ready, l, err) < 0)

@@ -184,8 +184,8 @@ static int put_mount(struct blob_buf *b, const struct guest_mount *m, mvm_error 
 	return put_record2(b, MVM_CFG_MOUNT, tag_nul, tlen + 1, m->guest_path, strlen(m->guest_path), err);
 }
 
-static int put_all(struct blob_buf *b, const struct mvm_config *cfg, const struct guest_mount *mounts,
-		   size_t n_mounts, mvm_error **err)
+/* The program's records: what a VM's program and an exec'd one share. */
+static int put_program(struct blob_buf *b, const struct mvm_config *cfg, mvm_error **err)
 {
 	if (cfg->exec_path) {
 		/* A bare name is looked up in PATH by mvm-init. */
@@ -212,6 +212,27 @@ static int put_all(struct blob_buf *b, const struct mvm_config *cfg, const struc
 	for (size_t i = 0; i < cfg->n_rlimits; i++)
 		if (put_rlimit(b, &cfg->rlimits[i], err) < 0)
 			return -1;
+	if (cfg->has_ids) {
+		uint8_t p[8];
+		put_le32(p, cfg->uid);
+		put_le32(p + 4, cfg->gid);
+		if (put_record2(b, MVM_CFG_USER, p, sizeof(p), NULL, 0, err) < 0)
+			return -1;
+	}
+	if (cfg->tty) {
+		uint8_t p[4] = {(uint8_t)cfg->tty_rows, (uint8_t)(cfg->tty_rows >> 8),
+				(uint8_t)cfg->tty_cols, (uint8_t)(cfg->tty_cols >> 8)};
+		if (put_record2(b, MVM_CFG_TTY, p, sizeof(p), NULL, 0, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int put_all(struct blob_buf *b, const struct mvm_config *cfg, const struct guest_mount *mounts,
+		   size_t n_mounts, mvm_error **err)
+{
+	if (put_program(b, cfg, err) < 0)
+		return -1;
 	for (size_t i = 0; i < n_mounts; i++)
 		if (put_mount(b, &mounts[i], err) < 0)
 			return -1;
@@ -228,30 +249,17 @@ static int put_all(struct blob_buf *b, const struct mvm_config *cfg, const struc
 		if (put_record2(b, MVM_CFG_LAYERS, p, sizeof(p), NULL, 0, err) < 0)
 			return -1;
 	}
-	if (cfg->has_ids) {
-		uint8_t p[8];
-		put_le32(p, cfg->uid);
-		put_le32(p + 4, cfg->gid);
-		if (put_record2(b, MVM_CFG_USER, p, sizeof(p), NULL, 0, err) < 0)
-			return -1;
-	}
-	if (cfg->tty) {
-		uint8_t p[4] = {(uint8_t)cfg->tty_rows, (uint8_t)(cfg->tty_rows >> 8),
-				(uint8_t)cfg->tty_cols, (uint8_t)(cfg->tty_cols >> 8)};
-		if (put_record2(b, MVM_CFG_TTY, p, sizeof(p), NULL, 0, err) < 0)
-			return -1;
-	}
 	return put_u32(b, MVM_CFG_LOGLEVEL, (uint32_t)cfg->log.level, err);
 }
 
-int guest_config_build(const struct mvm_config *cfg, const struct guest_mount *mounts, size_t n_mounts,
-		       void **blob, size_t *len, mvm_error **err)
+static int build(const struct mvm_config *cfg, const struct guest_mount *mounts, size_t n_mounts,
+		 bool program_only, void **blob, size_t *len, mvm_error **err)
 {
 	struct blob_buf b = {0};
 	if (buf_reserve(&b, HEADER_LEN, err) < 0)
 		return -1;
 	b.len = HEADER_LEN;
-	if (put_all(&b, cfg, mounts, n_mounts, err) < 0) {
+	if ((program_only ? put_program(&b, cfg, err) : put_all(&b, cfg, mounts, n_mounts, err)) < 0) {
 		free(b.data);
 		return -1;
 	}
@@ -261,6 +269,18 @@ int guest_config_build(const struct mvm_config *cfg, const struct guest_mount *m
 	*blob = b.data;
 	*len = b.len;
 	return 0;
+}
+
+int guest_config_build(const struct mvm_config *cfg, const struct guest_mount *mounts, size_t n_mounts,
+		       void **blob, size_t *len, mvm_error **err)
+{
+	return build(cfg, mounts, n_mounts, false, blob, len, err);
+}
+
+int guest_config_build_program(const struct mvm_config *cfg, void **blob, size_t *len,
+			       mvm_error **err)
+{
+	return build(cfg, NULL, 0, true, blob, len, err);
 }
 
 void guest_mount_tag(size_t index, char tag[GUEST_MOUNT_TAG_MAX + 1])

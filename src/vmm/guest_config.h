@@ -37,4 +37,10 @@ int guest_mounts_from_config(const struct mvm_config *cfg, struct guest_mount **
 int guest_config_build(const struct mvm_config *cfg, const struct guest_mount *mounts,
 		       size_t n_mounts, void **blob, size_t *len, mvm_error **err);
 
+/* A blob of the program's records only (exec path, args, env, workdir,
+ * rlimits, user, terminal), with the same checks: what the agent takes
+ * to start a program in a running guest (guest/protocol.h, "Agent"). */
+int guest_config_build_program(const struct mvm_config *cfg, void **blob, size_t *len,
+			       mvm_error **err);
+
 #endif

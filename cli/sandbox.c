@@ -1,0 +1,840 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Named sandboxes (docs/sandbox.md): `mvm create`, `start`, `stop`, `rm`,
+ * `ps` and `logs`. A sandbox is a saved `mvm run` command line; `start`
+ * runs it in a process of its own that outlives the CLI, with a vsock
+ * socket for `mvm exec NAME`.
+ *
+ *   $MVM_HOME/sandboxes/NAME/      what persists
+ *       args        the run options and operands, NUL-separated
+ *       created     when (RFC 3339)
+ *       console.log the program's and mvm's output, appended per start
+ *       status      the last run's exit status (absent while it runs)
+ *       upper/      an image sandbox's writable layer, kept across starts
+ *   $XDG_RUNTIME_DIR/mvm/NAME/     what dies with the VM (/run/mvm as root)
+ *       lock        flock()ed by the VM's process as long as it lives
+ *       pid         that process
+ *       v.sock      its vsock socket
+ *
+ * The lock is the truth about "running": a VM process that crashed or was
+ * killed releases it with its last fd, so `ps` never trusts a stale pid. */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NAME_MAX_LEN 48
+
+/* ---- places ------------------------------------------------------------- */
+
+static bool valid_name(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > NAME_MAX_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		bool alnum =
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+static int home_dir(char *buf, size_t len)
+{
+	const char *h = getenv("MVM_HOME"), *x = getenv("XDG_DATA_HOME"), *u = getenv("HOME");
+	int n = h && *h	  ? snprintf(buf, len, "%s/sandboxes", h)
+		: x && *x ? snprintf(buf, len, "%s/mvm/sandboxes", x)
+		: u && *u ? snprintf(buf, len, "%s/.local/share/mvm/sandboxes", u)
+			  : -1;
+	if (n < 0 || (size_t)n >= len || buf[0] != '/') {
+		cli_error(
+		    "no place for sandboxes: set MVM_HOME (an absolute path), XDG_DATA_HOME or "
+		    "HOME");
+		return -1;
+	}
+	return 0;
+}
+
+static int run_root(char *buf, size_t len)
+{
+	const char *x = getenv("XDG_RUNTIME_DIR");
+	int n = x && *x		 ? snprintf(buf, len, "%s/mvm", x)
+		: geteuid() == 0 ? snprintf(buf, len, "/run/mvm")
+				 : snprintf(buf, len, "/tmp/mvm-%u", (unsigned)geteuid());
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* mkdir -p of an absolute path, mode 0700 for what it makes. */
+static int make_dirs(const char *path)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+struct sbox {
+	char name[NAME_MAX_LEN + 1];
+	char home[PATH_MAX]; /* $MVM_HOME/sandboxes/NAME */
+	char run[PATH_MAX];  /* runtime dir */
+};
+
+/* Paths of sandbox NAME; with must_exist, fails (printed) when it is not
+ * there. */
+static int sbox_at(const char *name, bool must_exist, struct sbox *s)
+{
+	if (!valid_name(name)) {
+		cli_error("invalid sandbox name `%s`: 1 to %d of [a-zA-Z0-9_.-], starting with a "
+			  "letter or digit",
+			  name, NAME_MAX_LEN);
+		return -1;
+	}
+	char home[PATH_MAX], run[PATH_MAX];
+	if (home_dir(home, sizeof(home)) < 0 || run_root(run, sizeof(run)) < 0)
+		return -1;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	if ((size_t)snprintf(s->home, sizeof(s->home), "%s/%s", home, name) >=
+		sizeof(s->home) - 64 ||
+	    (size_t)snprintf(s->run, sizeof(s->run), "%s/%s", run, name) >= sizeof(s->run) - 64) {
+		cli_error("sandbox `%s`: path too long", name);
+		return -1;
+	}
+	struct stat st;
+	if (must_exist && stat(s->home, &st) < 0) {
+		cli_error("no sandbox `%s` (see `mvm ps`)", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* dir/file; sbox_at() kept dir short enough that it always fits. */
+static void path_in(char *buf, size_t len, const char *dir, const char *file)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, file);
+	if (n < 0 || (size_t)n >= len)
+		buf[0] = '\0';
+}
+
+/* ---- small files ------------------------------------------------------------ */
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	bool ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+	close(fd);
+	if (!ok || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The file's bytes (NUL-ended, *len without it), or NULL. */
+static char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (buf == NULL)
+			break;
+		if (n + 1 >= cap) {
+			char *nb = cap < (1u << 20) ? realloc(buf, cap *= 2) : NULL;
+			if (nb == NULL) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (buf) {
+		buf[n] = '\0';
+		if (len)
+			*len = n;
+	}
+	return buf;
+}
+
+/* ---- state ------------------------------------------------------------------ */
+
+enum state { CREATED, RUNNING, EXITED, DEAD };
+static const char *const state_names[] = {"created", "running", "exited", "dead"};
+
+struct status {
+	enum state state;
+	int exit_status; /* EXITED */
+	long pid;	 /* RUNNING */
+};
+
+/* Running is "someone holds the lock"; the rest comes from the files. */
+static struct status sbox_status(const struct sbox *s)
+{
+	struct status st = {.state = CREATED, .exit_status = -1};
+	char p[PATH_MAX];
+	path_in(p, sizeof(p), s->run, "lock");
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+			st.state = RUNNING;
+			path_in(p, sizeof(p), s->run, "pid");
+			char *pid = read_file(p, NULL);
+			st.pid = pid ? strtol(pid, NULL, 10) : 0;
+			free(pid);
+			close(fd);
+			return st;
+		}
+		close(fd);
+	}
+	path_in(p, sizeof(p), s->home, "status");
+	char *status = read_file(p, NULL);
+	if (status) {
+		st.state = EXITED;
+		st.exit_status = atoi(status);
+		free(status);
+		return st;
+	}
+	/* Started once (a pid file), no status, not running: it died without
+	 * a word (killed, or the host lost power). */
+	path_in(p, sizeof(p), s->run, "pid");
+	if (access(p, F_OK) == 0)
+		st.state = DEAD;
+	return st;
+}
+
+/* The saved arguments, as an argv (borrowing from *blob). */
+static char **sbox_args(const struct sbox *s, char **blob, int *argc)
+{
+	char p[PATH_MAX];
+	path_in(p, sizeof(p), s->home, "args");
+	size_t len;
+	*blob = read_file(p, &len);
+	if (*blob == NULL)
+		return NULL;
+	int n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += (*blob)[i] == '\0';
+	char **argv = calloc((size_t)n + 1, sizeof(*argv));
+	if (argv == NULL)
+		return NULL;
+	size_t off = 0;
+	for (int i = 0; i < n; i++) {
+		argv[i] = *blob + off;
+		off += strlen(argv[i]) + 1;
+	}
+	*argc = n;
+	return argv;
+}
+
+/* ---- create ----------------------------------------------------------------- */
+
+/* Whether argv[1 .. end) (the options, before the first operand) has opt. */
+static bool has_option(int argc, char **argv, int end, const char *opt)
+{
+	size_t l = strlen(opt);
+	for (int i = 1; i < end && i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strncmp(argv[i], opt, l) == 0 && (argv[i][l] == '\0' || argv[i][l] == '='))
+			return true;
+	}
+	return false;
+}
+
+int cmd_create(int argc, char **argv)
+{
+	/* `create --name NAME` then `mvm run`'s options and operands. */
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage_create(stdout);
+		return EXIT_SUCCESS;
+	}
+	const char *name = NULL;
+	int first = 1;
+	if (argc >= 3 && strcmp(argv[1], "--name") == 0) {
+		name = argv[2];
+		first = 3;
+	} else if (argc >= 2 && strncmp(argv[1], "--name=", 7) == 0) {
+		name = argv[1] + 7;
+		first = 2;
+	}
+	if (name == NULL) {
+		cli_error("create needs --name NAME first (see `mvm create --help`)");
+		return EXIT_MVM_ERROR;
+	}
+	struct sbox s;
+	if (sbox_at(name, false, &s) < 0)
+		return EXIT_MVM_ERROR;
+	/* Check them as `mvm run` would (argv[first - 1] stands for "run"). */
+	int rargc = argc - first + 1;
+	char **rargv = argv + first - 1;
+	struct run_check chk;
+	if (cmd_run_check(rargc, rargv, &chk) != EXIT_SUCCESS)
+		return EXIT_MVM_ERROR;
+	int bad = 0;
+	if (chk.tty) {
+		cli_error("create: -t has no terminal in a sandbox (use `mvm exec -it NAME`)");
+		bad++;
+	}
+	if (chk.dry_run) {
+		cli_error("create: --dry-run is for `mvm run`");
+		bad++;
+	}
+	if (has_option(rargc, rargv, chk.exec_index, "--vsock")) {
+		cli_error("create: the sandbox has its own vsock socket; drop --vsock");
+		bad++;
+	}
+	if (bad)
+		return EXIT_MVM_ERROR;
+
+	char parent[PATH_MAX], tmp[PATH_MAX];
+	home_dir(parent, sizeof(parent));
+	if (make_dirs(parent) < 0) {
+		cli_error("create: %s: %s", parent, strerror(errno));
+		return EXIT_MVM_ERROR;
+	}
+	/* Built aside, then renamed into place: two creates of one name
+	 * race on the rename, and one of them loses cleanly. */
+	int tn = snprintf(tmp, sizeof(tmp), "%s/.new-%s-%ld", parent, name, (long)getpid());
+	if (tn < 0 || (size_t)tn >= sizeof(tmp) || mkdir(tmp, 0700) < 0) {
+		cli_error("create: %s: %s", tmp, strerror(errno));
+		return EXIT_MVM_ERROR;
+	}
+	/* An image sandbox keeps its writable layer in its home, so that a
+	 * stop and a start keep the files (unless --upper names another). */
+	char upper_dir[PATH_MAX];
+	path_in(upper_dir, sizeof(upper_dir), s.home, "upper");
+	bool own_upper = chk.image && !has_option(rargc, rargv, chk.exec_index - 1, "--upper");
+	const char *extra[] = {"--upper", upper_dir};
+	int n_extra = own_upper ? 2 : 0;
+	size_t len = 0;
+	for (int i = 0; i < n_extra; i++)
+		len += strlen(extra[i]) + 1;
+	for (int i = 1; i < rargc; i++)
+		len += strlen(rargv[i]) + 1;
+	char *blob = malloc(len + 1), *p = blob;
+	for (int i = 0; blob && i < n_extra + rargc - 1; i++) {
+		const char *arg = i < n_extra ? extra[i] : rargv[i - n_extra + 1];
+		size_t l = strlen(arg) + 1;
+		memcpy(p, arg, l);
+		p += l;
+	}
+	char created[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	/* Relative paths in the options mean what they meant here. */
+	char cwd[PATH_MAX];
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		strcpy(cwd, "/");
+	char f1[PATH_MAX], f2[PATH_MAX], f3[PATH_MAX], f4[PATH_MAX];
+	path_in(f1, sizeof(f1), tmp, "args");
+	path_in(f2, sizeof(f2), tmp, "created");
+	path_in(f3, sizeof(f3), tmp, "upper");
+	path_in(f4, sizeof(f4), tmp, "cwd");
+	int rc = EXIT_MVM_ERROR;
+	if (blob == NULL || write_file(f1, blob, len) < 0 ||
+	    write_file(f2, created, strlen(created)) < 0 || write_file(f4, cwd, strlen(cwd)) < 0 ||
+	    (own_upper && mkdir(f3, 0700) < 0)) {
+		cli_error("create: %s: %s", tmp, strerror(errno));
+	} else if (rename(tmp, s.home) < 0) {
+		if (errno == EEXIST || errno == ENOTEMPTY)
+			cli_error("a sandbox named `%s` exists already (`mvm rm %s` first)", name,
+				  name);
+		else
+			cli_error("create: %s: %s", s.home, strerror(errno));
+	} else {
+		printf("%s\n", name);
+		rc = EXIT_SUCCESS;
+	}
+	free(blob);
+	if (rc != EXIT_SUCCESS) {
+		unlink(f1);
+		unlink(f2);
+		unlink(f4);
+		rmdir(f3);
+		rmdir(tmp);
+	}
+	return rc;
+}
+
+/* ---- start ------------------------------------------------------------------ */
+
+/* In the sandbox's own process: runs the saved command line with its
+ * socket (and writable layer), holding the lock, and leaves the status. */
+static __attribute__((noreturn)) void sandbox_main(const struct sbox *s, int lock_fd)
+{
+	setsid();
+	char p[PATH_MAX];
+	path_in(p, sizeof(p), s->home, "console.log");
+	int log = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (log < 0 || null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+		_exit(EXIT_MVM_ERROR);
+	close(log);
+	close(null);
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	path_in(p, sizeof(p), s->run, "pid");
+	write_file(p, pid, (size_t)n);
+	char *blob;
+	int nargs;
+	char **args = sbox_args(s, &blob, &nargs);
+	if (args == NULL)
+		_exit(EXIT_MVM_ERROR);
+	char sock[PATH_MAX];
+	path_in(sock, sizeof(sock), s->run, "v.sock");
+	unlink(sock); /* a crashed run's */
+	path_in(p, sizeof(p), s->home, "cwd");
+	char *cwd = read_file(p, NULL);
+	if (cwd == NULL || chdir(cwd) < 0) {
+		fprintf(stderr, "mvm: error: sandbox `%s`: the directory it was created in: %s\n",
+			s->name, strerror(errno));
+		_exit(EXIT_MVM_ERROR);
+	}
+	free(cwd);
+	char **argv = calloc((size_t)nargs + 4, sizeof(*argv));
+	if (argv == NULL)
+		_exit(EXIT_MVM_ERROR);
+	int k = 0;
+	argv[k++] = "run";
+	argv[k++] = "--vsock";
+	argv[k++] = sock;
+	for (int i = 0; i < nargs; i++)
+		argv[k++] = args[i];
+	int status = cmd_run(k, argv);
+	char st[16];
+	n = snprintf(st, sizeof(st), "%d\n", status);
+	path_in(p, sizeof(p), s->home, "status");
+	write_file(p, st, (size_t)n);
+	(void)lock_fd; /* released by our exit */
+	_exit(status);
+}
+
+int cmd_start(int argc, char **argv)
+{
+	if (argc != 2 || argv[1][0] == '-') {
+		if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+			usage_sandbox(stdout);
+			return EXIT_SUCCESS;
+		}
+		cli_error("start takes one sandbox name (see `mvm start --help`)");
+		return EXIT_MVM_ERROR;
+	}
+	struct sbox s;
+	if (sbox_at(argv[1], true, &s) < 0)
+		return EXIT_MVM_ERROR;
+	if (make_dirs(s.run) < 0) {
+		cli_error("start: %s: %s", s.run, strerror(errno));
+		return EXIT_MVM_ERROR;
+	}
+	char p[PATH_MAX];
+	path_in(p, sizeof(p), s.run, "lock");
+	int lock = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		if (lock >= 0 && errno == EWOULDBLOCK)
+			cli_error("sandbox `%s` is running already", s.name);
+		else
+			cli_error("start: %s: %s", p, strerror(errno));
+		if (lock >= 0)
+			close(lock);
+		return EXIT_MVM_ERROR;
+	}
+	path_in(p, sizeof(p), s.home, "status");
+	unlink(p);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		cli_error("start: fork: %s", strerror(errno));
+		return EXIT_MVM_ERROR;
+	}
+	if (pid == 0)
+		sandbox_main(&s, lock); /* the child keeps the lock's description */
+	close(lock);
+	/* Started once its socket is there (the VM listens on it before the
+	 * guest runs); a run that fails on its way says why in the log. */
+	char sock[PATH_MAX];
+	path_in(sock, sizeof(sock), s.run, "v.sock");
+	for (int i = 0; i < 600; i++) {
+		if (access(sock, F_OK) == 0) {
+			printf("%s\n", s.name);
+			return EXIT_SUCCESS;
+		}
+		int ws;
+		if (waitpid(pid, &ws, WNOHANG) == pid) {
+			cli_error("sandbox `%s` did not start (status %d); see `mvm logs %s`",
+				  s.name, WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws),
+				  s.name);
+			return EXIT_MVM_ERROR;
+		}
+		struct timespec ts = {0, 50 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	cli_error("sandbox `%s` started (pid %ld) but has no socket after 30 s; see `mvm logs %s`",
+		  s.name, (long)pid, s.name);
+	return EXIT_MVM_ERROR;
+}
+
+/* ---- stop, rm ---------------------------------------------------------------- */
+
+/* Waits up to ms for the sandbox to stop running. */
+static bool wait_stopped(const struct sbox *s, int ms)
+{
+	for (int t = 0; t <= ms; t += 50) {
+		if (sbox_status(s).state != RUNNING)
+			return true;
+		struct timespec ts = {0, 50 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* SIGTERM (the program's, through `mvm run`'s relay), then after
+ * `seconds` SIGKILL. The status file says what happened. */
+static int stop_one(const struct sbox *s, int seconds)
+{
+	struct status st = sbox_status(s);
+	if (st.state != RUNNING || st.pid <= 0)
+		return 0;
+	kill((pid_t)st.pid, SIGTERM);
+	if (wait_stopped(s, seconds * 1000))
+		return 0;
+	kill((pid_t)st.pid, SIGKILL);
+	if (!wait_stopped(s, 10000)) {
+		cli_error("sandbox `%s` (pid %ld) did not stop", s->name, st.pid);
+		return -1;
+	}
+	char p[PATH_MAX];
+	path_in(p, sizeof(p), s->home, "status");
+	write_file(p, "137\n", 4);
+	return 0;
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	int seconds = 10, i = 1;
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage_sandbox(stdout);
+		return EXIT_SUCCESS;
+	}
+	if (argc >= 3 && (strcmp(argv[1], "--time") == 0 || strcmp(argv[1], "-t") == 0)) {
+		char *end;
+		long v = strtol(argv[2], &end, 10);
+		if (*end || end == argv[2] || v < 0 || v > 3600) {
+			cli_error("invalid --time `%s`: seconds, 0 to 3600", argv[2]);
+			return EXIT_MVM_ERROR;
+		}
+		seconds = (int)v;
+		i = 3;
+	}
+	if (i >= argc) {
+		cli_error("stop needs a sandbox name");
+		return EXIT_MVM_ERROR;
+	}
+	int rc = EXIT_SUCCESS;
+	for (; i < argc; i++) {
+		struct sbox s;
+		if (sbox_at(argv[i], true, &s) < 0 || stop_one(&s, seconds) < 0)
+			rc = EXIT_MVM_ERROR;
+		else
+			printf("%s\n", s.name);
+	}
+	return rc;
+}
+
+/* rm -rf that also enters directories the guest made unreadable. */
+static int open_up(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)f;
+	if (type == FTW_D || type == FTW_DNR)
+		chmod(path, (st->st_mode & 07777) | 0700);
+	return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+static int remove_tree(const char *path)
+{
+	nftw(path, open_up, 32, FTW_PHYS);
+	return nftw(path, remove_one, 32, FTW_PHYS | FTW_DEPTH);
+}
+
+int cmd_rm(int argc, char **argv)
+{
+	bool force = false;
+	int i = 1;
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage_sandbox(stdout);
+		return EXIT_SUCCESS;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "-f") == 0 || strcmp(argv[1], "--force") == 0)) {
+		force = true;
+		i = 2;
+	}
+	if (i >= argc) {
+		cli_error("rm needs a sandbox name");
+		return EXIT_MVM_ERROR;
+	}
+	int rc = EXIT_SUCCESS;
+	for (; i < argc; i++) {
+		struct sbox s;
+		if (sbox_at(argv[i], true, &s) < 0) {
+			rc = EXIT_MVM_ERROR;
+			continue;
+		}
+		if (sbox_status(&s).state == RUNNING) {
+			if (!force) {
+				cli_error("sandbox `%s` is running (`mvm stop %s`, or rm -f)",
+					  s.name, s.name);
+				rc = EXIT_MVM_ERROR;
+				continue;
+			}
+			if (stop_one(&s, 0) < 0) {
+				rc = EXIT_MVM_ERROR;
+				continue;
+			}
+		}
+		/* Out of the way first (atomic), then deleted: a create of the
+		 * same name may follow at once. */
+		char gone[PATH_MAX];
+		char parent[PATH_MAX];
+		home_dir(parent, sizeof(parent));
+		/* A leading dot: no sandbox name, so `ps` never lists it. */
+		int gn =
+		    snprintf(gone, sizeof(gone), "%s/.rm-%s-%ld", parent, s.name, (long)getpid());
+		if (gn < 0 || (size_t)gn >= sizeof(gone) || rename(s.home, gone) < 0) {
+			cli_error("rm: %s: %s", s.home, strerror(errno));
+			rc = EXIT_MVM_ERROR;
+			continue;
+		}
+		struct stat st;
+		if (remove_tree(gone) < 0 || (lstat(s.run, &st) == 0 && remove_tree(s.run) < 0))
+			cli_warn("rm: %s: some files were left: %s", gone, strerror(errno));
+		printf("%s\n", s.name);
+	}
+	return rc;
+}
+
+/* ---- ps, logs ----------------------------------------------------------------- */
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+int cmd_ps(int argc, char **argv)
+{
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+		    strcmp(argv[i + 1], "json") == 0)
+			json = true, i++;
+		else if (strcmp(argv[i], "--format=json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--all") == 0)
+			continue; /* every sandbox is listed anyway */
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage_sandbox(stdout);
+			return EXIT_SUCCESS;
+		} else {
+			cli_error("ps: unknown argument `%s`", argv[i]);
+			return EXIT_MVM_ERROR;
+		}
+	}
+	char home[PATH_MAX];
+	if (home_dir(home, sizeof(home)) < 0)
+		return EXIT_MVM_ERROR;
+	char **names = NULL;
+	size_t n = 0;
+	DIR *d = opendir(home);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (!valid_name(e->d_name))
+			continue;
+		char **nn = realloc(names, (n + 1) * sizeof(*nn));
+		if (nn == NULL)
+			break;
+		names = nn;
+		names[n++] = strdup(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), by_name);
+	if (json)
+		putchar('[');
+	else
+		printf("%-20s %-12s %-8s %-20s %s\n", "NAME", "STATUS", "PID", "CREATED",
+		       "COMMAND");
+	for (size_t i = 0; i < n; i++) {
+		struct sbox s;
+		if (names[i] == NULL || sbox_at(names[i], false, &s) < 0)
+			continue;
+		struct status st = sbox_status(&s);
+		char p[PATH_MAX], status[32], cmd[256] = "";
+		path_in(p, sizeof(p), s.home, "created");
+		char *created = read_file(p, NULL);
+		char *blob;
+		int nargs = 0;
+		char **args = sbox_args(&s, &blob, &nargs);
+		for (int k = 0; args && k < nargs; k++) {
+			size_t l = strlen(cmd);
+			snprintf(cmd + l, sizeof(cmd) - l, "%s%s", k ? " " : "", args[k]);
+		}
+		if (st.state == EXITED)
+			snprintf(status, sizeof(status), "exited (%d)", st.exit_status);
+		else
+			snprintf(status, sizeof(status), "%s", state_names[st.state]);
+		if (json) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_string(s.name);
+			printf(",\"state\":\"%s\",\"exit_status\":", state_names[st.state]);
+			if (st.state == EXITED)
+				printf("%d", st.exit_status);
+			else
+				printf("null");
+			printf(",\"pid\":");
+			if (st.state == RUNNING)
+				printf("%ld", st.pid);
+			else
+				printf("null");
+			printf(",\"created\":");
+			json_string(created ? created : "");
+			printf(",\"args\":[");
+			for (int k = 0; args && k < nargs; k++) {
+				if (k)
+					putchar(',');
+				json_string(args[k]);
+			}
+			printf("]}");
+		} else {
+			char pid[16] = "-";
+			if (st.state == RUNNING)
+				snprintf(pid, sizeof(pid), "%ld", st.pid);
+			printf("%-20s %-12s %-8s %-20s %s\n", s.name, status, pid,
+			       created ? created : "-", cmd);
+		}
+		free(created);
+		free(args);
+		free(blob);
+	}
+	if (json)
+		puts("]");
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+}
+
+int cmd_logs(int argc, char **argv)
+{
+	bool follow = false;
+	int i = 1;
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage_sandbox(stdout);
+		return EXIT_SUCCESS;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "-f") == 0 || strcmp(argv[1], "--follow") == 0)) {
+		follow = true;
+		i = 2;
+	}
+	if (argc != i + 1) {
+		cli_error("logs takes one sandbox name");
+		return EXIT_MVM_ERROR;
+	}
+	struct sbox s;
+	if (sbox_at(argv[i], true, &s) < 0)
+		return EXIT_MVM_ERROR;
+	char p[PATH_MAX];
+	path_in(p, sizeof(p), s.home, "console.log");
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT
+			   ? EXIT_SUCCESS
+			   : (cli_error("logs: %s: %s", p, strerror(errno)), EXIT_MVM_ERROR);
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n > 0) {
+			if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+				break;
+			continue;
+		}
+		fflush(stdout);
+		/* At the end: done, unless following a sandbox that runs. */
+		if (!follow || sbox_status(&s).state != RUNNING) {
+			/* One more read: what it wrote before it stopped. */
+			while ((n = read(fd, buf, sizeof(buf))) > 0)
+				fwrite(buf, 1, (size_t)n, stdout);
+			break;
+		}
+		struct timespec ts = {0, 200 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	close(fd);
+	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+}
+
+int sandbox_socket(const char *name, char *buf, size_t len)
+{
+	struct sbox s;
+	if (sbox_at(name, true, &s) < 0)
+		return -1;
+	if (sbox_status(&s).state != RUNNING) {
+		cli_error("sandbox `%s` is not running (`mvm start %s`)", name, name);
+		return -1;
+	}
+	path_in(buf, len, s.run, "v.sock");
+	return 0;
+}
