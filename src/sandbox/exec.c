@@ -3,6 +3,8 @@
  * docs/agent.md): one connection through the VM's vsock socket per
  * program. The agent is inside the guest, so everything it sends is
  * checked here as untrusted: frame lengths, types and their order. */
+#include "sandbox/exec.h"
+
 #include "config/config.h"
 #include "guest/protocol.h"
 #include "util/error.h"
@@ -240,6 +242,41 @@ void mvm_exec_free(mvm_exec *x)
 	free(x);
 }
 
+static mvm_exec *exec_new(mvm_error **err)
+{
+	mvm_exec *x = calloc(1, sizeof(*x));
+	if (x == NULL) {
+		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "exec");
+		return NULL;
+	}
+	x->fd = x->wake[0] = x->wake[1] = -1;
+	pthread_mutex_init(&x->lock, NULL);
+	x->obuf = malloc(OBUF_SIZE);
+	x->payload = malloc(MVM_AGENT_FRAME_MAX);
+	if (x->obuf == NULL || x->payload == NULL || pipe2(x->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		mvm_err_sys(err, "exec");
+		mvm_exec_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+mvm_exec *exec_client_adopt(int fd, mvm_error **err)
+{
+	mvm_exec *x = exec_new(err);
+	if (x != NULL && fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		mvm_err_sys(err, "exec: socket");
+		mvm_exec_free(x);
+		x = NULL;
+	}
+	if (x == NULL) {
+		close(fd);
+		return NULL;
+	}
+	x->fd = fd;
+	return x;
+}
+
 mvm_exec *mvm_exec_start(const char *vsock_path, const mvm_exec_spec *spec, mvm_error **err)
 {
 	uint8_t *payload = NULL;
@@ -250,19 +287,10 @@ mvm_exec *mvm_exec_start(const char *vsock_path, const mvm_exec_spec *spec, mvm_
 	}
 	if (exec_payload(spec, &payload, &len, err) < 0)
 		return NULL;
-	mvm_exec *x = calloc(1, sizeof(*x));
+	mvm_exec *x = exec_new(err);
 	if (x == NULL) {
 		free(payload);
-		mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "exec");
 		return NULL;
-	}
-	x->fd = x->wake[0] = x->wake[1] = -1;
-	pthread_mutex_init(&x->lock, NULL);
-	x->obuf = malloc(OBUF_SIZE);
-	x->payload = malloc(MVM_AGENT_FRAME_MAX);
-	if (x->obuf == NULL || x->payload == NULL || pipe2(x->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
-		mvm_err_sys(err, "exec");
-		goto fail;
 	}
 	x->fd = connect_agent(vsock_path, spec->connect_timeout_ms, err);
 	if (x->fd < 0)
@@ -355,7 +383,9 @@ static int agent_frame(struct mvm_exec *x, struct relay *r, int *status, mvm_err
 		*status = (int)get_le32(x->payload);
 		return 0;
 	case MVM_AGENT_ERROR: {
-		if (r->started || r->len < 4 || get_le32(x->payload) > 255)
+		/* Only the statuses of a start that failed (guest/protocol.h). */
+		if (r->started || r->len < 4 || get_le32(x->payload) < MVM_EXIT_SETUP_FAILED ||
+		    get_le32(x->payload) > MVM_EXIT_NOT_FOUND)
 			break;
 		*status = (int)get_le32(x->payload);
 		char msg[257];

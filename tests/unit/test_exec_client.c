@@ -250,6 +250,10 @@ static void unknown_type_and_bad_status(void **state)
 	frame_u32(f, MVM_AGENT_STARTED, 1);
 	frame_u32(f, MVM_AGENT_STARTED, 1);
 	expect_broken(f, "out of turn");
+	/* ERROR says a start failed: only 125, 126 and 127. */
+	f->script_len = 0;
+	frame_u32(f, MVM_AGENT_ERROR, 3);
+	expect_broken(f, "out of turn");
 }
 
 static void connection_ends_early(void **state)
