@@ -76,4 +76,37 @@ check "a resize reaches the program as SIGWINCH with the new size" winch "40 120
 tmux -S "$SOCK" send-keys -t winch C-c
 check "and Ctrl-C ends it" winch "EXIT=130"
 
+# `mvm exec -it` into a running VM (docs/agent.md): a shell in a terminal
+# of the pane's size, a typed command, Ctrl-C of a child, its exit status.
+VSOCK=$WORK/v.sock
+"$MVM_ABS" run --root "$ROOT" --memory "${MEM:-256}" --vsock "$VSOCK" -- /bin/sh -c \
+	'while [ ! -e /tmp/stop ]; do sleep 1; done' >"$WORK/vm.out" 2>&1 </dev/null &
+VM=$!
+cat >"$WORK/ex.sh" <<SCRIPT
+stty -g >"$WORK/ex.before"
+"$MVM_ABS" exec --timeout 600 -it "$VSOCK" /bin/sh
+echo "EXIT=\$?"
+stty -g >"$WORK/ex.after"
+sleep 600
+SCRIPT
+tmux -S "$SOCK" new-session -d -s ex -x 90 -y 25 "sh $WORK/ex.sh"
+tmux -S "$SOCK" send-keys -t ex 'stty size; echo "x$((6 * 7))y"' Enter
+check "exec -it: the shell's terminal has the pane's size" ex "25 90"
+check "exec -it: a typed command runs" ex "x42y"
+tmux -S "$SOCK" send-keys -t ex 'sleep 100' Enter
+sleep 3
+tmux -S "$SOCK" send-keys -t ex C-c
+tmux -S "$SOCK" send-keys -t ex 'echo "after$((1 + 1))"' Enter
+# Within 40 s: the sleep would hold the line for 100.
+TTY_WAIT=40 check "exec -it: Ctrl-C stops the shell's child, not the shell" ex "after2"
+tmux -S "$SOCK" send-keys -t ex 'touch /tmp/stop; exit 5' Enter
+check "exec -it: the shell's exit status is mvm's" ex "EXIT=5"
+if [ -s "$WORK/ex.before" ] && cmp -s "$WORK/ex.before" "$WORK/ex.after"; then
+	pass "exec -it: the pane's terminal settings are restored"
+else
+	fail "exec -it: the pane's terminal settings are restored" "before $(cat "$WORK/ex.before" 2>&1), after $(cat "$WORK/ex.after" 2>&1)"
+fi
+wait "$VM"
+expect_eq "exec -it: the VM ends with its program" 0 "$?" "$(tail -c 300 "$WORK/vm.out")"
+
 finish
