@@ -54,6 +54,8 @@ int cmd_exec(int argc, char **argv);
 int cli_next_opt(int argc, char **argv, const char *shorts, const struct option *longs);
 /* The image store of MVM_HOME, or NULL after printing why. */
 mvm_store *cli_open_store(void);
+/* Writes s to stdout as a JSON string, quotes and escapes included. */
+void cli_print_json_string(const char *s);
 /* Prints a progress line of the library to stderr. */
 void cli_print_progress(void *ud, const char *msg);
 

@@ -119,7 +119,7 @@ static void split_name(const char *name, char *repo, size_t repo_len, const char
 	*tag = colon ? colon + 1 : "<none>";
 }
 
-static void print_json_string(const char *s)
+void cli_print_json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -176,10 +176,10 @@ int cmd_images(int argc, char **argv)
 		printf("[");
 		for (size_t i = 0; i < n; i++) {
 			printf("%s\n  {\"name\": ", i ? "," : "");
-			print_json_string(list[i].name);
+			cli_print_json_string(list[i].name);
 			printf(", \"id\": \"%s\", \"manifest\": \"%s\", \"created\": ", list[i].id,
 			       list[i].manifest);
-			print_json_string(list[i].created);
+			cli_print_json_string(list[i].created);
 			printf(", \"layers\": %u, \"size\": %llu, \"disk\": %llu}", list[i].layers,
 			       (unsigned long long)list[i].size, (unsigned long long)list[i].disk);
 		}

@@ -659,21 +659,6 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 int cmd_ps(int argc, char **argv)
 {
 	bool json = false;
@@ -738,7 +723,7 @@ int cmd_ps(int argc, char **argv)
 			snprintf(status, sizeof(status), "%s", state_names[st.state]);
 		if (json) {
 			printf("%s{\"name\":", i ? "," : "");
-			json_string(s.name);
+			cli_print_json_string(s.name);
 			printf(",\"state\":\"%s\",\"exit_status\":", state_names[st.state]);
 			if (st.state == EXITED)
 				printf("%d", st.exit_status);
@@ -750,12 +735,12 @@ int cmd_ps(int argc, char **argv)
 			else
 				printf("null");
 			printf(",\"created\":");
-			json_string(created ? created : "");
+			cli_print_json_string(created ? created : "");
 			printf(",\"args\":[");
 			for (int k = 0; args && k < nargs; k++) {
 				if (k)
 					putchar(',');
-				json_string(args[k]);
+				cli_print_json_string(args[k]);
 			}
 			printf("]}");
 		} else {
