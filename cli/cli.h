@@ -34,6 +34,8 @@ int cmd_stop(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+/* `mvm cp` (cp.c). */
+int cmd_cp(int argc, char **argv);
 /* The vsock socket of running sandbox NAME into buf, or -1 after printing
  * why (no such sandbox, not running). */
 int sandbox_socket(const char *name, char *buf, size_t len);
@@ -96,6 +98,7 @@ void usage_run(FILE *out);
 void usage_exec(FILE *out);
 void usage_create(FILE *out);
 void usage_sandbox(FILE *out);
+void usage_cp(FILE *out);
 void usage_load(FILE *out);
 void usage_images(FILE *out);
 void usage_inspect(FILE *out);

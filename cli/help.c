@@ -10,7 +10,7 @@ void usage_main(FILE *out)
 	      "Commands:\n"
 	      "  run        build a VM from the options and run a program in it\n"
 	      "  exec       run another program in a running VM or sandbox\n"
-	      "  create     save a run as a named sandbox; start, stop, rm, ps, logs\n"
+	      "  create     save a run as a named sandbox; start, stop, rm, ps, logs, cp\n"
 	      "  pull       fetch an image from a registry into the store\n"
 	      "  load       load images from an OCI layout or a docker/OCI archive\n"
 	      "  images     list the images in the store\n"
@@ -63,6 +63,19 @@ void usage_create(FILE *out)
 	      "socket, `mvm exec NAME CMD` runs more programs in it. An image sandbox keeps\n"
 	      "its writable layer across stop and start. -t, --vsock and --dry-run do not\n"
 	      "apply. See `mvm run --help` for the options and docs/sandbox.md.\n",
+	      out);
+}
+
+void usage_cp(FILE *out)
+{
+	fputs("Usage: mvm cp SRC NAME:DEST\n"
+	      "       mvm cp NAME:SRC DEST\n"
+	      "\n"
+	      "Copies a file or a tree into or out of the running sandbox NAME, as docker cp:\n"
+	      "into DEST when it is a directory, else as DEST. The guest's `tar` packs and\n"
+	      "unpacks (the image must have one; busybox's will do). Out of the guest, every\n"
+	      "entry must lie under SRC, and device nodes, setuid/setgid bits and owners are\n"
+	      "refused or dropped; into it, files belong to root. Guest paths are absolute.\n",
 	      out);
 }
 

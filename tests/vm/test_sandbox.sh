@@ -46,6 +46,65 @@ for _ in $(seq 1 600); do [ "$(state box)" = "running" ] || break; sleep 0.2; do
 expect_eq "its program ends: the sandbox exits with its status" "exited 0" "$(state box)"
 expect_eq "logs: both starts, appended" 2 "$(M logs box | grep -c started)"
 
+# mvm cp, both ways, a file and a tree (docs/sandbox.md, "Copying").
+M start box >/dev/null 2>&1
+head -c 300000 /dev/urandom >"$WORK/f.bin"
+mkdir -p "$WORK/tree/sub/deeper"
+echo one >"$WORK/tree/a.txt"
+head -c 70000 /dev/urandom >"$WORK/tree/sub/deeper/b.bin"
+ln -s a.txt "$WORK/tree/link"
+chmod 0751 "$WORK/tree/sub"
+M exec --timeout 600 box /bin/true >/dev/null 2>&1
+M cp "$WORK/f.bin" box:/tmp >"$WORK/cp1.out" 2>&1
+expect_eq "cp a file into a guest directory" 0 "$?" "$(cat "$WORK/cp1.out")"
+expect_eq "... its bytes" "$(md5sum <"$WORK/f.bin" | awk '{print $1}')" \
+	"$(M exec box /bin/sh -c 'md5sum </tmp/f.bin' | awk '{print $1}')"
+M cp "$WORK/tree" box:/tmp/t2 >"$WORK/cp2.out" 2>&1
+expect_eq "cp a tree in, under a new name" 0 "$?" "$(cat "$WORK/cp2.out")"
+expect_eq "... its shape" "/tmp/t2 /tmp/t2/a.txt /tmp/t2/link /tmp/t2/sub /tmp/t2/sub/deeper /tmp/t2/sub/deeper/b.bin" \
+	"$(M exec box /bin/sh -c 'find /tmp/t2 | sort' | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "... a symlink stays one, a mode stays" "a.txt 751" \
+	"$(M exec box /bin/sh -c 'echo $(readlink /tmp/t2/link) $(stat -c %a /tmp/t2/sub)')"
+M cp box:/tmp/t2 "$WORK/back" >"$WORK/cp3.out" 2>&1
+expect_eq "cp a tree out" 0 "$?" "$(cat "$WORK/cp3.out")"
+if diff -r "$WORK/tree" "$WORK/back" >"$WORK/diff.out" 2>&1 && [ -L "$WORK/back/link" ]; then
+	ok "... the same tree comes back"
+else
+	fail "... the same tree comes back" "$(head -c 300 "$WORK/diff.out")"
+fi
+mkdir "$WORK/into"
+M cp box:/tmp/f.bin "$WORK/into" >"$WORK/cp4.out" 2>&1
+expect_eq "cp a file out into a directory" "$(md5sum <"$WORK/f.bin")" "$(md5sum <"$WORK/into/f.bin" 2>&1)"
+M cp box:/nonexistent "$WORK/x" >"$WORK/cp5.out" 2>&1
+expect_eq "cp of a missing guest path fails" 125 "$?" "$(cat "$WORK/cp5.out")"
+M cp "$WORK/f.bin" "$WORK/g.bin" >"$WORK/cp6.out" 2>&1
+expect_contains "cp needs one NAME:PATH side" "$WORK/cp6.out" "exactly one of"
+
+# A hostile guest's archive: its `tar` answers with entries that climb out
+# (x/../../escape) or lie beside the copied name; nothing lands outside.
+python3 - "$ROOT/evil.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    for name in ("x", "x/../../escape", "other"):
+        data = b"pwned"
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+PY
+mkdir -p "$ROOT/usr/local/bin"
+printf '#!/bin/sh\ncat /evil.tar\n' >"$ROOT/usr/local/bin/tar"
+chmod 755 "$ROOT/usr/local/bin/tar"
+mkdir "$WORK/evil"
+M cp box:/x "$WORK/evil/x" >"$WORK/cp7.out" 2>&1
+expect_eq "cp from a hostile guest fails" 125 "$?" "$(cat "$WORK/cp7.out")"
+if [ ! -e "$WORK/escape" ] && [ ! -e "$WORK/evil/escape" ] && [ ! -e "$WORK/evil/other" ]; then
+	ok "... and writes nothing outside its target"
+else
+	fail "... and writes nothing outside its target" "$(find "$WORK" -name escape -o -name other | tr '\n' ' ')"
+fi
+rm -f "$ROOT/usr/local/bin/tar"
+M stop box >/dev/null 2>&1
+
 # A VM process killed outright: ps says so, rm cleans up.
 M start box >/dev/null 2>&1
 pid=$(M ps --format json | jq -r '.[] | select(.name == "box") | .pid')
