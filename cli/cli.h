@@ -25,6 +25,7 @@ struct run_check {
 	bool tty;	/* -t */
 	bool dry_run;
 	int exec_index; /* argv index of the IMAGE or EXEC operand's command */
+	char *config_json; /* what run would start (mvm_vm_config_json); free() it */
 };
 int cmd_run_check(int argc, char **argv, struct run_check *check);
 /* Named sandboxes (sandbox.c). */
@@ -39,6 +40,10 @@ int cmd_cp(int argc, char **argv);
 /* The vsock socket of running sandbox NAME into buf, or -1 after printing
  * why (no such sandbox, not running). */
 int sandbox_socket(const char *name, char *buf, size_t len);
+/* The environment sandbox NAME's program got ("KEY=VALUE" in *blob, NUL-
+ * separated; *n of them, pointers in *env): the base of an exec's. 0, or
+ * -1 after printing why. free() *env and *blob. */
+int sandbox_env(const char *name, char ***env, size_t *n, char **blob);
 
 /* `mvm load ...` and `mvm images ...` (image.c); argv[0] is the command. */
 int cmd_load(int argc, char **argv);

@@ -183,20 +183,45 @@ int cmd_exec(int argc, char **argv)
 
 	mvm_error *err = NULL;
 	int status = EXIT_MVM_ERROR;
-	/* SOCKET or NAME: a path has a '/'. */
+	/* SOCKET or NAME: a path has a '/'. A sandbox's program environment
+	 * is the exec's base; -e replaces a key of it or adds one. */
 	char sock[4096];
 	const char *target = argv[first];
+	char **base = NULL, *base_blob = NULL;
+	const char **merged = NULL;
+	size_t n_base = 0;
 	if (strchr(target, '/') == NULL) {
-		if (sandbox_socket(target, sock, sizeof(sock)) < 0) {
+		if (sandbox_socket(target, sock, sizeof(sock)) < 0 ||
+		    sandbox_env(target, &base, &n_base, &base_blob) < 0) {
 			free(o.env);
 			return EXIT_MVM_ERROR;
 		}
 		target = sock;
+		merged = calloc(n_base + o.n_env + 1, sizeof(*merged));
+		size_t m = 0;
+		for (size_t i = 0; merged && i < n_base; i++) {
+			size_t kl = strcspn(base[i], "=");
+			bool replaced = false;
+			for (size_t j = 0; j < o.n_env && !replaced; j++)
+				replaced =
+				    strncmp(o.env[j], base[i], kl) == 0 && o.env[j][kl] == '=';
+			if (!replaced)
+				merged[m++] = base[i];
+		}
+		for (size_t j = 0; merged && j < o.n_env; j++)
+			merged[m++] = o.env[j];
+		if (merged) {
+			spec.env = merged;
+			spec.n_env = m;
+		}
 	}
 	mvm_exec *x = mvm_exec_start(target, &spec, &err);
 	if (x == NULL) {
 		cli_print_errors(err);
 		mvm_error_free(err);
+		free(merged);
+		free(base);
+		free(base_blob);
 		free(o.env);
 		return EXIT_MVM_ERROR;
 	}
@@ -226,6 +251,9 @@ int cmd_exec(int argc, char **argv)
 		pthread_join(t, NULL);
 	}
 	mvm_exec_free(x);
+	free(merged);
+	free(base);
+	free(base_blob);
 	free(o.env);
 	return status;
 }

@@ -84,11 +84,14 @@ static int run_with(int argc, char **argv, enum run_mode mode, struct run_check 
 	mvm_vm *vm = mvm_builder_build(b, &err);
 	mvm_builder_free(b);
 	int status;
-	if (check != NULL)
+	if (check != NULL) {
 		*check = (struct run_check){.image = o.image != NULL,
 					    .tty = o.tty,
 					    .dry_run = o.dry_run,
 					    .exec_index = o.exec_index};
+		if (vm != NULL && err == NULL && o.n_errors == 0)
+			check->config_json = mvm_vm_config_json(vm, &err);
+	}
 	if (err != NULL || o.n_errors > 0)
 		status = EXIT_MVM_ERROR;
 	else if (mode == CHECK)

@@ -20,6 +20,7 @@
 #include "cli.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -272,6 +273,39 @@ static bool has_option(int argc, char **argv, int end, const char *opt)
 	return false;
 }
 
+/* "KEY=VALUE\0..." of the config's "env" (*len bytes), or NULL. */
+static char *env_of_config(const char *json, size_t *len)
+{
+	json_t *root = json ? json_loads(json, 0, NULL) : NULL;
+	json_t *env = json_object_get(root, "env");
+	char *blob = NULL;
+	size_t n = 0;
+	if (json_is_array(env)) {
+		size_t i;
+		json_t *e;
+		blob = malloc(1);
+		json_array_foreach(env, i, e)
+		{
+			const char *k = json_string_value(json_object_get(e, "key"));
+			const char *v = json_string_value(json_object_get(e, "value"));
+			if (k == NULL || v == NULL)
+				continue;
+			size_t add = strlen(k) + strlen(v) + 2;
+			char *nb = blob ? realloc(blob, n + add) : NULL;
+			if (nb == NULL) {
+				free(blob);
+				blob = NULL;
+				break;
+			}
+			blob = nb;
+			n += (size_t)sprintf(blob + n, "%s=%s", k, v) + 1;
+		}
+	}
+	json_decref(root);
+	*len = n;
+	return blob;
+}
+
 int cmd_create(int argc, char **argv)
 {
 	/* `create --name NAME` then `mvm run`'s options and operands. */
@@ -298,7 +332,7 @@ int cmd_create(int argc, char **argv)
 	/* Check them as `mvm run` would (argv[first - 1] stands for "run"). */
 	int rargc = argc - first + 1;
 	char **rargv = argv + first - 1;
-	struct run_check chk;
+	struct run_check chk = {0};
 	if (cmd_run_check(rargc, rargv, &chk) != EXIT_SUCCESS)
 		return EXIT_MVM_ERROR;
 	int bad = 0;
@@ -314,8 +348,19 @@ int cmd_create(int argc, char **argv)
 		cli_error("create: the sandbox has its own vsock socket; drop --vsock");
 		bad++;
 	}
-	if (bad)
+	if (bad) {
+		free(chk.config_json);
 		return EXIT_MVM_ERROR;
+	}
+	/* The program's environment as run resolved it (image Env merged with
+	 * -e): `mvm exec NAME` starts from it, as `docker exec` does. */
+	size_t env_len = 0;
+	char *env_blob = env_of_config(chk.config_json, &env_len);
+	free(chk.config_json);
+	if (env_blob == NULL) {
+		cli_error("create: cannot read the run's environment");
+		return EXIT_MVM_ERROR;
+	}
 
 	char parent[PATH_MAX], tmp[PATH_MAX];
 	home_dir(parent, sizeof(parent));
@@ -357,15 +402,16 @@ int cmd_create(int argc, char **argv)
 	char cwd[PATH_MAX];
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		strcpy(cwd, "/");
-	char f1[PATH_MAX], f2[PATH_MAX], f3[PATH_MAX], f4[PATH_MAX];
+	char f1[PATH_MAX], f2[PATH_MAX], f3[PATH_MAX], f4[PATH_MAX], f5[PATH_MAX];
 	path_in(f1, sizeof(f1), tmp, "args");
 	path_in(f2, sizeof(f2), tmp, "created");
 	path_in(f3, sizeof(f3), tmp, "upper");
 	path_in(f4, sizeof(f4), tmp, "cwd");
+	path_in(f5, sizeof(f5), tmp, "env");
 	int rc = EXIT_MVM_ERROR;
 	if (blob == NULL || write_file(f1, blob, len) < 0 ||
 	    write_file(f2, created, strlen(created)) < 0 || write_file(f4, cwd, strlen(cwd)) < 0 ||
-	    (own_upper && mkdir(f3, 0700) < 0)) {
+	    write_file(f5, env_blob, env_len) < 0 || (own_upper && mkdir(f3, 0700) < 0)) {
 		cli_error("create: %s: %s", tmp, strerror(errno));
 	} else if (rename(tmp, s.home) < 0) {
 		if (errno == EEXIST || errno == ENOTEMPTY)
@@ -378,10 +424,12 @@ int cmd_create(int argc, char **argv)
 		rc = EXIT_SUCCESS;
 	}
 	free(blob);
+	free(env_blob);
 	if (rc != EXIT_SUCCESS) {
 		unlink(f1);
 		unlink(f2);
 		unlink(f4);
+		unlink(f5);
 		rmdir(f3);
 		rmdir(tmp);
 	}
@@ -821,5 +869,36 @@ int sandbox_socket(const char *name, char *buf, size_t len)
 		return -1;
 	}
 	path_in(buf, len, s.run, "v.sock");
+	return 0;
+}
+
+int sandbox_env(const char *name, char ***env, size_t *n, char **blob)
+{
+	struct sbox s;
+	if (sbox_at(name, true, &s) < 0)
+		return -1;
+	char p[PATH_MAX];
+	path_in(p, sizeof(p), s.home, "env");
+	size_t len = 0;
+	*blob = read_file(p, &len);
+	*n = 0;
+	*env = NULL;
+	if (*blob == NULL)
+		return 0; /* a sandbox of an older mvm: no saved environment */
+	for (size_t i = 0; i < len; i++)
+		*n += (*blob)[i] == '\0';
+	*env = calloc(*n + 1, sizeof(**env));
+	if (*env == NULL) {
+		free(*blob);
+		*blob = NULL;
+		*n = 0;
+		cli_error("out of memory");
+		return -1;
+	}
+	size_t off = 0;
+	for (size_t i = 0; i < *n; i++) {
+		(*env)[i] = *blob + off;
+		off += strlen((*env)[i]) + 1;
+	}
 	return 0;
 }

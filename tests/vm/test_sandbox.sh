@@ -11,7 +11,7 @@ mkdir -p "$XDG_RUNTIME_DIR"
 M() { timeout -k 5 600 "$MVM" "$@"; }
 state() { M ps --format json | jq -r --arg n "$1" '.[] | select(.name == $n) | .state + (if .exit_status != null then " " + (.exit_status | tostring) else "" end)'; }
 
-M create --name box --root "$ROOT" --memory 256 -- /bin/sh -c \
+M create --name box --root "$ROOT" --memory 256 -e FROM=create -e KEEP=1 -- /bin/sh -c \
 	'echo started; while [ ! -e /tmp/stop ]; do sleep 1; done; echo bye' >"$WORK/create.out" 2>&1
 expect_eq "create prints the name" "box" "$(cat "$WORK/create.out")"
 expect_eq "a created sandbox does not run" "created" "$(state box)"
@@ -25,6 +25,8 @@ expect_eq "start" "box" "$(cat "$WORK/start.out")"
 expect_eq "a started sandbox runs" "running" "$(state box)"
 M exec --timeout 600 box /bin/sh -c 'echo kept >/persist.txt; echo from-exec' >"$WORK/exec.out" 2>&1
 expect_eq "exec by name" "from-exec" "$(cat "$WORK/exec.out")"
+M exec -e FROM=exec box /bin/sh -c 'echo "$FROM $KEEP"' >"$WORK/env.out" 2>&1
+expect_eq "exec by name starts from the sandbox's env; -e replaces a key" "exec 1" "$(cat "$WORK/env.out")"
 M start box >/dev/null 2>"$WORK/again.err"
 expect_contains "start of a running sandbox fails" "$WORK/again.err" "running already"
 M rm box >/dev/null 2>"$WORK/rmrun.err"
