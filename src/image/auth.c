@@ -2,6 +2,7 @@
 /* Credentials from auth files (auth.h). */
 #include "image/auth.h"
 #include "util/error.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,13 +76,6 @@ static int decode_auth(const char *b64, char **userpwd, const char *file, mvm_er
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -117,7 +111,7 @@ static int read_helper(int fd, char *buf, size_t cap, size_t *len, long long dea
 {
 	*len = 0;
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_now_ms();
 		if (left <= 0)
 			return 0;
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -153,7 +147,7 @@ static int wait_helper(pid_t pid, long long deadline, int *status)
 		if (w < 0 && errno != EINTR)
 			return -1;
 		if (w == 0) {
-			if (now_ms() >= deadline) {
+			if (clock_now_ms() >= deadline) {
 				kill_helper(pid);
 				return 0;
 			}
@@ -359,7 +353,7 @@ spawned:
 		kill_helper(pid);
 		return mvm_err(err, MVM_ERR_NOMEM, 0, "out of memory");
 	}
-	long long deadline = now_ms() + helper_timeout_ms;
+	long long deadline = clock_now_ms() + helper_timeout_ms;
 	size_t len = 0;
 	int rr = read_helper(out[0], buf, HELPER_OUT_MAX, &len, deadline);
 	e = errno;

@@ -2,6 +2,7 @@
 /* Parallel blob downloads of one pull (fetch.h). */
 #include "image/fetch.h"
 #include "util/error.h"
+#include "util/clock.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -39,13 +40,6 @@ struct fetcher {
 	bool stopping;
 	atomic_bool cancel;
 };
-
-static long long now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
 
 /* Under f->lock. */
 static void report(struct fetcher *f, struct item *it)
@@ -95,7 +89,7 @@ static void on_bytes(void *ud, uint64_t done)
 	pthread_mutex_lock(&f->lock);
 	struct item *it = &f->items[c->i];
 	it->done = done;
-	long long t = now_ns();
+	long long t = clock_now_ns();
 	if (t - it->last_report >= REPORT_GAP_NS) {
 		it->last_report = t;
 		report(f, it);
@@ -125,7 +119,7 @@ static void *worker(void *arg)
 		if (it->state != MVM_BLOB_QUEUED)
 			continue; /* the store had it */
 		it->state = MVM_BLOB_FETCHING;
-		it->last_report = now_ns();
+		it->last_report = clock_now_ns();
 		report(f, it);
 		struct digest d = it->d;
 		uint64_t size = it->size, resumed = 0, got = 0;

@@ -6,6 +6,7 @@
 #include "util/error.h"
 #include "util/fd_quota.h"
 #include "jail/sandbox.h"
+#include "util/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -100,13 +101,6 @@ static struct in_addr in4(uint32_t host_order)
 
 /* ---- slirp callbacks (all run under b->lock) ----------------------------- */
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Delivers queued frames in order until the guest runs out of buffers. */
 static void flush_pending_locked(struct slirp_backend *b)
 {
@@ -155,7 +149,7 @@ static void cb_guest_error(const char *msg, void *opaque)
 
 static int64_t cb_clock_get_ns(void *opaque)
 {
-	return now_ns();
+	return clock_now_ns();
 }
 
 static void *cb_timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque)
@@ -265,7 +259,7 @@ static int get_revents(int idx, void *opaque)
 /* Fires due timers; returns ms until the next one (UINT32_MAX: none). */
 static uint32_t run_timers_locked(struct slirp_backend *b)
 {
-	int64_t now = now_ns() / 1000000;
+	int64_t now = clock_now_ns() / 1000000;
 	bool fired;
 	do {
 		fired = false;

@@ -9,6 +9,7 @@
 #include "guest/protocol.h"
 #include "util/error.h"
 #include "vmm/guest_config.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,13 +55,6 @@ static void put_hdr(uint8_t *h, uint16_t type, uint32_t len)
 	h[6] = h[7] = 0;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Queues a frame (under the lock). */
 static int queue_locked(struct mvm_exec *x, uint16_t type, const void *p, uint32_t len,
 			mvm_error **err)
@@ -94,7 +88,7 @@ static int queue_and_wake(struct mvm_exec *x, uint16_t type, const void *p, uint
 /* One try: connect, "CONNECT <port>\n", wait for "OK ...\n". -1 when the
  * VMM closed without a line (nothing listens yet) or on a socket error;
  * *hard then says whether trying again is pointless. */
-static int try_connect(const char *path, uint64_t deadline, bool *hard, mvm_error **err)
+static int try_connect(const char *path, int64_t deadline, bool *hard, mvm_error **err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	*hard = false;
@@ -124,7 +118,7 @@ static int try_connect(const char *path, uint64_t deadline, bool *hard, mvm_erro
 	}
 	size_t got = 0;
 	while (got < sizeof(line) - 1) {
-		uint64_t now = now_ms();
+		int64_t now = clock_now_ms();
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		int left = deadline > now ? (int)(deadline - now) : 0;
 		/* The VMM answers within its connect timeout (5 s) either way. */
@@ -149,14 +143,14 @@ static int try_connect(const char *path, uint64_t deadline, bool *hard, mvm_erro
 
 static int connect_agent(const char *path, unsigned timeout_ms, mvm_error **err)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_now_ms() + timeout_ms;
 	for (;;) {
 		mvm_error *e = NULL;
 		bool hard;
 		int fd = try_connect(path, deadline, &hard, &e);
 		if (fd >= 0)
 			return fd;
-		if (hard || now_ms() >= deadline) {
+		if (hard || clock_now_ms() >= deadline) {
 			mvm_err_merge(err, &e);
 			return -1;
 		}

@@ -4,6 +4,7 @@
 #include "util/error.h"
 #include "virtio/virtio_spec.h"
 #include "virtio/virtq.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -118,13 +119,6 @@ static const struct mvm_logger *log_of(struct virtio_dev *d)
 static struct event_loop *loop_of(struct virtio_dev *d)
 {
 	return virtio_dev_host(d)->loop;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- the connection table ---------------------------------------------- */
@@ -841,7 +835,7 @@ static void timer_event(void *opaque, uint32_t events)
 	if (read(v->timer_fd, &n, sizeof(n)) < 0 && errno == EAGAIN)
 		return;
 	pthread_mutex_lock(&v->lock);
-	expire(v, now_ns());
+	expire(v, clock_now_ns());
 	schedule_timer(v);
 	rx_pump(v->dev, v);
 	pthread_mutex_unlock(&v->lock);
@@ -861,7 +855,7 @@ static void schedule_timer(struct virtio_vsock *v)
 	}
 	struct itimerspec its = {0};
 	if (first != 0) {
-		uint64_t now = now_ns();
+		uint64_t now = clock_now_ns();
 		uint64_t wait = first > now ? first - now : 1;
 		its.it_value.tv_sec = (time_t)(wait / 1000000000ull);
 		its.it_value.tv_nsec = (long)(wait % 1000000000ull);
@@ -898,7 +892,7 @@ int virtio_vsock_connect(struct virtio_dev *d, int fd, uint32_t port, mvm_error 
 	fd = -1;
 	c->host_initiated = true;
 	c->state = CONN_CONNECTING;
-	c->deadline_ns = now_ns() + VSOCK_CONNECT_TIMEOUT_MS * 1000000ull;
+	c->deadline_ns = clock_now_ns() + VSOCK_CONNECT_TIMEOUT_MS * 1000000ull;
 	owe(v, c, OWE_REQUEST);
 	schedule_timer(v);
 	rx_pump(d, v);
@@ -916,7 +910,7 @@ void virtio_vsock_poll_host(struct virtio_dev *d)
 	struct virtio_vsock *v = virtio_dev_priv(d);
 	pthread_mutex_lock(&v->lock);
 	v->dev = d;
-	expire(v, now_ns());
+	expire(v, clock_now_ns());
 	/* serve_host() may kill conns: walk a copy. */
 	struct vsock_conn *list[VSOCK_MAX_CONNS];
 	uint32_t n = v->n_conns;
