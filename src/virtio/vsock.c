@@ -88,7 +88,7 @@ struct rst_owed {
 
 struct virtio_vsock {
 	pthread_mutex_t lock;
-	struct virtio_dev *dev; /* set at the first entry point that has it */
+	struct virtio_dev *dev; /* set at activation: host sockets and the timer exist only after */
 	uint64_t guest_cid;
 	char *uds_path;
 	const char *uds_base; /* its last component */
@@ -867,7 +867,6 @@ int virtio_vsock_connect(struct virtio_dev *d, int fd, uint32_t port, mvm_error 
 {
 	struct virtio_vsock *v = virtio_dev_priv(d);
 	pthread_mutex_lock(&v->lock);
-	v->dev = d;
 	int rc = -1;
 	if (!v->active) {
 		mvm_err(err, MVM_ERR_STATE, 0,
@@ -909,7 +908,6 @@ void virtio_vsock_poll_host(struct virtio_dev *d)
 {
 	struct virtio_vsock *v = virtio_dev_priv(d);
 	pthread_mutex_lock(&v->lock);
-	v->dev = d;
 	expire(v, clock_now_ns());
 	/* serve_host() may kill conns: walk a copy. */
 	struct vsock_conn *list[VSOCK_MAX_CONNS];
@@ -956,7 +954,6 @@ static void vsock_notify(struct virtio_dev *d, uint16_t q)
 {
 	struct virtio_vsock *v = virtio_dev_priv(d);
 	pthread_mutex_lock(&v->lock);
-	v->dev = d;
 	if (q == TX_Q)
 		tx_pump(d, v);
 	else if (q == RX_Q)
@@ -979,7 +976,6 @@ static void vsock_reset(struct virtio_dev *d)
 {
 	struct virtio_vsock *v = virtio_dev_priv(d);
 	pthread_mutex_lock(&v->lock);
-	v->dev = d;
 	v->active = false;
 	drop_all(v);
 	pthread_mutex_unlock(&v->lock);
