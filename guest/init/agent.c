@@ -77,6 +77,14 @@ static void put_le32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+static void put_hdr(uint8_t *h, uint16_t type, uint32_t len)
+{
+	put_le32(h, len);
+	h[4] = (uint8_t)type;
+	h[5] = (uint8_t)(type >> 8);
+	h[6] = h[7] = 0;
+}
+
 static uint32_t get_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -103,10 +111,7 @@ static void queue_frame(struct session *s, uint16_t type, const void *p, uint32_
 	if (s->conn < 0 || obuf_room(s) < MVM_AGENT_HDR_SIZE + len)
 		return;
 	uint8_t *h = s->obuf + s->olen;
-	put_le32(h, len);
-	h[4] = (uint8_t)type;
-	h[5] = (uint8_t)(type >> 8);
-	h[6] = h[7] = 0;
+	put_hdr(h, type, len);
 	if (len)
 		memcpy(h + MVM_AGENT_HDR_SIZE, p, len);
 	s->olen += MVM_AGENT_HDR_SIZE + len;
@@ -417,12 +422,8 @@ static bool read_output(struct session *s, int which)
 	}
 	if (s->conn < 0)
 		return true; /* the client is gone: drained and dropped */
-	uint8_t *h = p - MVM_AGENT_HDR_SIZE;
-	uint16_t type = which == OUT ? MVM_AGENT_STDOUT : MVM_AGENT_STDERR;
-	put_le32(h, (uint32_t)n);
-	h[4] = (uint8_t)type;
-	h[5] = (uint8_t)(type >> 8);
-	h[6] = h[7] = 0;
+	put_hdr(p - MVM_AGENT_HDR_SIZE, which == OUT ? MVM_AGENT_STDOUT : MVM_AGENT_STDERR,
+		(uint32_t)n);
 	s->olen += MVM_AGENT_HDR_SIZE + (size_t)n;
 	return true;
 }
