@@ -61,6 +61,8 @@ int cmd_exec(int argc, char **argv);
 int cli_next_opt(int argc, char **argv, const char *shorts, const struct option *longs);
 /* The image store of MVM_HOME, or NULL after printing why. */
 mvm_store *cli_open_store(void);
+/* "-h" or "--help" (image.c). */
+bool cli_is_help(const char *arg);
 /* Writes s to stdout as a JSON string, quotes and escapes included. */
 void cli_print_json_string(const char *s);
 /* Prints a progress line of the library to stderr. */
@@ -89,6 +91,11 @@ void run_options_parse(int argc, char **argv, mvm_builder *b, struct run_options
 /* Starts the built VM and waits for it; returns the exit status for mvm.
  * (run_vm.c) */
 int run_vm(mvm_vm *vm, bool tty);
+struct termios;
+/* Puts stdin's terminal in raw mode (every key passes, Ctrl-C included),
+ * saving its settings for tcsetattr(); false, with a warning, when it
+ * cannot. (run_vm.c) */
+bool cli_raw_terminal(struct termios *saved);
 
 /* Prints "mvm: error: MSG", one line per problem, to stderr. Control bytes in
  * messages (they quote user values) are escaped so each stays one line. */

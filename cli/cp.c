@@ -67,6 +67,55 @@ static void *guest_job_main(void *arg)
 	return NULL;
 }
 
+/* Starts `tar` in the guest on a thread, fed from (guest_writes: into)
+ * a pipe whose other end it returns, or -1 after printing why. */
+static int start_guest_tar(struct guest_job *j, pthread_t *t, bool guest_writes)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		cli_error("cp: pipe: %s", strerror(errno));
+		return -1;
+	}
+	j->in_fd = guest_writes ? -1 : p[0];
+	j->out_fd = guest_writes ? p[1] : -1;
+	if (pthread_create(t, NULL, guest_job_main, j) != 0) {
+		close(p[0]);
+		close(p[1]);
+		cli_error("cp: thread: %s", strerror(errno));
+		return -1;
+	}
+	return guest_writes ? p[0] : p[1];
+}
+
+/* Closes our end of the pipe (the guest's end of file, or EPIPE for a
+ * guest still writing), waits for the guest's `tar`, and makes the exit
+ * status of the copy: rc is ours. */
+static int finish_guest_tar(struct guest_job *j, pthread_t t, int host_fd, int rc)
+{
+	close(host_fd);
+	pthread_join(t, NULL);
+	if (rc == 0 && j->status != 0) {
+		cli_error("cp: `tar` in the guest ended with status %d", j->status);
+		rc = -1;
+	}
+	return rc == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+}
+
+/* dirname() and basename() of path, without touching it. */
+static void split_path(const char *path, char dir[PATH_MAX], char base[PATH_MAX])
+{
+	char copy[PATH_MAX];
+	snprintf(copy, PATH_MAX, "%s", path);
+	snprintf(dir, PATH_MAX, "%s", dirname(copy));
+	snprintf(copy, PATH_MAX, "%s", path);
+	snprintf(base, PATH_MAX, "%s", basename(copy));
+}
+
+static bool names_nothing(const char *base)
+{
+	return strcmp(base, "/") == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0;
+}
+
 /* ---- out of the guest ------------------------------------------------------ */
 
 /* Entry `path` of the guest's archive of `base`, under `target` on the
@@ -162,68 +211,49 @@ static int extract(int fd, const char *base, const char *target)
 
 static int copy_out(const char *sock, const char *gpath, const char *dest)
 {
-	char gcopy[PATH_MAX], dcopy[PATH_MAX];
-	snprintf(gcopy, sizeof(gcopy), "%s", gpath);
-	char *gdir = dirname(gcopy);
-	char bcopy[PATH_MAX];
-	snprintf(bcopy, sizeof(bcopy), "%s", gpath);
-	const char *base = basename(bcopy);
-	if (strcmp(base, "/") == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+	char gdir[PATH_MAX], base[PATH_MAX];
+	split_path(gpath, gdir, base);
+	if (names_nothing(base)) {
 		cli_error("cp: `%s`: name a file or directory in the guest", gpath);
 		return EXIT_MVM_ERROR;
 	}
 	/* Into DEST when it is a directory, else as DEST (docker cp's rule). */
-	char target[PATH_MAX];
+	char target[PATH_MAX], member[PATH_MAX];
 	struct stat st;
-	if (stat(dest, &st) == 0 && S_ISDIR(st.st_mode))
-		snprintf(target, sizeof(target), "%s/%s", dest, base);
-	else
-		snprintf(target, sizeof(target), "%s", dest);
-	snprintf(dcopy, sizeof(dcopy), "%s", target);
-	if (stat(dirname(dcopy), &st) < 0) {
-		cli_error("cp: `%s`: %s", dcopy, strerror(errno));
+	bool into = stat(dest, &st) == 0 && S_ISDIR(st.st_mode);
+	int tn =
+	    snprintf(target, sizeof(target), "%s%s%s", dest, into ? "/" : "", into ? base : "");
+	int mn = snprintf(member, sizeof(member), "./%s", base);
+	if (tn < 0 || (size_t)tn >= sizeof(target) || mn < 0 || (size_t)mn >= sizeof(member)) {
+		cli_error("cp: `%s`: path too long", dest);
 		return EXIT_MVM_ERROR;
 	}
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		cli_error("cp: pipe: %s", strerror(errno));
+	char tdir[PATH_MAX], tbase[PATH_MAX];
+	split_path(target, tdir, tbase);
+	if (stat(tdir, &st) < 0) {
+		cli_error("cp: `%s`: %s", tdir, strerror(errno));
 		return EXIT_MVM_ERROR;
 	}
-	char member[PATH_MAX];
-	snprintf(member, sizeof(member), "./%s", base);
 	const char *argv[] = {"tar", "-C", gdir, "-cf", "-", member};
-	struct guest_job j = {.sock = sock, .argv = argv, .argc = 6, .in_fd = -1, .out_fd = p[1]};
+	struct guest_job j = {.sock = sock, .argv = argv, .argc = 6};
 	pthread_t t;
-	if (pthread_create(&t, NULL, guest_job_main, &j) != 0) {
-		close(p[0]);
-		close(p[1]);
-		cli_error("cp: thread: %s", strerror(errno));
+	int fd = start_guest_tar(&j, &t, true);
+	if (fd < 0)
 		return EXIT_MVM_ERROR;
-	}
 	/* Relative names under the target's directory: libarchive's
 	 * SECURE_NOABSOLUTEPATHS refuses absolute ones. */
-	char tcopy[PATH_MAX], tbase[PATH_MAX];
-	snprintf(tcopy, sizeof(tcopy), "%s", target);
-	snprintf(tbase, sizeof(tbase), "%s", basename(tcopy));
-	snprintf(tcopy, sizeof(tcopy), "%s", target);
 	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = -1;
-	if (chdir(dirname(tcopy)) < 0)
-		cli_error("cp: `%s`: %s", tcopy, strerror(errno));
+	if (chdir(tdir) < 0)
+		cli_error("cp: `%s`: %s", tdir, strerror(errno));
 	else
-		rc = extract(p[0], member + 2, tbase);
+		rc = extract(fd, member + 2, tbase);
 	if (here >= 0) {
 		if (fchdir(here) < 0)
 			rc = -1;
 		close(here);
 	}
-	close(p[0]); /* a guest still writing gets EPIPE, not our wait */
-	pthread_join(t, NULL);
-	if (rc == 0 && j.status != 0) {
-		cli_error("cp: `tar` in the guest ended with status %d", j.status);
-		rc = -1;
-	}
-	return rc == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+	return finish_guest_tar(&j, t, fd, rc);
 }
 
 /* ---- into the guest ---------------------------------------------------------- */
@@ -312,43 +342,29 @@ static int copy_in(const char *sock, const char *src_arg, const char *gpath)
 	/* Into the guest's directory when gpath is one, else as gpath. */
 	const char *probe[] = {"test", "-d", gpath};
 	bool into = guest_run(sock, probe, 3, -1, -1) == 0;
-	char dcopy[PATH_MAX], bcopy[PATH_MAX], scopy[PATH_MAX];
-	snprintf(dcopy, sizeof(dcopy), "%s", gpath);
-	snprintf(bcopy, sizeof(bcopy), "%s", gpath);
-	snprintf(scopy, sizeof(scopy), "%s", src);
-	const char *gdir = into ? gpath : dirname(dcopy);
-	const char *name = into ? basename(scopy) : basename(bcopy);
-	if (strcmp(name, "/") == 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+	char gdir[PATH_MAX], name[PATH_MAX], sdir[PATH_MAX];
+	if (into) {
+		snprintf(gdir, sizeof(gdir), "%s", gpath);
+		split_path(src, sdir, name);
+	} else {
+		split_path(gpath, gdir, name);
+	}
+	if (names_nothing(name)) {
 		cli_error("cp: `%s`: name a file or directory", into ? src : gpath);
 		return EXIT_MVM_ERROR;
 	}
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		cli_error("cp: pipe: %s", strerror(errno));
-		return EXIT_MVM_ERROR;
-	}
 	const char *argv[] = {"tar", "-C", gdir, "-xf", "-"};
-	struct guest_job j = {.sock = sock, .argv = argv, .argc = 5, .in_fd = p[0], .out_fd = -1};
+	struct guest_job j = {.sock = sock, .argv = argv, .argc = 5};
 	pthread_t t;
-	if (pthread_create(&t, NULL, guest_job_main, &j) != 0) {
-		close(p[0]);
-		close(p[1]);
-		cli_error("cp: thread: %s", strerror(errno));
+	int fd = start_guest_tar(&j, &t, false);
+	if (fd < 0)
 		return EXIT_MVM_ERROR;
-	}
-	int rc = pack(p[1], src, name);
-	close(p[1]); /* the end of the guest tar's stdin */
-	pthread_join(t, NULL);
-	if (j.status != 0) {
-		cli_error("cp: `tar` in the guest ended with status %d", j.status);
-		return EXIT_MVM_ERROR;
-	}
-	return rc == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
+	return finish_guest_tar(&j, t, fd, pack(fd, src, name));
 }
 
 int cmd_cp(int argc, char **argv)
 {
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+	if (argc == 2 && cli_is_help(argv[1])) {
 		usage_cp(stdout);
 		return EXIT_SUCCESS;
 	}

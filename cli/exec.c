@@ -232,12 +232,8 @@ int cmd_exec(int argc, char **argv)
 	 * line discipline (Ctrl-C is a byte for it). */
 	struct termios saved;
 	bool restore = false;
-	if (o.tty && o.interactive && isatty(STDIN_FILENO) &&
-	    tcgetattr(STDIN_FILENO, &saved) == 0) {
-		struct termios raw = saved;
-		cfmakeraw(&raw);
-		restore = tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) == 0;
-	}
+	if (o.tty && o.interactive && isatty(STDIN_FILENO))
+		restore = cli_raw_terminal(&saved);
 	int rc = mvm_exec_wait(x, o.interactive ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO,
 			       &status, &err);
 	if (restore)

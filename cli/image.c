@@ -119,6 +119,11 @@ static void split_name(const char *name, char *repo, size_t repo_len, const char
 	*tag = colon ? colon + 1 : "<none>";
 }
 
+bool cli_is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
 void cli_print_json_string(const char *s)
 {
 	putchar('"');
@@ -318,7 +323,7 @@ int cmd_image(int argc, char **argv)
 		return EXIT_MVM_ERROR;
 	}
 	const char *sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+	if (cli_is_help(sub)) {
 		usage_image(stdout);
 		return EXIT_SUCCESS;
 	}

@@ -96,7 +96,7 @@ static void relay_size(mvm_vm *vm)
 /* -t: our terminal passes every key to the guest's (Ctrl-C included, as a
  * 0x03 byte its line discipline turns into SIGINT) and shows its output
  * unchanged; restored on every way out of run_vm. */
-static bool raw_terminal(struct termios *saved)
+bool cli_raw_terminal(struct termios *saved)
 {
 	if (tcgetattr(STDIN_FILENO, saved) < 0) {
 		cli_warn("-t: cannot read the terminal's settings: %s", strerror(errno));
@@ -135,7 +135,7 @@ int run_vm(mvm_vm *vm, bool tty)
 		cli_error("signalfd: %s", strerror(errno));
 		goto out;
 	}
-	restore = tty && raw_terminal(&saved);
+	restore = tty && cli_raw_terminal(&saved);
 	if (mvm_vm_spawn(vm, &err) < 0)
 		goto out;
 	drop_privileges();

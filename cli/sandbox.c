@@ -309,7 +309,7 @@ static char *env_of_config(const char *json, size_t *len)
 int cmd_create(int argc, char **argv)
 {
 	/* `create --name NAME` then `mvm run`'s options and operands. */
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+	if (argc >= 2 && cli_is_help(argv[1])) {
 		usage_create(stdout);
 		return EXIT_SUCCESS;
 	}
@@ -492,7 +492,7 @@ static __attribute__((noreturn)) void sandbox_main(const struct sbox *s, int loc
 int cmd_start(int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-') {
-		if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		if (argc == 2 && cli_is_help(argv[1])) {
 			usage_sandbox(stdout);
 			return EXIT_SUCCESS;
 		}
@@ -591,7 +591,7 @@ static int stop_one(const struct sbox *s, int seconds)
 int cmd_stop(int argc, char **argv)
 {
 	int seconds = 10, i = 1;
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+	if (argc >= 2 && cli_is_help(argv[1])) {
 		usage_sandbox(stdout);
 		return EXIT_SUCCESS;
 	}
@@ -648,7 +648,7 @@ int cmd_rm(int argc, char **argv)
 {
 	bool force = false;
 	int i = 1;
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+	if (argc >= 2 && cli_is_help(argv[1])) {
 		usage_sandbox(stdout);
 		return EXIT_SUCCESS;
 	}
@@ -718,7 +718,7 @@ int cmd_ps(int argc, char **argv)
 			json = true;
 		else if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--all") == 0)
 			continue; /* every sandbox is listed anyway */
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		else if (cli_is_help(argv[i])) {
 			usage_sandbox(stdout);
 			return EXIT_SUCCESS;
 		} else {
@@ -814,7 +814,7 @@ int cmd_logs(int argc, char **argv)
 {
 	bool follow = false;
 	int i = 1;
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+	if (argc >= 2 && cli_is_help(argv[1])) {
 		usage_sandbox(stdout);
 		return EXIT_SUCCESS;
 	}
