@@ -8,7 +8,7 @@
  *               directory with create/stat/rename/unlink in a loop;
  *   net:        UDP datagrams to the gateway (a host socket this program
  *               drains and counts), with tests/vm/nettool in the root.
- * B must run its job correctly within FACTOR times its time alone, and A
+ * B must run its job correctly within FACTOR (FACTOR_ONE_CPU pinned) times its time alone, and A
  * must still be flooding when B is done (else the comparison says nothing).
  * Usage: flood_vms ROOTFS WORKDIR console-fs|net  (prints ok/FAIL lines
  * like lib.sh, timings on stderr). WORKDIR gets a/ and b/, the VMs' shares. */
@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,6 +44,13 @@
  * B wait on A's (a shared lock, thread or queue) would stall B's job for
  * as long as the flood lasts. */
 #define FACTOR 4.0
+/* Pinned to one CPU (the network flood in the harness, tests/vm/guest.sh
+ * PIN_IN_HARNESS), A's three busy threads and B's one runnable thread
+ * share that CPU, so fair scheduling alone gives B a quarter of it: 4x is
+ * the expected slowdown there, not a bound, and runs measured 1.8x to
+ * 4.1x. B stalled behind A's device work would not finish its job while
+ * A floods (B_DEADLINE_S), which this limit still catches. */
+#define FACTOR_ONE_CPU 6.0
 #define GUEST_MIB 64
 /* B is stuck (and killed) after this long; alone it takes a few seconds. */
 #define B_DEADLINE_S 120
@@ -342,6 +350,10 @@ int main(int argc, char **argv)
 	if (b_ok == 0 && run_b(root, dir_b, "alone, after", &alone[1]) < 0)
 		b_ok = -1;
 	if (b_ok == 0) {
+		cpu_set_t cpus;
+		double factor = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) == 1
+				    ? FACTOR_ONE_CPU
+				    : FACTOR;
 		double wa = 0, wf = 0, ja = 0, jf = 0;
 		for (int i = 0; i < RUNS; i++) {
 			wa += alone[i].wall;
@@ -353,10 +365,10 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name),
 			 "B's job under a %s flood: %.2f s vs %.2f s alone (%.2fx, limit %.1fx; "
 			 "boot and job %.2f s vs %.2f s, %.2fx)",
-			 net ? "network" : "console and fs", jf / RUNS, ja / RUNS, jf / ja, FACTOR,
+			 net ? "network" : "console and fs", jf / RUNS, ja / RUNS, jf / ja, factor,
 			 wf / RUNS, wa / RUNS, wf / wa);
 		snprintf(why, sizeof(why), "%.2fx slower", jf / ja);
-		check(name, jf <= FACTOR * ja, why);
+		check(name, jf <= factor * ja, why);
 	}
 	return failures ? 1 : 0;
 }
