@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Runs the built VM in the foreground, as `docker run` does: the guest
- * program's status becomes mvm's. SIGINT, SIGTERM and SIGHUP are passed on
- * to the guest program (docker's --sig-proxy); a second one stops the VM
- * at once, so a hung guest never traps the user. */
+ * program's status becomes mvm's. SIGINT goes on to the guest program
+ * (docker's --sig-proxy); SIGTERM and SIGHUP shut the guest down
+ * (mvm_vm_stop: SIGTERM to every guest process, so the agent's programs
+ * end cleanly too); a second signal stops the VM at once, so a hung guest
+ * never traps the user. */
 #include "cli.h"
 
 #include <errno.h>
@@ -18,11 +20,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int guest_signal_for(int host_sig)
-{
-	return host_sig == SIGINT ? SIGINT : SIGTERM;
-}
-
 static void relay_size(mvm_vm *vm);
 
 static void relay_signal(mvm_vm *vm, int sfd, unsigned *count, bool tty)
@@ -37,7 +34,9 @@ static void relay_signal(mvm_vm *vm, int sfd, unsigned *count, bool tty)
 	}
 	mvm_error *err = NULL;
 	if ((*count)++ == 0) {
-		if (mvm_vm_signal(vm, guest_signal_for((int)si.ssi_signo), &err) < 0)
+		int rc = si.ssi_signo == SIGINT ? mvm_vm_signal(vm, SIGINT, &err)
+						: mvm_vm_stop(vm, &err);
+		if (rc < 0)
 			mvm_vm_kill(vm, NULL);
 	} else {
 		cli_error("second signal: stopping the VM");

@@ -76,6 +76,10 @@ enum mvm_cfg_record {
 #define MVM_CTRL_SIGINT 'I'  /* forward SIGINT to the program */
 #define MVM_CTRL_SIGTERM 'T' /* forward SIGTERM to the program */
 #define MVM_CTRL_SIGKILL 'K' /* forward SIGKILL to the program */
+/* Shut the guest down, as a system's init does: SIGTERM to every process
+ * (the program, what the agent started, their children). The VM ends,
+ * synced, when the program has; the host kills it if that takes too long. */
+#define MVM_CTRL_STOP 'S'
 /* Host stdin reached EOF. The one command with a payload: 'E', the number of
  * stdin bytes the host delivered on hvc0 in ASCII decimal, '\n' (e.g.
  * "E12\n"). A console cannot signal EOF itself, and hvc0 and hvc2 are

@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -357,12 +358,79 @@ int mvm_vm_wait_fd(const mvm_vm *vm);
 /* Delivers SIGINT, SIGTERM or SIGKILL to the guest program (through
  * mvm-init). The VM ends when the program does. Thread-safe. */
 int mvm_vm_signal(mvm_vm *vm, int sig, mvm_error **err);
+/* Shuts the guest down as `mvm stop` does: mvm-init sends SIGTERM to
+ * every guest process (the program, the agent's programs and all their
+ * children) and the VM ends, synced, when the program has; the status is
+ * the program's (143 if SIGTERM ended it). A program that ignores SIGTERM
+ * keeps the VM running: follow with mvm_vm_kill() after a grace period.
+ * Thread-safe. */
+int mvm_vm_stop(mvm_vm *vm, mvm_error **err);
 /* The terminal of a VM built with mvm_builder_tty() is now rows x cols
  * (1..65535 each); the guest program gets SIGWINCH. Thread-safe. */
 int mvm_vm_resize(mvm_vm *vm, unsigned rows, unsigned cols, mvm_error **err);
 /* Stops the VM at once, as pulling the plug; mvm_vm_wait() then reports
  * status 137. Thread-safe. */
 int mvm_vm_kill(mvm_vm *vm, mvm_error **err);
+
+/* What a running VM costs and moves (`mvm stats`). Counters count from
+ * the VM's start. */
+typedef struct mvm_vm_stats {
+	uint64_t uptime_ns;	     /* since mvm_vm_spawn() */
+	uint64_t vcpu_cpu_ns;	     /* CPU time of the VM's vCPU threads */
+	uint64_t process_cpu_ns;     /* of the whole process (all its VMs) */
+	uint64_t ram_bytes;	     /* the guest's RAM, as configured */
+	uint64_t ram_resident_bytes; /* of it, what the host holds now */
+	uint64_t process_rss_bytes;  /* resident set of the whole process */
+	uint64_t net_rx_frames, net_rx_bytes; /* delivered to the guest */
+	uint64_t net_tx_frames, net_tx_bytes; /* sent by the guest */
+	uint64_t net_dropped;		      /* both ways, for any reason */
+	uint64_t fs_requests;		      /* virtio-fs, all shares */
+	uint64_t fs_read_bytes, fs_write_bytes; /* READ and WRITE data (not DAX) */
+	uint64_t vsock_connections;	      /* open now */
+	uint64_t vsock_rx_bytes, vsock_tx_bytes; /* payload to / from the guest */
+} mvm_vm_stats;
+/* Fills *out for a running VM. Not concurrently with mvm_vm_wait() or
+ * mvm_vm_free() of the same VM. */
+int mvm_vm_get_stats(mvm_vm *vm, mvm_vm_stats *out, mvm_error **err);
+
+/* ------------------------------------------------------------------ */
+/* Detached VMs (docs/sandbox.md, "The library")                        */
+/* ------------------------------------------------------------------ */
+
+typedef struct mvm_detach_options {
+	/* Required: a Unix socket path (< 108 bytes) that must not exist. The
+	 * VM's process serves mvm_detached_stats() and mvm_detached_stop()
+	 * there (mode 0600) and removes it when the VM ends. */
+	const char *control_path;
+	/* Optional: when the VM ends, its process writes the program's exit
+	 * status there (a decimal line, then any error messages, one per
+	 * line), through a temporary file and rename(). */
+	const char *status_path;
+	/* >= 0: the VM's process takes /dev/null as stdin and this fd as
+	 * stdout and stderr, so the guest's output (the builder's default
+	 * stdio) and the log callback's lines land in it and not on the
+	 * caller's terminal. -1: it keeps the caller's. */
+	int log_fd;
+} mvm_detach_options;
+
+/* Runs a built, never started VM in a new process of its own (forked; a
+ * session leader) that outlives the caller, and returns once the VM runs
+ * (its vsock socket, if any, exists) with that process's id in *pid. The
+ * process ends when the VM does, with the program's exit status, or 125
+ * if the VM failed after it started; SIGTERM or SIGHUP to it act as
+ * mvm_vm_stop(), SIGINT reaches the program, a second signal kills the VM,
+ * SIGKILL ends it at once. If the VM cannot start, returns -1 with the
+ * reason and no process is left. Either way this vm is spent: free it.
+ * The process is a fork() of the caller's: call this before the
+ * application starts threads that hold locks the child would need. */
+int mvm_vm_spawn_detached(mvm_vm *vm, const mvm_detach_options *o, pid_t *pid,
+			  mvm_error **err);
+/* The counters of a detached VM, asked through its control socket. */
+int mvm_detached_stats(const char *control_path, mvm_vm_stats *out, mvm_error **err);
+/* Shuts a detached VM down as mvm_vm_stop() does and returns at once; the
+ * process ends when the guest program has. Kill it after a grace period
+ * if it must end regardless. */
+int mvm_detached_stop(const char *control_path, mvm_error **err);
 
 /* The validated configuration as one JSON object (the CLI's --dry-run).
  * The caller frees the string with free(). Strings may hold any byte but

@@ -636,3 +636,13 @@ void agent_free(struct agent *a)
 	close(a->listen_fd);
 	free(a);
 }
+
+bool agent_busy(const struct agent *a)
+{
+	for (size_t i = 0; a && i < AGENT_MAX_SESSIONS; i++) {
+		const struct session *s = a->s[i];
+		if (s && (s->pid > 0 || (s->started && s->conn >= 0 && (!s->finished || s->olen > 0))))
+			return true;
+	}
+	return false;
+}

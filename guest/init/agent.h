@@ -41,5 +41,8 @@ void agent_serve(struct agent *a, const struct pollfd *p, size_t n);
 /* init reaped `pid`: true when it was one of the agent's programs (its
  * session reports `status` to the client once the output is out). */
 bool agent_child_exited(struct agent *a, pid_t pid, int status);
+/* True while a program of the agent runs or a client still has its
+ * output or exit status to receive: a stopping guest waits for that. */
+bool agent_busy(const struct agent *a);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 void init_supervise_sigset(sigset_t *set)
@@ -81,9 +82,10 @@ static bool handle_signals(int sigfd, pid_t program, int *status, struct agent *
 	return done;
 }
 
-/* Returns false when the channel is gone and should not be polled again. */
+/* Returns false when the channel is gone and should not be polled again.
+ * *stopping: MVM_CTRL_STOP came. */
 static bool handle_control(int ctrl_fd, pid_t program, struct control_parser *parser,
-			   struct stdin_relay *relay)
+			   struct stdin_relay *relay, bool *stopping)
 {
 	unsigned char buf[64];
 	ssize_t n = read(ctrl_fd, buf, sizeof(buf));
@@ -96,18 +98,38 @@ static bool handle_control(int ctrl_fd, pid_t program, struct control_parser *pa
 		if (cmd == 0)
 			continue;
 		int sig = init_control_signal(cmd);
-		if (sig)
+		if (sig) {
 			forward(program, sig);
-		else
+		} else if (cmd == MVM_CTRL_STOP) {
+			/* -1 from PID 1: every process but init itself. Not
+			 * from anything else (a test on the host): there it
+			 * would be every process of the user. */
+			init_debug("stop: SIGTERM to every process");
+			*stopping = true;
+			forward(program, SIGTERM);
+			if (getpid() == 1)
+				kill(-1, SIGTERM);
+		} else
 			init_debug("ignoring control byte 0x%02x", buf[i]);
 	}
 	return true;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay,
 		   struct tty_out *tty, struct agent *agent)
 {
 	int status = MVM_EXIT_SETUP_FAILED;
+	/* A stop: the program may end before the agent's programs, which got
+	 * SIGTERM too; they get INIT_STOP_GRACE_MS to end and report. */
+	bool stopping = false, program_done = false;
+	int64_t deadline = 0;
 	struct control_parser parser = {.tty_fd = tty ? tty->master : -1};
 	bool tty_open = tty != NULL;
 	struct pollfd pfd[5 + AGENT_MAX_POLLFDS] = {{.fd = sigfd, .events = POLLIN},
@@ -119,8 +141,15 @@ int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *re
 		pfd[2] = (struct pollfd){.fd = src_ev ? relay->src : -1, .events = src_ev};
 		pfd[3] = (struct pollfd){.fd = dst_ev ? relay->dst : -1, .events = dst_ev};
 		pfd[4] = (struct pollfd){.fd = tty_open ? tty->master : -1, .events = POLLIN};
+		int timeout = -1;
+		if (program_done) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0 || !agent_busy(agent))
+				return status;
+			timeout = (int)left;
+		}
 		size_t n_agent = agent ? agent_pollfds(agent, pfd + 5, AGENT_MAX_POLLFDS) : 0;
-		if (poll(pfd, 5 + n_agent, -1) < 0) {
+		if (poll(pfd, 5 + n_agent, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			init_err("poll: %s", strerror(errno));
@@ -130,13 +159,17 @@ int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *re
 			tty_open = false; /* no slave open: it would poll as HUP forever */
 		if (n_agent)
 			agent_serve(agent, pfd + 5, n_agent);
-		if (pfd[0].revents && handle_signals(sigfd, program, &status, agent)) {
+		if (pfd[0].revents && handle_signals(sigfd, program, &status, agent) &&
+		    !program_done) {
 			if (tty)
 				tty_out_drain(tty);
-			return status;
+			if (!stopping || !agent_busy(agent))
+				return status;
+			program_done = true;
+			deadline = now_ms() + INIT_STOP_GRACE_MS;
 		}
 		/* A negative fd is skipped by poll(): that retires the channel. */
-		if (pfd[1].revents && !handle_control(pfd[1].fd, program, &parser, relay))
+		if (pfd[1].revents && !handle_control(pfd[1].fd, program, &parser, relay, &stopping))
 			pfd[1].fd = -1;
 		if (pfd[2].revents)
 			stdin_relay_read(relay);

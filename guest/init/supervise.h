@@ -27,7 +27,10 @@ struct tty_out;
  * left once the program has exited. */
 struct agent;
 /* With an agent (guest/init/agent.h), its sessions are served in the same
- * loop, and the programs it started are reaped for it. */
+ * loop, and the programs it started are reaped for it. After a stop
+ * (MVM_CTRL_STOP) the agent's programs get up to INIT_STOP_GRACE_MS past
+ * the program's end to end and have their status delivered. */
+#define INIT_STOP_GRACE_MS 5000
 int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay,
 		   struct tty_out *tty, struct agent *agent);
 

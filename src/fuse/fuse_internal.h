@@ -64,6 +64,8 @@ struct fuse_server {
 	int *graft_fds;	       /* O_PATH; fuse_server_opts.grafts */
 	size_t n_grafts;
 	struct fuse_dax dax;
+	/* For mvm_vm_get_stats(); relaxed: each is a count, not a lock. */
+	atomic_uint_fast64_t n_requests, read_bytes, write_bytes;
 };
 
 /* One request in flight. */

@@ -249,10 +249,13 @@ int fuse_op_read(struct fuse_op *op)
 		rc = -EIO; /* reply buffers split into absurdly many pieces */
 	if (rc == 0) {
 		ssize_t got = io_full(h->fd, iov, n, (off_t)in.offset, size, false);
-		if (got < 0)
+		if (got < 0) {
 			rc = (int)got;
-		else
+		} else {
 			fuse_writer_advance(op->out, (size_t)got);
+			atomic_fetch_add_explicit(&op->s->read_bytes, (uint64_t)got,
+						  memory_order_relaxed);
+		}
 	}
 	handle_put(&op->s->handles, h);
 	return rc;
@@ -273,10 +276,13 @@ int fuse_op_write(struct fuse_op *op)
 	struct fuse_write_out out = {0};
 	if (rc == 0) {
 		ssize_t put = io_full(h->fd, iov, n, (off_t)in.offset, in.size, true);
-		if (put < 0)
+		if (put < 0) {
 			rc = (int)put;
-		else
+		} else {
 			out.size = (uint32_t)put;
+			atomic_fetch_add_explicit(&op->s->write_bytes, (uint64_t)put,
+						  memory_order_relaxed);
+		}
 	}
 	handle_put(&op->s->handles, h);
 	return rc ? rc : fuse_reply(op, &out, sizeof(out));

@@ -198,6 +198,7 @@ ssize_t fuse_server_handle(struct fuse_server *s, const struct iovec *in, int n_
 			rc = -EINVAL;
 		} else {
 			r.remaining = hdr.len - sizeof(hdr) - ext;
+			atomic_fetch_add_explicit(&s->n_requests, 1, memory_order_relaxed);
 			rc = dispatch(s, &hdr, &r, &w);
 		}
 	}
@@ -367,6 +368,13 @@ struct fuse_server *fuse_server_new(const struct fuse_server_opts *o, mvm_error 
 		  s->virtual_owner ? "virtual" : "passthrough", s->quota.max[FD_INODE],
 		  s->quota.max[FD_HANDLE]);
 	return s;
+}
+
+void fuse_server_get_stats(struct fuse_server *s, struct fuse_server_stats *out)
+{
+	out->requests = atomic_load_explicit(&s->n_requests, memory_order_relaxed);
+	out->read_bytes = atomic_load_explicit(&s->read_bytes, memory_order_relaxed);
+	out->write_bytes = atomic_load_explicit(&s->write_bytes, memory_order_relaxed);
 }
 
 void fuse_server_free(struct fuse_server *s)

@@ -104,6 +104,13 @@ size_t fuse_server_dax_repair(struct fuse_server *s);
  * resolved by fuse_server_new()). */
 bool fuse_server_virtual_owner(const struct fuse_server *s);
 
+struct fuse_server_stats {
+	uint64_t requests;		    /* every request with a valid header */
+	uint64_t read_bytes, write_bytes; /* data moved by READ and WRITE */
+};
+/* Any thread, at any time. */
+void fuse_server_get_stats(struct fuse_server *s, struct fuse_server_stats *out);
+
 /* Closes every fd and frees all state. No call may be in flight. NULL is ok. */
 void fuse_server_free(struct fuse_server *s);
 

@@ -29,11 +29,11 @@ struct virtio_net {
 
 	pthread_mutex_t rx_lock;
 	bool active;
-	uint64_t rx_frames, rx_dropped;
+	uint64_t rx_frames, rx_bytes, rx_dropped;
 	struct virtq_elem *rx_elems; /* VIRTIO_NET_RX_MAX_BUFS of them */
 
 	pthread_mutex_t tx_lock;
-	uint64_t tx_frames, tx_dropped;
+	uint64_t tx_frames, tx_bytes, tx_dropped;
 	struct virtq_elem tx_elem;
 	uint8_t tx_buf[VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME];
 };
@@ -140,6 +140,7 @@ int virtio_net_receive(struct virtio_dev *d, const void *frame, size_t len)
 	}
 	virtq_push_many(virtio_dev_queue(d, RX_Q), elems, lens, used);
 	n->rx_frames++;
+	n->rx_bytes += len;
 	pthread_mutex_unlock(&n->rx_lock);
 	virtio_dev_signal_used(d, RX_Q);
 	return 0;
@@ -211,6 +212,7 @@ unsigned virtio_net_transmit(struct virtio_dev *d)
 				if (n->p.send_to_backend)
 					n->p.send_to_backend(n->p.backend_ctx, &iov, 1);
 				n->tx_frames++;
+				n->tx_bytes += flen;
 			} else {
 				log_debug(log_of(d), "virtio-net: tx header (flags %u gso %u "
 						     "csum %u+%u) invalid for a %zu-byte frame; "
@@ -319,10 +321,12 @@ void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *s)
 	struct virtio_net *n = virtio_dev_priv(d);
 	pthread_mutex_lock(&n->rx_lock);
 	s->rx_frames = n->rx_frames;
+	s->rx_bytes = n->rx_bytes;
 	s->rx_dropped = n->rx_dropped;
 	pthread_mutex_unlock(&n->rx_lock);
 	pthread_mutex_lock(&n->tx_lock);
 	s->tx_frames = n->tx_frames;
+	s->tx_bytes = n->tx_bytes;
 	s->tx_dropped = n->tx_dropped;
 	pthread_mutex_unlock(&n->tx_lock);
 }

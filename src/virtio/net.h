@@ -97,8 +97,8 @@ unsigned virtio_net_transmit(struct virtio_dev *d);
 int virtio_net_receive(struct virtio_dev *d, const void *frame, size_t len);
 
 struct virtio_net_stats {
-	uint64_t rx_frames, rx_dropped;
-	uint64_t tx_frames, tx_dropped;
+	uint64_t rx_frames, rx_bytes, rx_dropped; /* bytes: frames, no header */
+	uint64_t tx_frames, tx_bytes, tx_dropped;
 };
 void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *s);
 

@@ -498,6 +498,41 @@ void devices_log_net_stats(struct vmm *v)
 		 bs.pending_bytes);
 }
 
+void devices_get_stats(struct vmm *v, mvm_vm_stats *out)
+{
+	struct devices *d = v->devices;
+	if (d == NULL)
+		return;
+	for (unsigned i = 0; i < d->n_fs; i++) {
+		struct fuse_server_stats fs;
+		fuse_server_get_stats(d->fs[i], &fs);
+		out->fs_requests += fs.requests;
+		out->fs_read_bytes += fs.read_bytes;
+		out->fs_write_bytes += fs.write_bytes;
+	}
+	if (d->net) {
+		struct virtio_net_stats ns;
+		virtio_net_get_stats(virtio_mmio_dev(d->net), &ns);
+		out->net_rx_frames = ns.rx_frames;
+		out->net_rx_bytes = ns.rx_bytes;
+		out->net_tx_frames = ns.tx_frames;
+		out->net_tx_bytes = ns.tx_bytes;
+		out->net_dropped = ns.rx_dropped + ns.tx_dropped;
+	}
+	if (d->slirp) {
+		struct slirp_backend_stats bs;
+		slirp_backend_get_stats(d->slirp, &bs);
+		out->net_dropped += bs.rx_dropped + bs.filtered;
+	}
+	if (d->vsock) {
+		struct virtio_vsock_stats vs;
+		virtio_vsock_get_stats(virtio_mmio_dev(d->vsock), &vs);
+		out->vsock_connections = vs.conns;
+		out->vsock_rx_bytes = vs.to_guest;
+		out->vsock_tx_bytes = vs.from_guest;
+	}
+}
+
 void devices_close_output(struct vmm *v)
 {
 	struct devices *d = v->devices;

@@ -26,6 +26,8 @@ int devices_control(struct vmm *v, const char *msg, size_t len, mvm_error **err)
 /* Logs the network's counters (frames each way, drops, frames the
  * local-only filter refused) at info level; nothing without a network. */
 void devices_log_net_stats(struct vmm *v);
+/* Adds the devices' counters (fs, net, vsock) to *out. Any thread. */
+void devices_get_stats(struct vmm *v, mvm_vm_stats *out);
 /* The VM has ended (no vCPU or loop thread runs): the consoles let go of
  * the caller's output fds, so their readers see end of file. */
 void devices_close_output(struct vmm *v);

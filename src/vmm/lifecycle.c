@@ -122,6 +122,24 @@ int mvm_vm_signal(mvm_vm *vm, int sig, mvm_error **err)
 	return vmm_signal(vm->vmm, sig, err);
 }
 
+int mvm_vm_get_stats(mvm_vm *vm, mvm_vm_stats *out, mvm_error **err)
+{
+	if (out == NULL)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "mvm_vm_get_stats: out is NULL");
+	if (vm == NULL || vm->state != VM_STATE_RUNNING)
+		return mvm_err(err, MVM_ERR_STATE, 0, "mvm_vm_get_stats: the VM is not running");
+	vmm_get_stats(vm->vmm, out);
+	return 0;
+}
+
+int mvm_vm_stop(mvm_vm *vm, mvm_error **err)
+{
+	if (vm == NULL || vm->state != VM_STATE_RUNNING)
+		return mvm_err(err, MVM_ERR_STATE, 0, "mvm_vm_stop: the VM is not running");
+	const char cmd = MVM_CTRL_STOP;
+	return vmm_control(vm->vmm, &cmd, 1, err);
+}
+
 int mvm_vm_resize(mvm_vm *vm, unsigned rows, unsigned cols, mvm_error **err)
 {
 	if (vm == NULL || vm->state != VM_STATE_RUNNING)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Numbers for `make bench`: VM exits that reached userspace, and the
- * VMM's resident memory not counting guest RAM (which is the guest's). */
+/* Numbers for `make bench` (VM exits that reached userspace, and the
+ * VMM's resident memory not counting guest RAM, which is the guest's) and
+ * for `mvm stats` (mvm_vm_get_stats()). */
 #include "vmm/devices.h"
 #include "vmm/vmm.h"
 
@@ -10,6 +11,8 @@
 #include <sys/ioctl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 static uint64_t resident_bytes(const struct guest_mem_region *r)
@@ -104,4 +107,36 @@ void vmm_log_stats(struct vmm *v)
 		 (unsigned long long)((rss > guest ? rss - guest : 0) >> 10),
 		 (unsigned long long)(guest >> 10));
 	devices_log_net_stats(v);
+}
+
+static uint64_t ns_of(const struct timespec *t)
+{
+	return (uint64_t)t->tv_sec * 1000000000u + (uint64_t)t->tv_nsec;
+}
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec t;
+	return clock_gettime(c, &t) == 0 ? ns_of(&t) : 0;
+}
+
+void vmm_get_stats(struct vmm *v, mvm_vm_stats *out)
+{
+	*out = (mvm_vm_stats){0};
+	uint64_t now = clock_ns(CLOCK_MONOTONIC), t0 = ns_of(&v->started);
+	out->uptime_ns = now > t0 ? now - t0 : 0;
+	for (unsigned i = 0; i < v->n_vcpus; i++) {
+		clockid_t c;
+		/* A vCPU that has left but is not joined yet still has a clock. */
+		if (v->vcpus[i].started && pthread_getcpuclockid(v->vcpus[i].thread, &c) == 0)
+			out->vcpu_cpu_ns += clock_ns(c);
+	}
+	out->process_cpu_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	for (unsigned i = 0; i < v->mem.n_regions; i++) {
+		out->ram_bytes += v->mem.regions[i].size;
+		if (v->mem.regions[i].host)
+			out->ram_resident_bytes += resident_bytes(&v->mem.regions[i]);
+	}
+	out->process_rss_bytes = process_rss();
+	devices_get_stats(v, out);
 }

@@ -127,6 +127,7 @@ fail:
 
 int vmm_start(struct vmm *v, mvm_error **err)
 {
+	clock_gettime(CLOCK_MONOTONIC, &v->started);
 	pthread_mutex_lock(&v->lock);
 	v->loop_running = true;
 	pthread_mutex_unlock(&v->lock);

@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 struct vmm;
 struct devices; /* vmm/devices.h */
@@ -54,6 +55,7 @@ struct vmm {
 	bool loop_started;
 	struct devices *devices;
 	int done_fd; /* eventfd, readable once the VM has ended */
+	struct timespec started; /* CLOCK_MONOTONIC at vmm_start() */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -95,5 +97,7 @@ void vcpu_destroy(struct vcpu *c);
 
 /* stats.c: logs exit counts and the VMM's own memory use at info level. */
 void vmm_log_stats(struct vmm *v);
+/* stats.c: fills *out (mvm_vm_get_stats()). Threads must not be joined yet. */
+void vmm_get_stats(struct vmm *v, mvm_vm_stats *out);
 
 #endif

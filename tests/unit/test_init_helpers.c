@@ -86,6 +86,7 @@ static void test_control_bytes(void **state)
 	assert_int_equal(init_control_signal(MVM_CTRL_SIGINT), SIGINT);
 	assert_int_equal(init_control_signal(MVM_CTRL_SIGTERM), SIGTERM);
 	assert_int_equal(init_control_signal(MVM_CTRL_SIGKILL), SIGKILL);
+	assert_int_equal(init_control_signal(MVM_CTRL_STOP), 0); /* not one signal */
 	assert_int_equal(init_control_signal('i'), 0);
 	assert_int_equal(init_control_signal(0), 0);
 	assert_int_equal(init_control_signal(0xff), 0);

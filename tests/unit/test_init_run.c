@@ -359,6 +359,13 @@ static void test_control_int(void **state)
 	run_control(state, "I", 130);
 }
 
+/* A stop is SIGTERM to the program's group (and, as PID 1 only, to every
+ * process). Without an agent nothing else is waited for. */
+static void test_control_stop(void **state)
+{
+	run_control(state, "S", 143);
+}
+
 /* A closed control channel is retired, not polled in a loop. */
 static void test_control_eof(void **state)
 {
@@ -436,6 +443,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_control_kill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_term, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_int, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_eof, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_forwards_sigterm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_exit, setup, teardown),
