@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Detached VMs (docs/sandbox.md, "The library"): a VM in a process of its
+ * own that outlives its caller, reached through a control socket for its
+ * counters and for a clean stop, and through its vsock socket for exec.
+ *
+ * The control protocol is one request line and one reply line per
+ * connection: "stats\n" -> "ok key=value ...\n", "stop\n" -> "ok\n", and
+ * "error <text>\n" for anything else. Only the socket's owner can
+ * connect (the caller picks a private directory); a client that sends
+ * nothing is dropped after a second, so it delays the loop at most that. */
+#include "sandbox/detach.h"
+
+#include "util/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define REPLY_MAX 2048
+#define REQUEST_MAX 64
+
+/* ---- the counters on the wire ------------------------------------------- */
+
+#define STAT_FIELD(f)                                                                              \
+	{                                                                                          \
+#f, offsetof(mvm_vm_stats, f)                                                      \
+	}
+static const struct {
+	const char *name;
+	size_t off;
+} stat_fields[] = {
+    STAT_FIELD(uptime_ns),	STAT_FIELD(vcpu_cpu_ns),	STAT_FIELD(process_cpu_ns),
+    STAT_FIELD(ram_bytes),	STAT_FIELD(ram_resident_bytes), STAT_FIELD(process_rss_bytes),
+    STAT_FIELD(net_rx_frames),	STAT_FIELD(net_rx_bytes),	STAT_FIELD(net_tx_frames),
+    STAT_FIELD(net_tx_bytes),	STAT_FIELD(net_dropped),	STAT_FIELD(fs_requests),
+    STAT_FIELD(fs_read_bytes),	STAT_FIELD(fs_write_bytes),	STAT_FIELD(vsock_connections),
+    STAT_FIELD(vsock_rx_bytes), STAT_FIELD(vsock_tx_bytes),
+};
+#define N_FIELDS (sizeof(stat_fields) / sizeof(stat_fields[0]))
+
+static uint64_t *field(mvm_vm_stats *s, size_t i)
+{
+	return (uint64_t *)((char *)s + stat_fields[i].off);
+}
+
+size_t detach_format_stats(const mvm_vm_stats *s, char *buf, size_t len)
+{
+	size_t used = (size_t)snprintf(buf, len, "ok");
+	for (size_t i = 0; i < N_FIELDS && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, " %s=%" PRIu64,
+					 stat_fields[i].name, *field((mvm_vm_stats *)s, i));
+	if (used + 1 >= len)
+		return 0;
+	buf[used++] = '\n';
+	buf[used] = '\0';
+	return used;
+}
+
+int detach_parse_stats(const char *line, mvm_vm_stats *out, mvm_error **err)
+{
+	*out = (mvm_vm_stats){0};
+	if (strncmp(line, "ok", 2) != 0 || (line[2] != ' ' && line[2] != '\n'))
+		return mvm_err(err, MVM_ERR_IO, 0, "the VM's process answered `%.80s`", line);
+	bool seen[N_FIELDS] = {false};
+	const char *p = line + 2;
+	while (*p == ' ') {
+		p++;
+		const char *eq = strchr(p, '=');
+		const char *end = p + strcspn(p, " \n");
+		if (eq == NULL || eq > end || eq == p)
+			return mvm_err(err, MVM_ERR_IO, 0,
+				       "the VM's process sent `%.*s`, not key=value",
+				       (int)(end - p > 80 ? 80 : end - p), p);
+		char *num_end;
+		errno = 0;
+		if (eq[1] < '0' || eq[1] > '9')
+			return mvm_err(err, MVM_ERR_IO, 0, "`%.*s` is not a count",
+				       (int)(end - p > 80 ? 80 : end - p), p);
+		unsigned long long v = strtoull(eq + 1, &num_end, 10);
+		if (errno || num_end != end)
+			return mvm_err(err, MVM_ERR_IO, 0, "`%.*s` is not a count",
+				       (int)(end - p > 80 ? 80 : end - p), p);
+		/* Names we do not know are a newer mvm's: skipped. */
+		for (size_t i = 0; i < N_FIELDS; i++) {
+			if (strlen(stat_fields[i].name) == (size_t)(eq - p) &&
+			    memcmp(stat_fields[i].name, p, (size_t)(eq - p)) == 0) {
+				if (seen[i])
+					return mvm_err(err, MVM_ERR_IO, 0,
+						       "the VM's process sent %s twice",
+						       stat_fields[i].name);
+				seen[i] = true;
+				*field(out, i) = v;
+			}
+		}
+		p = end;
+	}
+	if (*p != '\n' || p[1] != '\0')
+		return mvm_err(err, MVM_ERR_IO, 0,
+			       "the VM's process sent a reply that does not end its line");
+	return 0;
+}
+
+/* ---- the VM's process --------------------------------------------------- */
+
+static void serve_one(mvm_vm *vm, int listen_fd)
+{
+	int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return;
+	struct timeval tv = {1, 0};
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	char req[REQUEST_MAX + 1];
+	size_t got = 0;
+	while (got < REQUEST_MAX && memchr(req, '\n', got) == NULL) {
+		ssize_t n = recv(c, req + got, REQUEST_MAX - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	req[got] = '\0';
+	char reply[REPLY_MAX];
+	size_t len;
+	mvm_error *e = NULL;
+	if (strcmp(req, "stats\n") == 0) {
+		mvm_vm_stats s;
+		len = mvm_vm_get_stats(vm, &s, &e) == 0
+			  ? detach_format_stats(&s, reply, sizeof(reply))
+			  : 0;
+	} else if (strcmp(req, "stop\n") == 0) {
+		len = mvm_vm_stop(vm, &e) == 0 ? (size_t)snprintf(reply, sizeof(reply), "ok\n") : 0;
+	} else {
+		len = (size_t)snprintf(reply, sizeof(reply), "error unknown request\n");
+	}
+	if (len == 0)
+		len = (size_t)snprintf(reply, sizeof(reply), "error %s\n",
+				       e ? mvm_error_get_message(e) : "reply too long");
+	mvm_error_free(e);
+	(void)!send(c, reply, len < sizeof(reply) ? len : sizeof(reply) - 1, MSG_NOSIGNAL);
+	close(c);
+}
+
+static void write_status(const char *path, int status, const mvm_error *e)
+{
+	if (path == NULL)
+		return;
+	char tmp[PATH_MAX];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return;
+	FILE *f = fopen(tmp, "we");
+	if (f == NULL)
+		return;
+	fprintf(f, "%d\n", status);
+	for (size_t i = 0; e && mvm_error_message_at(e, i); i++)
+		fprintf(f, "%s\n", mvm_error_message_at(e, i));
+	if (fclose(f) == 0)
+		rename(tmp, path);
+	else
+		unlink(tmp);
+}
+
+/* The problems go to the caller as a code byte and a NUL-terminated
+ * message each; the caller rebuilds the error. */
+static void report_failure(int fd, const mvm_error *e)
+{
+	for (size_t i = 0; e && mvm_error_message_at(e, i); i++) {
+		const char *m = mvm_error_message_at(e, i);
+		char code = (char)mvm_error_code_at(e, i);
+		(void)!write(fd, &code, 1);
+		(void)!write(fd, m, strlen(m) + 1);
+	}
+}
+
+static __attribute__((noreturn)) void detached_main(mvm_vm *vm, const mvm_detach_options *o,
+						    int listen_fd, int report_fd)
+{
+	setsid();
+	if (o->log_fd >= 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(o->log_fd, 1) < 0 ||
+		    dup2(o->log_fd, 2) < 0)
+			_exit(MVM_DETACH_FAILED);
+		close(null);
+	}
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	/* Blocked before the VM's threads exist: they inherit the mask. */
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	mvm_error *e = NULL;
+	if (sfd < 0) {
+		mvm_err_sys(&e, "signalfd");
+	} else if (mvm_vm_spawn(vm, &e) == 0) {
+		(void)!write(report_fd, "", 1); /* one NUL alone: it runs */
+		close(report_fd);
+		unsigned signals = 0;
+		for (;;) {
+			struct pollfd pf[3] = {{mvm_vm_wait_fd(vm), POLLIN, 0},
+					       {sfd, POLLIN, 0},
+					       {listen_fd, POLLIN, 0}};
+			if (poll(pf, 3, -1) < 0 && errno != EINTR)
+				break;
+			if (pf[0].revents)
+				break;
+			struct signalfd_siginfo si;
+			if (pf[1].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				int rc = signals++ > 0		  ? mvm_vm_kill(vm, NULL)
+					 : si.ssi_signo == SIGINT ? mvm_vm_signal(vm, SIGINT, NULL)
+								  : mvm_vm_stop(vm, NULL);
+				if (rc < 0)
+					mvm_vm_kill(vm, NULL);
+			}
+			if (pf[2].revents)
+				serve_one(vm, listen_fd);
+		}
+		close(listen_fd);
+		unlink(o->control_path);
+		int status = MVM_DETACH_FAILED;
+		if (mvm_vm_wait(vm, &status, &e) < 0)
+			status = MVM_DETACH_FAILED;
+		/* Frees what the run made (an image run's directories). */
+		mvm_vm_free(vm);
+		write_status(o->status_path, status, e);
+		_exit(status);
+	}
+	report_failure(report_fd, e);
+	unlink(o->control_path);
+	mvm_vm_free(vm);
+	_exit(MVM_DETACH_FAILED);
+}
+
+/* ---- the caller --------------------------------------------------------- */
+
+static int unix_address(const char *path, struct sockaddr_un *a, mvm_error **err)
+{
+	*a = (struct sockaddr_un){.sun_family = AF_UNIX};
+	if (path == NULL || path[0] == '\0')
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "a detached VM needs a control socket path");
+	if (strlen(path) >= sizeof(a->sun_path))
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "control socket '%s': longer than %zu bytes (a Unix socket's limit)",
+			       path, sizeof(a->sun_path) - 1);
+	memcpy(a->sun_path, path, strlen(path));
+	return 0;
+}
+
+/* Rebuilds the child's error from its problems (buf is NUL-terminated). */
+static int child_failure(const char *buf, size_t len, mvm_error **err)
+{
+	size_t off = 0;
+	bool any = false;
+	while (off + 1 < len) {
+		mvm_error_code code = (mvm_error_code)(unsigned char)buf[off];
+		const char *m = buf + off + 1;
+		mvm_err(err,
+			code >= MVM_ERR_INVALID && code <= MVM_ERR_UNSUPPORTED ? code : MVM_ERR_IO,
+			0, "%s", m);
+		any = true;
+		off += 1 + strlen(m) + 1;
+	}
+	if (!any)
+		mvm_err(err, MVM_ERR_IO, 0,
+			"the detached VM's process ended before it started the VM");
+	return -1;
+}
+
+int mvm_vm_spawn_detached(mvm_vm *vm, const mvm_detach_options *o, pid_t *pid, mvm_error **err)
+{
+	if (vm == NULL || o == NULL || pid == NULL)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "mvm_vm_spawn_detached: vm, options and pid must not be NULL");
+	struct sockaddr_un a;
+	if (unix_address(o->control_path, &a, err) < 0)
+		return -1;
+	int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ls < 0)
+		return mvm_err_sys(err, "control socket");
+	/* 0600: only the owner talks to the VM's process. */
+	mode_t old = umask(0177);
+	int rc = bind(ls, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (rc < 0 || listen(ls, 8) < 0) {
+		int e = errno;
+		close(ls);
+		if (e == EADDRINUSE)
+			return mvm_err(err, MVM_ERR_INVALID, 0,
+				       "control socket '%s': the path exists", o->control_path);
+		return mvm_err(err, MVM_ERR_IO, e, "control socket '%s'", o->control_path);
+	}
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		close(ls);
+		unlink(o->control_path);
+		return mvm_err_sys(err, "pipe");
+	}
+	pid_t child = fork();
+	if (child < 0) {
+		int e = errno;
+		close(ls);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		unlink(o->control_path);
+		return mvm_err(err, MVM_ERR_IO, e, "fork");
+	}
+	if (child == 0) {
+		close(pipefd[0]);
+		detached_main(vm, o, ls, pipefd[1]);
+	}
+	close(ls);
+	close(pipefd[1]);
+	/* The VM in this process never runs: the child's does. */
+	vm->state = VM_STATE_ENDED;
+	char buf[4096];
+	size_t got = 0;
+	buf[0] = 'x';
+	for (;;) {
+		ssize_t n = read(pipefd[0], buf + got, sizeof(buf) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == 1 && buf[0] == '\0')
+			break; /* it runs */
+		if (got == sizeof(buf) - 1)
+			break;
+	}
+	close(pipefd[0]);
+	buf[got] = '\0';
+	if (got == 1 && buf[0] == '\0') {
+		*pid = child;
+		return 0;
+	}
+	waitpid(child, NULL, 0);
+	return child_failure(buf, got, err);
+}
+
+/* One request, one reply line. */
+static int ask(const char *control_path, const char *req, char *reply, size_t len, mvm_error **err)
+{
+	struct sockaddr_un a;
+	if (unix_address(control_path, &a, err) < 0)
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return mvm_err_sys(err, "socket");
+	struct timeval tv = {5, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == ENOENT || e == ECONNREFUSED)
+			return mvm_err(
+			    err, MVM_ERR_STATE, 0,
+			    "control socket '%s': nobody listens (the VM is not running)",
+			    control_path);
+		return mvm_err(err, MVM_ERR_IO, e, "control socket '%s'", control_path);
+	}
+	size_t got = 0;
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		int e = errno;
+		close(fd);
+		return mvm_err(err, MVM_ERR_IO, e, "control socket '%s': send", control_path);
+	}
+	while (got < len - 1 && memchr(reply, '\n', got) == NULL) {
+		ssize_t n = recv(fd, reply + got, len - 1 - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	reply[got] = '\0';
+	char *nl = memchr(reply, '\n', got);
+	if (nl == NULL || (size_t)(nl - reply) != got - 1)
+		return mvm_err(err, MVM_ERR_IO, 0,
+			       "control socket '%s': no reply line (the VM ended?)", control_path);
+	if (strncmp(reply, "error ", 6) == 0) {
+		*nl = '\0';
+		return mvm_err(err, MVM_ERR_STATE, 0, "the VM's process: %s", reply + 6);
+	}
+	return 0;
+}
+
+int mvm_detached_stats(const char *control_path, mvm_vm_stats *out, mvm_error **err)
+{
+	if (out == NULL)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "mvm_detached_stats: out is NULL");
+	char reply[REPLY_MAX];
+	if (ask(control_path, "stats\n", reply, sizeof(reply), err) < 0)
+		return -1;
+	return detach_parse_stats(reply, out, err);
+}
+
+int mvm_detached_stop(const char *control_path, mvm_error **err)
+{
+	char reply[64];
+	if (ask(control_path, "stop\n", reply, sizeof(reply), err) < 0)
+		return -1;
+	if (strcmp(reply, "ok\n") != 0)
+		return mvm_err(err, MVM_ERR_IO, 0, "the VM's process answered `%.40s`", reply);
+	return 0;
+}
