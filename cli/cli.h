@@ -28,9 +28,13 @@ struct run_check {
 	char *config_json; /* what run would start (mvm_vm_config_json); free() it */
 };
 int cmd_run_check(int argc, char **argv, struct run_check *check);
+/* `mvm run ARGS` in a process of its own (mvm_vm_spawn_detached), for
+ * `mvm start`: EXIT_SUCCESS with *pid once the VM runs, or an error. */
+int cmd_run_detached(int argc, char **argv, const mvm_detach_options *o, pid_t *pid);
 /* Named sandboxes (sandbox.c). */
 int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
@@ -40,6 +44,10 @@ int cmd_cp(int argc, char **argv);
 /* The vsock socket of running sandbox NAME into buf, or -1 after printing
  * why (no such sandbox, not running). */
 int sandbox_socket(const char *name, char *buf, size_t len);
+/* Its control socket (mvm_detached_stats()), the same way. */
+int sandbox_control(const char *name, char *buf, size_t len);
+/* The names of the running sandboxes, sorted; free each and the array. */
+int sandbox_running(char ***names, size_t *n);
 /* The environment sandbox NAME's program got ("KEY=VALUE" in *blob, NUL-
  * separated; *n of them, pointers in *env): the base of an exec's. 0, or
  * -1 after printing why. free() *env and *blob. */
@@ -110,6 +118,7 @@ void usage_run(FILE *out);
 void usage_exec(FILE *out);
 void usage_create(FILE *out);
 void usage_sandbox(FILE *out);
+void usage_stats(FILE *out);
 void usage_cp(FILE *out);
 void usage_load(FILE *out);
 void usage_images(FILE *out);

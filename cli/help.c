@@ -11,6 +11,7 @@ void usage_main(FILE *out)
 	      "  run        build a VM from the options and run a program in it\n"
 	      "  exec       run another program in a running VM or sandbox\n"
 	      "  create     save a run as a named sandbox; start, stop, rm, ps, logs, cp\n"
+	      "  stats      CPU, memory, network and file-system figures of running sandboxes\n"
 	      "  pull       fetch an image from a registry into the store\n"
 	      "  load       load images from an OCI layout or a docker/OCI archive\n"
 	      "  images     list the images in the store\n"
@@ -86,16 +87,40 @@ void usage_sandbox(FILE *out)
 	      "       mvm rm [-f] NAME...\n"
 	      "       mvm ps [-a] [--format json]\n"
 	      "       mvm logs [-f] NAME\n"
+	      "       mvm stats [--format json] [NAME...]\n"
 	      "       mvm exec [OPTIONS] NAME COMMAND [ARG...]\n"
 	      "\n"
 	      "Named sandboxes (`mvm create --help`):\n"
 	      "  start  runs the sandbox in a process of its own, which outlives this one;\n"
 	      "         returns once its VM listens on its vsock socket\n"
-	      "  stop   SIGTERM to its program, SIGKILL to its VM after SECS (default 10)\n"
+	      "  stop   the guest's init sends SIGTERM to every guest process and the VM ends\n"
+	      "         when the program has; SIGKILL to its VM after SECS (default 10)\n"
 	      "  rm     deletes a sandbox that does not run (-f: stops it first)\n"
 	      "  ps     every sandbox: NAME, STATUS (created, running, exited (N), dead: its VM\n"
 	      "         process ended without a status), PID, CREATED, COMMAND\n"
-	      "  logs   what its program and mvm wrote, every start appended (-f: follow)\n",
+	      "  logs   what its program and mvm wrote, every start appended (-f: follow)\n"
+	      "  stats  see `mvm stats --help`\n",
+	      out);
+}
+
+void usage_stats(FILE *out)
+{
+	fputs("Usage: mvm stats [--format json] [NAME...]\n"
+	      "\n"
+	      "What running sandboxes (all of them without NAME) cost and move, as counted by\n"
+	      "their VMM processes since they started:\n"
+	      "  CPU %              the VMM process's CPU use over half a second (guest and\n"
+	      "                     devices; 100% is one host CPU)\n"
+	      "  CPU TIME           its CPU time since the start\n"
+	      "  MEM (RSS / RAM)    its resident memory, guest pages included, and the guest's\n"
+	      "                     RAM size\n"
+	      "  NET (RX / TX)      bytes of frames to and from the guest\n"
+	      "  FS (READ / WRITE)  bytes the guest read and wrote through its shares (DAX\n"
+	      "                     mappings not counted)\n"
+	      "  UPTIME             seconds since the VM started\n"
+	      "--format json prints every counter (docs/sandbox.md lists them).\n"
+	      "\n"
+	      "Exit status: 0, or 125 if a sandbox does not exist or does not run.\n",
 	      out);
 }
 

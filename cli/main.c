@@ -34,6 +34,8 @@ int main(int argc, char **argv)
 		return cmd_rm(argc - 1, argv + 1);
 	if (strcmp(cmd, "ps") == 0)
 		return cmd_ps(argc - 1, argv + 1);
+	if (strcmp(cmd, "stats") == 0)
+		return cmd_stats(argc - 1, argv + 1);
 	if (strcmp(cmd, "logs") == 0)
 		return cmd_logs(argc - 1, argv + 1);
 	if (strcmp(cmd, "cp") == 0)

@@ -54,10 +54,11 @@ static int print_config(const mvm_vm *vm)
 }
 
 /* RUN: start it; CHECK: only build, for `mvm create` (what it learned in
- * *check). */
-enum run_mode { RUN, CHECK };
+ * *check); DETACH: start it in a process of its own, for `mvm start`. */
+enum run_mode { RUN, CHECK, DETACH };
 
-static int run_with(int argc, char **argv, enum run_mode mode, struct run_check *check)
+static int run_with(int argc, char **argv, enum run_mode mode, struct run_check *check,
+		    const mvm_detach_options *detach, pid_t *pid)
 {
 	mvm_error *err = NULL;
 	mvm_builder *b = mvm_builder_new();
@@ -96,6 +97,9 @@ static int run_with(int argc, char **argv, enum run_mode mode, struct run_check 
 		status = EXIT_MVM_ERROR;
 	else if (mode == CHECK)
 		status = EXIT_SUCCESS;
+	else if (mode == DETACH)
+		status = mvm_vm_spawn_detached(vm, detach, pid, &err) == 0 ? EXIT_SUCCESS
+									  : EXIT_MVM_ERROR;
 	else if (o.dry_run)
 		status = print_config(vm);
 	else
@@ -108,10 +112,15 @@ static int run_with(int argc, char **argv, enum run_mode mode, struct run_check 
 
 int cmd_run(int argc, char **argv)
 {
-	return run_with(argc, argv, RUN, NULL);
+	return run_with(argc, argv, RUN, NULL, NULL, NULL);
 }
 
 int cmd_run_check(int argc, char **argv, struct run_check *check)
 {
-	return run_with(argc, argv, CHECK, check);
+	return run_with(argc, argv, CHECK, check, NULL, NULL);
+}
+
+int cmd_run_detached(int argc, char **argv, const mvm_detach_options *o, pid_t *pid)
+{
+	return run_with(argc, argv, DETACH, NULL, o, pid);
 }

@@ -13,7 +13,8 @@
  *   $XDG_RUNTIME_DIR/mvm/NAME/     what dies with the VM (/run/mvm as root)
  *       lock        flock()ed by the VM's process as long as it lives
  *       pid         that process
- *       v.sock      its vsock socket
+ *       v.sock      its vsock socket (`mvm exec`, `mvm cp`)
+ *       ctl.sock    its control socket (`mvm stats`, `mvm stop`)
  *
  * The lock is the truth about "running": a VM process that crashed or was
  * killed releases it with its last fd, so `ps` never trusts a stale pid. */
@@ -438,57 +439,26 @@ int cmd_create(int argc, char **argv)
 
 /* ---- start ------------------------------------------------------------------ */
 
-/* In the sandbox's own process: runs the saved command line with its
- * socket (and writable layer), holding the lock, and leaves the status. */
-static __attribute__((noreturn)) void sandbox_main(const struct sbox *s, int lock_fd)
+static int take_lock(const struct sbox *s)
 {
-	setsid();
 	char p[PATH_MAX];
-	path_in(p, sizeof(p), s->home, "console.log");
-	int log = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (log < 0 || null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
-		_exit(EXIT_MVM_ERROR);
-	close(log);
-	close(null);
-	char pid[32];
-	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	path_in(p, sizeof(p), s->run, "pid");
-	write_file(p, pid, (size_t)n);
-	char *blob;
-	int nargs;
-	char **args = sbox_args(s, &blob, &nargs);
-	if (args == NULL)
-		_exit(EXIT_MVM_ERROR);
-	char sock[PATH_MAX];
-	path_in(sock, sizeof(sock), s->run, "v.sock");
-	unlink(sock); /* a crashed run's */
-	path_in(p, sizeof(p), s->home, "cwd");
-	char *cwd = read_file(p, NULL);
-	if (cwd == NULL || chdir(cwd) < 0) {
-		fprintf(stderr, "mvm: error: sandbox `%s`: the directory it was created in: %s\n",
-			s->name, strerror(errno));
-		_exit(EXIT_MVM_ERROR);
+	path_in(p, sizeof(p), s->run, "lock");
+	int lock = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		if (lock >= 0 && errno == EWOULDBLOCK)
+			cli_error("sandbox `%s` is running already", s->name);
+		else
+			cli_error("start: %s: %s", p, strerror(errno));
+		if (lock >= 0)
+			close(lock);
+		return -1;
 	}
-	free(cwd);
-	char **argv = calloc((size_t)nargs + 4, sizeof(*argv));
-	if (argv == NULL)
-		_exit(EXIT_MVM_ERROR);
-	int k = 0;
-	argv[k++] = "run";
-	argv[k++] = "--vsock";
-	argv[k++] = sock;
-	for (int i = 0; i < nargs; i++)
-		argv[k++] = args[i];
-	int status = cmd_run(k, argv);
-	char st[16];
-	n = snprintf(st, sizeof(st), "%d\n", status);
-	path_in(p, sizeof(p), s->home, "status");
-	write_file(p, st, (size_t)n);
-	(void)lock_fd; /* released by our exit */
-	_exit(status);
+	return lock;
 }
 
+/* Runs the saved command line with a vsock and a control socket in a
+ * process of its own (mvm_vm_spawn_detached), which inherits the lock and
+ * so holds it for as long as it lives. */
 int cmd_start(int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-') {
@@ -506,51 +476,62 @@ int cmd_start(int argc, char **argv)
 		cli_error("start: %s: %s", s.run, strerror(errno));
 		return EXIT_MVM_ERROR;
 	}
-	char p[PATH_MAX];
-	path_in(p, sizeof(p), s.run, "lock");
-	int lock = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		if (lock >= 0 && errno == EWOULDBLOCK)
-			cli_error("sandbox `%s` is running already", s.name);
-		else
-			cli_error("start: %s: %s", p, strerror(errno));
-		if (lock >= 0)
-			close(lock);
+	int lock = take_lock(&s);
+	if (lock < 0)
 		return EXIT_MVM_ERROR;
-	}
-	path_in(p, sizeof(p), s.home, "status");
-	unlink(p);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		cli_error("start: fork: %s", strerror(errno));
-		return EXIT_MVM_ERROR;
-	}
-	if (pid == 0)
-		sandbox_main(&s, lock); /* the child keeps the lock's description */
-	close(lock);
-	/* Started once its socket is there (the VM listens on it before the
-	 * guest runs); a run that fails on its way says why in the log. */
-	char sock[PATH_MAX];
+	char status[PATH_MAX], sock[PATH_MAX], ctl[PATH_MAX], p[PATH_MAX];
+	path_in(status, sizeof(status), s.home, "status");
 	path_in(sock, sizeof(sock), s.run, "v.sock");
-	for (int i = 0; i < 600; i++) {
-		if (access(sock, F_OK) == 0) {
-			printf("%s\n", s.name);
-			return EXIT_SUCCESS;
-		}
-		int ws;
-		if (waitpid(pid, &ws, WNOHANG) == pid) {
-			cli_error("sandbox `%s` did not start (status %d); see `mvm logs %s`",
-				  s.name, WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws),
-				  s.name);
-			return EXIT_MVM_ERROR;
-		}
-		struct timespec ts = {0, 50 * 1000000};
-		nanosleep(&ts, NULL);
+	path_in(ctl, sizeof(ctl), s.run, "ctl.sock");
+	/* A crashed run's; ours now that we hold the lock. */
+	unlink(status);
+	unlink(sock);
+	unlink(ctl);
+	int nargs;
+	char *blob, *cwd = NULL, **args = sbox_args(&s, &blob, &nargs), **run_argv = NULL;
+	int rc = EXIT_MVM_ERROR, log = -1;
+	path_in(p, sizeof(p), s.home, "cwd");
+	if (args == NULL || (cwd = read_file(p, NULL)) == NULL)
+		goto out;
+	/* Relative paths in the saved options mean where create ran. */
+	if (chdir(cwd) < 0) {
+		cli_error("sandbox `%s`: the directory it was created in: %s: %s", s.name, cwd,
+			  strerror(errno));
+		goto out;
 	}
-	cli_error("sandbox `%s` started (pid %ld) but has no socket after 30 s; see `mvm logs %s`",
-		  s.name, (long)pid, s.name);
-	return EXIT_MVM_ERROR;
+	path_in(p, sizeof(p), s.home, "console.log");
+	log = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	run_argv = calloc((size_t)nargs + 4, sizeof(*run_argv));
+	if (log < 0 || run_argv == NULL) {
+		cli_error("start: %s: %s", p, strerror(errno));
+		goto out;
+	}
+	int k = 0;
+	run_argv[k++] = "run";
+	run_argv[k++] = "--vsock";
+	run_argv[k++] = sock;
+	for (int i = 0; i < nargs; i++)
+		run_argv[k++] = args[i];
+	mvm_detach_options o = {.control_path = ctl, .status_path = status, .log_fd = log};
+	pid_t pid;
+	fflush(NULL);
+	rc = cmd_run_detached(k, run_argv, &o, &pid);
+	if (rc == EXIT_SUCCESS) {
+		char line[32];
+		int n = snprintf(line, sizeof(line), "%ld\n", (long)pid);
+		path_in(p, sizeof(p), s.run, "pid");
+		write_file(p, line, (size_t)n);
+		printf("%s\n", s.name);
+	}
+out:
+	if (log >= 0)
+		close(log);
+	close(lock); /* the VM's process has its own reference */
+	free(run_argv);
+	free(args);
+	free(blob);
+	free(cwd);
+	return rc;
 }
 
 /* ---- stop, rm ---------------------------------------------------------------- */
@@ -567,14 +548,21 @@ static bool wait_stopped(const struct sbox *s, int ms)
 	return false;
 }
 
-/* SIGTERM (the program's, through `mvm run`'s relay), then after
- * `seconds` SIGKILL. The status file says what happened. */
+/* The guest's init shuts it down (SIGTERM to every guest process), then
+ * after `seconds` SIGKILL. The status file says what happened. */
 static int stop_one(const struct sbox *s, int seconds)
 {
 	struct status st = sbox_status(s);
 	if (st.state != RUNNING || st.pid <= 0)
 		return 0;
-	kill((pid_t)st.pid, SIGTERM);
+	char ctl[PATH_MAX];
+	path_in(ctl, sizeof(ctl), s->run, "ctl.sock");
+	mvm_error *err = NULL;
+	/* Its process does the same on SIGTERM: the way left when the
+	 * control socket is not answering. */
+	if (mvm_detached_stop(ctl, &err) < 0)
+		kill((pid_t)st.pid, SIGTERM);
+	mvm_error_free(err);
 	if (wait_stopped(s, seconds * 1000))
 		return 0;
 	kill((pid_t)st.pid, SIGKILL);
@@ -859,7 +847,7 @@ int cmd_logs(int argc, char **argv)
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_MVM_ERROR;
 }
 
-int sandbox_socket(const char *name, char *buf, size_t len)
+static int running_path(const char *name, const char *file, char *buf, size_t len)
 {
 	struct sbox s;
 	if (sbox_at(name, true, &s) < 0)
@@ -868,7 +856,46 @@ int sandbox_socket(const char *name, char *buf, size_t len)
 		cli_error("sandbox `%s` is not running (`mvm start %s`)", name, name);
 		return -1;
 	}
-	path_in(buf, len, s.run, "v.sock");
+	path_in(buf, len, s.run, file);
+	return 0;
+}
+
+int sandbox_socket(const char *name, char *buf, size_t len)
+{
+	return running_path(name, "v.sock", buf, len);
+}
+
+int sandbox_control(const char *name, char *buf, size_t len)
+{
+	return running_path(name, "ctl.sock", buf, len);
+}
+
+int sandbox_running(char ***names, size_t *n)
+{
+	char home[PATH_MAX];
+	*names = NULL;
+	*n = 0;
+	if (home_dir(home, sizeof(home)) < 0)
+		return -1;
+	DIR *d = opendir(home);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		struct sbox s;
+		if (!valid_name(e->d_name) || sbox_at(e->d_name, false, &s) < 0 ||
+		    sbox_status(&s).state != RUNNING)
+			continue;
+		char **nn = realloc(*names, (*n + 1) * sizeof(*nn));
+		if (nn == NULL || (nn[*n] = strdup(e->d_name)) == NULL) {
+			if (nn)
+				*names = nn;
+			break;
+		}
+		*names = nn;
+		(*n)++;
+	}
+	if (d)
+		closedir(d);
+	if (*n > 0)
+		qsort(*names, *n, sizeof(**names), by_name);
 	return 0;
 }
 

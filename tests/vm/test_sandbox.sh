@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Named sandboxes through real guests (docs/sandbox.md): create, start,
-# exec by name, logs, stop (SIGTERM to the program), start again with the
-# files kept, ps in both formats, a VM process killed with SIGKILL shown
+# exec by name, logs, stop (the guest shut down by its init), start again
+# with the files kept, ps in both formats, a VM process killed with SIGKILL shown
 # as dead and cleaned up by rm, rm -f of a running one, and two creates
 # racing for one name. Also the memory an idle sandbox's VM process takes.
 . "$(dirname "$0")/guest.sh"
