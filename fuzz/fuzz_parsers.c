@@ -14,6 +14,7 @@
 #include "config/rlimit.h"
 #include "image/ref.h"
 #include "image/registries.h"
+#include "sandbox/detach.h"
 #include "util/override_stat.h"
 #include "mvm.h"
 
@@ -212,6 +213,24 @@ static void registries(const char *s)
 	free(name);
 }
 
+/* A detached VM's "stats" reply (sandbox/detach.c): what parses prints
+ * back to a line that parses to the same counters. */
+static void detach_stats(const char *s)
+{
+	mvm_vm_stats st, again;
+	mvm_error *err = NULL;
+	if (detach_parse_stats(s, &st, &err) == 0) {
+		char line[2048];
+		FZ_CHECK(err == NULL);
+		FZ_CHECK(detach_format_stats(&st, line, sizeof(line)) > 0);
+		FZ_CHECK(detach_parse_stats(line, &again, NULL) == 0);
+		FZ_CHECK(memcmp(&st, &again, sizeof(st)) == 0);
+	} else {
+		FZ_CHECK(err != NULL);
+	}
+	mvm_error_free(err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -221,7 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static void (*const parsers[])(const char *) = {
 	    path_pair, port_pair, env_pair, rlimit,	  log_level,
 	    ipv4,      guest_path, decimal,  override_stat, guest_user,
-	    registries,
+	    registries, detach_stats,
 	};
 	void (*parse)(const char *) = parsers[data[0] % (sizeof(parsers) / sizeof(parsers[0]))];
 	/* Exactly the string's bytes and its NUL, so that ASan sees any read
