@@ -14,8 +14,7 @@
 struct exec_opts {
 	bool interactive, tty, help;
 	const char *workdir;
-	bool has_user;
-	uint32_t uid, gid;
+	const char *user;
 	const char **env;
 	size_t n_env;
 	unsigned timeout_s;
@@ -31,25 +30,6 @@ static bool parse_u32(const char *s, uint32_t *out)
 		return false;
 	*out = (uint32_t)v;
 	return true;
-}
-
-/* UID or UID:GID, numbers (names are the guest's: resolve them in it). */
-static void parse_user(struct exec_opts *o, const char *arg)
-{
-	char buf[64];
-	snprintf(buf, sizeof(buf), "%s", arg);
-	char *colon = strchr(buf, ':');
-	if (colon)
-		*colon = '\0';
-	uint32_t uid, gid;
-	if (!parse_u32(buf, &uid) || (colon && !parse_u32(colon + 1, &gid))) {
-		cli_error("invalid user `%s`: expected UID or UID:GID, numbers", arg);
-		o->errors++;
-		return;
-	}
-	o->has_user = true;
-	o->uid = uid;
-	o->gid = colon ? gid : uid;
 }
 
 static int parse(int argc, char **argv, struct exec_opts *o)
@@ -85,7 +65,7 @@ static int parse(int argc, char **argv, struct exec_opts *o)
 			o->workdir = optarg;
 			break;
 		case 'u':
-			parse_user(o, optarg);
+			o->user = optarg; /* resolved in the guest, by its agent */
 			break;
 		case 'T':
 			if (!parse_u32(optarg, &v) || v > 3600) {
@@ -161,9 +141,7 @@ int cmd_exec(int argc, char **argv)
 			      .env = o.env,
 			      .n_env = o.n_env,
 			      .workdir = o.workdir,
-			      .has_user = o.has_user,
-			      .uid = o.uid,
-			      .gid = o.gid,
+			      .user = o.user,
 			      .tty = o.tty,
 			      .connect_timeout_ms = o.timeout_s * 1000};
 	struct winsize ws = {0};

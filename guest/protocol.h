@@ -48,6 +48,11 @@ enum mvm_cfg_record {
 	MVM_CFG_TTY = 11,     /* u16 rows; u16 cols: the program gets a
 			       * terminal (a pty) of that size, relayed over
 			       * hvc0; absent: stdin a pipe, stdout hvc0 */
+	MVM_CFG_USER_NAME = 12, /* string "USER[:GROUP]", each a name or a
+				 * number, resolved in the guest's /etc/passwd
+				 * and /etc/group when the program starts (the
+				 * agent's EXEC; a VM's own program gets USER
+				 * from the host); not with MVM_CFG_USER */
 };
 
 /* The virtio-fs tag of the root filesystem (as in libkrun). Mapped dirs use

@@ -569,6 +569,10 @@ typedef struct mvm_exec_spec {
 	const char *workdir; /* absolute guest path; NULL: / */
 	bool has_user;	     /* run as uid:gid (no supplementary groups); else root */
 	uint32_t uid, gid;
+	/* Or "USER[:GROUP]", names or numbers, resolved in the guest's
+	 * /etc/passwd and /etc/group as the program starts (a uid alone takes
+	 * its passwd group, else 0); not together with has_user. */
+	const char *user;
 	bool tty;	     /* a terminal of rows x cols (0: 24 x 80) as its stdio */
 	unsigned rows, cols;
 	/* While the agent does not answer yet (the VM still boots), try again

@@ -193,7 +193,8 @@ static int check_net(const struct record *r, char *errbuf, size_t errbuf_len)
 }
 
 struct counts {
-	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel, layers, user, tty;
+	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel, layers, user, tty,
+	    user_name;
 };
 
 /* Pass 1: validates every known record and counts them, so that pass 2
@@ -249,6 +250,14 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 			rc = check_fixed(&r, 4, "tty", errbuf, errbuf_len);
 			n->tty++;
 			break;
+		case MVM_CFG_USER_NAME:
+			rc = check_string(&r, "user name", false, errbuf, errbuf_len);
+			if (rc == 0 && (r.len == 0 || r.len > INIT_USER_NAME_MAX))
+				rc = fail_record(&r, errbuf, errbuf_len,
+						 "user name of %u bytes (1 to %u)", (unsigned)r.len,
+						 INIT_USER_NAME_MAX);
+			n->user_name++;
+			break;
 		default:
 			break; /* forward compatibility: newer hosts may add types */
 		}
@@ -258,10 +267,12 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 	if (more < 0)
 		return -1;
 	if (n->exec > 1 || n->workdir > 1 || n->net > 1 || n->loglevel > 1 || n->layers > 1 ||
-	    n->user > 1 || n->tty > 1)
+	    n->user > 1 || n->tty > 1 || n->user_name > 1)
 		return fail(errbuf, errbuf_len,
-			    "config: exec, workdir, net, log level, layers, user and tty may appear "
-			    "at most once");
+			    "config: exec, workdir, net, log level, layers, user, user name and tty "
+			    "may appear at most once");
+	if (n->user && n->user_name)
+		return fail(errbuf, errbuf_len, "config: a user's ids and a user name both given");
 	return 0;
 }
 
@@ -326,6 +337,10 @@ static int fill(struct cursor c, struct init_config *out)
 			out->uid = get_le32(r.payload);
 			out->gid = get_le32(r.payload + 4);
 			break;
+		case MVM_CFG_USER_NAME:
+			if (!(out->user_name = dup_bytes(r.payload, r.len)))
+				return -1;
+			break;
 		case MVM_CFG_TTY:
 			out->has_tty = true;
 			out->tty_rows = (uint16_t)(r.payload[0] | r.payload[1] << 8);
@@ -382,6 +397,7 @@ void init_config_free(struct init_config *c)
 		free(c->env[i]);
 	free(c->env);
 	free(c->workdir);
+	free(c->user_name);
 	free(c->rlimits);
 	for (size_t i = 0; c->mounts && i < c->n_mounts; i++) {
 		free(c->mounts[i].tag);

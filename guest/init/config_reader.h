@@ -29,6 +29,9 @@ struct init_net {
 	uint32_t dns;
 };
 
+/* The longest MVM_CFG_USER_NAME accepted. */
+#define INIT_USER_NAME_MAX 256
+
 struct init_config {
 	char *exec_path; /* NULL: run /bin/sh */
 	char **args;     /* argv[1..]; NULL-terminated, n_args entries */
@@ -47,6 +50,7 @@ struct init_config {
 	bool tmpfs_upper;   /* its writable layer is a tmpfs, not the rw share */
 	bool has_user;	    /* run the program as uid:gid */
 	uint32_t uid, gid;
+	char *user_name;    /* "USER[:GROUP]" to resolve at start; NULL: none */
 	bool has_tty;	    /* the program gets a terminal of tty_rows x tty_cols */
 	uint16_t tty_rows, tty_cols;
 };

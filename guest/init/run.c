@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "guest/init/run.h"
+#include "guest/init/user.h"
 
 #include "guest/init/env.h"
 #include "guest/init/msg.h"
@@ -184,10 +185,19 @@ pid_t init_run_start(const struct init_config *cfg, char *const envp[], const st
 	return pid;
 }
 
-pid_t init_run_spawn(const struct init_config *cfg, char *const envp[], const struct init_stdio *io,
+pid_t init_run_spawn(const struct init_config *given, char *const envp[], const struct init_stdio *io,
 		     const sigset_t *child_mask, int *status, char *why, size_t why_len)
 {
 	*status = MVM_EXIT_SETUP_FAILED;
+	/* A user by name: resolved now, in the guest's files as they are. */
+	struct init_config resolved = *given;
+	const struct init_config *cfg = &resolved;
+	if (given->user_name) {
+		if (init_user_resolve(given->user_name, INIT_PASSWD_FILE, INIT_GROUP_FILE,
+				      &resolved.uid, &resolved.gid, why, why_len) < 0)
+			return -1;
+		resolved.has_user = true;
+	}
 	char **argv = build_argv(cfg);
 	if (!argv) {
 		snprintf(why, why_len, "program arguments: %s", strerror(ENOMEM));

@@ -162,6 +162,9 @@ static int connect_agent(const char *path, unsigned timeout_ms, mvm_error **err)
 
 /* The EXEC frame's payload: the version, then a config blob of the
  * program's records. */
+/* mvm-init's INIT_USER_NAME_MAX. */
+#define EXEC_USER_MAX 256
+
 static int exec_payload(const mvm_exec_spec *spec, uint8_t **out, size_t *out_len, mvm_error **err)
 {
 	if (spec->argv == NULL || spec->argc < 1 || spec->argv[0] == NULL)
@@ -175,9 +178,16 @@ static int exec_payload(const mvm_exec_spec *spec, uint8_t **out, size_t *out_le
 	cfg.args = (char **)(spec->argv + 1);
 	cfg.n_args = spec->argc - 1;
 	cfg.workdir_path = (char *)spec->workdir;
+	if (spec->has_user && spec->user)
+		return mvm_err(err, MVM_ERR_INVALID, 0,
+			       "exec: user `%s` and has_user both given; pick one", spec->user);
+	if (spec->user && (spec->user[0] == '\0' || strlen(spec->user) > EXEC_USER_MAX))
+		return mvm_err(err, MVM_ERR_INVALID, 0, "exec: user `%.300s`: 1 to %d bytes",
+			       spec->user, EXEC_USER_MAX);
 	cfg.has_ids = spec->has_user;
 	cfg.uid = spec->uid;
 	cfg.gid = spec->gid;
+	cfg.user = (char *)spec->user; /* sent as a name: the guest resolves it */
 	cfg.tty = spec->tty;
 	cfg.tty_rows = (uint16_t)spec->rows;
 	cfg.tty_cols = (uint16_t)spec->cols;

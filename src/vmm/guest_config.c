@@ -218,6 +218,10 @@ static int put_program(struct blob_buf *b, const struct mvm_config *cfg, mvm_err
 		put_le32(p + 4, cfg->gid);
 		if (put_record2(b, MVM_CFG_USER, p, sizeof(p), NULL, 0, err) < 0)
 			return -1;
+	} else if (cfg->user) {
+		/* Not resolved on the host (an exec): the guest's files decide. */
+		if (put_string(b, MVM_CFG_USER_NAME, cfg->user, err) < 0)
+			return -1;
 	}
 	if (cfg->tty) {
 		uint8_t p[4] = {(uint8_t)cfg->tty_rows, (uint8_t)(cfg->tty_rows >> 8),

@@ -299,6 +299,17 @@ static void bad_specs(void **state)
 	assert_non_null(strstr(mvm_error_get_message(err), "relative"));
 	mvm_error_free(err);
 	err = NULL;
+	/* A user by ids or by name, not both; a name of 1 to 256 bytes. */
+	spec = (mvm_exec_spec){.argv = argv, .argc = 1, .user = "app", .has_user = true};
+	assert_null(mvm_exec_start(f->path, &spec, &err));
+	assert_non_null(strstr(mvm_error_get_message(err), "user `app` and has_user both"));
+	mvm_error_free(err);
+	err = NULL;
+	spec = (mvm_exec_spec){.argv = argv, .argc = 1, .user = ""};
+	assert_null(mvm_exec_start(f->path, &spec, &err));
+	assert_non_null(strstr(mvm_error_get_message(err), "user ``: 1 to 256 bytes"));
+	mvm_error_free(err);
+	err = NULL;
 	/* More than one frame holds. */
 	static char big[70000];
 	memset(big, 'a', sizeof(big) - 1);

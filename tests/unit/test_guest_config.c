@@ -530,6 +530,59 @@ static void test_layers_and_user(void **state)
 	expect_reject(&r, r.len, "or a name without `/`");
 }
 
+/* An exec's user by name travels as a string the guest resolves; a
+ * resolved user (a run's) as ids. The reader takes one or the other. */
+static void test_user_name(void **state)
+{
+	struct mvm_config cfg;
+	zero_config(&cfg);
+	cfg.user = "nobody:staff";
+	struct init_config out;
+	roundtrip(&cfg, NULL, 0, &out);
+	assert_false(out.has_user);
+	assert_string_equal(out.user_name, "nobody:staff");
+	init_config_free(&out);
+	cfg.has_ids = true; /* resolved by build(): the ids win */
+	cfg.uid = 7;
+	roundtrip(&cfg, NULL, 0, &out);
+	assert_true(out.has_user);
+	assert_null(out.user_name);
+	init_config_free(&out);
+
+	struct raw r;
+	uint8_t ids[8] = {0};
+	char big[INIT_USER_NAME_MAX + 1];
+	memset(big, 'u', sizeof(big));
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_USER_NAME, "a", 1);
+	raw_record(&r, MVM_CFG_USER, ids, 8);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "a user's ids and a user name both given");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_USER_NAME, "a", 1);
+	raw_record(&r, MVM_CFG_USER_NAME, "b", 1);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "at most once");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_USER_NAME, "", 0);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "user name of 0 bytes");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_USER_NAME, big, sizeof(big));
+	raw_finish(&r);
+	expect_reject(&r, r.len, "user name of 257 bytes");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_USER_NAME, "a\0b", 3);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "contains a NUL byte");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_USER_NAME, big, INIT_USER_NAME_MAX);
+	raw_finish(&r);
+	expect_accept(&r, &out);
+	assert_int_equal(strlen(out.user_name), INIT_USER_NAME_MAX);
+	init_config_free(&out);
+}
+
 /* -t: the size travels in the TTY record; one record at most, 4 bytes. */
 static void test_tty(void **state)
 {
@@ -676,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_reader_unknown_and_net),
 		cmocka_unit_test(test_layers_and_user),
 		cmocka_unit_test(test_tty),
+		cmocka_unit_test(test_user_name),
 		cmocka_unit_test(test_reader_fuzz),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,11 @@ expect_contains "... with the guest's reason" "$WORK/missing.err" "/nonexistent/
 
 x env -e FOO=bar -w /tmp -u 1000:1001 "$SOCK" /bin/sh -c 'echo "$FOO $(pwd) $(id -u):$(id -g)"'
 expect_eq "exec: env, workdir and user" "bar /tmp 1000:1001" "$(cat "$WORK/env.out")" "$(show env)"
+x uname -u nobody "$SOCK" /bin/sh -c 'echo "$(id -u):$(id -g)"'
+expect_eq "exec -u NAME: resolved in the guest's /etc/passwd" "65534:65534" "$(cat "$WORK/uname.out")" "$(show uname)"
+x unone -u nosuch:nogroup "$SOCK" /bin/true
+expect_eq "exec -u of a user the guest does not know: 125" 125 "$RC" "$(show unone)"
+expect_contains "... saying so" "$WORK/unone.err" "unable to find user nosuch: no matching entries in /etc/passwd"
 
 got=$(printf 'line1\nline2\n' | timeout 300 "$MVM" exec -i "$SOCK" cat 2>"$WORK/stdin.err")
 expect_eq "exec -i: stdin reaches the program, and its end" "line1 line2" "$(echo $got)" "$(cat "$WORK/stdin.err")"
