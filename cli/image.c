@@ -9,27 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-void cli_print_progress(void *ud, const char *msg)
-{
-	(void)ud;
-	fprintf(stderr, "%s\n", msg);
-}
-
-int cli_next_opt(int argc, char **argv, const char *shorts, const struct option *longs)
-{
-	opterr = 0;
-	int opt = getopt_long(argc, argv, shorts, longs, NULL);
-	if (opt == '?') {
-		cli_error("unknown option `%s`", argv[optind - 1]);
-		return -2;
-	}
-	if (opt == ':') {
-		cli_error("option `%s` needs a value", argv[optind - 1]);
-		return -2;
-	}
-	return opt;
-}
-
 mvm_store *cli_open_store(void)
 {
 	mvm_error *err = NULL;
@@ -117,26 +96,6 @@ static void split_name(const char *name, char *repo, size_t repo_len, const char
 	size_t n = colon ? (size_t)(colon - name) : strlen(name);
 	snprintf(repo, repo_len, "%.*s", (int)n, name);
 	*tag = colon ? colon + 1 : "<none>";
-}
-
-bool cli_is_help(const char *arg)
-{
-	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
-}
-
-void cli_print_json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
 }
 
 int cmd_images(int argc, char **argv)

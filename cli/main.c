@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mvm: run one program in a Linux microVM. */
+/* mvm-core: the whole CLI (the `mvm` front, front.c, hands it every
+ * command it does not serve itself). */
 #include "cli.h"
 
 #include <stdlib.h>

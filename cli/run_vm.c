@@ -92,24 +92,6 @@ static void relay_size(mvm_vm *vm)
 	mvm_error_free(err);
 }
 
-/* -t: our terminal passes every key to the guest's (Ctrl-C included, as a
- * 0x03 byte its line discipline turns into SIGINT) and shows its output
- * unchanged; restored on every way out of run_vm. */
-bool cli_raw_terminal(struct termios *saved)
-{
-	if (tcgetattr(STDIN_FILENO, saved) < 0) {
-		cli_warn("-t: cannot read the terminal's settings: %s", strerror(errno));
-		return false;
-	}
-	struct termios raw = *saved;
-	cfmakeraw(&raw);
-	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) < 0) {
-		cli_warn("-t: cannot put the terminal into raw mode: %s", strerror(errno));
-		return false;
-	}
-	return true;
-}
-
 int run_vm(mvm_vm *vm, bool tty)
 {
 	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};

@@ -422,7 +422,9 @@ typedef struct mvm_detach_options {
  * SIGKILL ends it at once. If the VM cannot start, returns -1 with the
  * reason and no process is left. Either way this vm is spent: free it.
  * The process is a fork() of the caller's: call this before the
- * application starts threads that hold locks the child would need. */
+ * application starts threads that hold locks the child would need. It is
+ * the caller's child: waitpid() gives its status (or ignore SIGCHLD); a
+ * caller that exits leaves it running, adopted by init. */
 int mvm_vm_spawn_detached(mvm_vm *vm, const mvm_detach_options *o, pid_t *pid,
 			  mvm_error **err);
 /* The counters of a detached VM, asked through its control socket. */

@@ -19,4 +19,9 @@ size_t detach_format_stats(const mvm_vm_stats *s, char *buf, size_t len);
  * mvm's and skipped, anything malformed is an error. */
 int detach_parse_stats(const char *line, mvm_vm_stats *out, mvm_error **err);
 
+struct sockaddr_un;
+/* path as a Unix socket address, or -1 with err naming it (empty, or
+ * too long for sun_path). */
+int detach_unix_address(const char *path, struct sockaddr_un *a, mvm_error **err);
+
 #endif
