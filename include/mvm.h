@@ -411,6 +411,14 @@ typedef struct mvm_detach_options {
 	 * stdio) and the log callback's lines land in it and not on the
 	 * caller's terminal. -1: it keeps the caller's. */
 	int log_fd;
+	/* The VM's process waits, before it starts the VM, until a byte
+	 * arrives on start_fd (an OCI runtime's create and start): the call
+	 * then returns at once, and a VM that cannot start says why in
+	 * status_path (status 125). End of file on start_fd ends the process
+	 * with status 0, nothing started (the process holds a copy of every
+	 * fd of the caller: end a socket with shutdown(), not close()). */
+	bool wait_for_start;
+	int start_fd;
 } mvm_detach_options;
 
 /* Runs a built, never started VM in a new process of its own (forked; a

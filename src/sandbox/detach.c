@@ -112,6 +112,24 @@ static __attribute__((noreturn)) void detached_main(mvm_vm *vm, const mvm_detach
 			_exit(MVM_DETACH_FAILED);
 		close(null);
 	}
+	if (o->wait_for_start) {
+		/* The caller returned at once: nobody reads reports. Signals
+		 * still have their default actions here, so a kill before
+		 * the start ends this process. */
+		close(report_fd);
+		report_fd = -1;
+		char c;
+		ssize_t r;
+		do
+			r = read(o->start_fd, &c, 1);
+		while (r < 0 && errno == EINTR);
+		close(o->start_fd);
+		if (r != 1) {
+			unlink(o->control_path);
+			mvm_vm_free(vm);
+			_exit(0);
+		}
+	}
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -124,8 +142,10 @@ static __attribute__((noreturn)) void detached_main(mvm_vm *vm, const mvm_detach
 	if (sfd < 0) {
 		mvm_err_sys(&e, "signalfd");
 	} else if (mvm_vm_spawn(vm, &e) == 0) {
-		(void)!write(report_fd, "", 1); /* one NUL alone: it runs */
-		close(report_fd);
+		if (report_fd >= 0) {
+			(void)!write(report_fd, "", 1); /* one NUL alone: it runs */
+			close(report_fd);
+		}
 		unsigned signals = 0;
 		for (;;) {
 			struct pollfd pf[3] = {{mvm_vm_wait_fd(vm), POLLIN, 0},
@@ -156,7 +176,10 @@ static __attribute__((noreturn)) void detached_main(mvm_vm *vm, const mvm_detach
 		write_status(o->status_path, status, e);
 		_exit(status);
 	}
-	report_failure(report_fd, e);
+	if (report_fd >= 0)
+		report_failure(report_fd, e);
+	else
+		write_status(o->status_path, MVM_DETACH_FAILED, e);
 	unlink(o->control_path);
 	mvm_vm_free(vm);
 	_exit(MVM_DETACH_FAILED);
@@ -230,6 +253,11 @@ int mvm_vm_spawn_detached(mvm_vm *vm, const mvm_detach_options *o, pid_t *pid, m
 	close(pipefd[1]);
 	/* The VM in this process never runs: the child's does. */
 	vm->state = VM_STATE_ENDED;
+	if (o->wait_for_start) {
+		close(pipefd[0]);
+		*pid = child;
+		return 0;
+	}
 	char buf[4096];
 	size_t got = 0;
 	buf[0] = 'x';

@@ -167,6 +167,70 @@ static void test_spawn_failure_comes_back(void **state)
 	mvm_builder_free(b);
 }
 
+/* An OCI create and start: the process waits for a byte, then starts the
+ * VM; a VM that cannot start leaves its reason in the status file. End of
+ * file instead of the byte ends the process quietly. */
+static void test_start_gate(void **state)
+{
+	struct fixture *f = *state;
+	char kernel[256], status[256];
+	snprintf(kernel, sizeof(kernel), "%s/vmlinux", f->dir);
+	snprintf(status, sizeof(status), "%s/status", f->dir);
+	int fd = open(kernel, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	for (int round = 0; round < 2; round++) {
+		mvm_builder *b = minimal_builder(f->dir);
+		mvm_error *err = NULL;
+		assert_int_equal(mvm_builder_kernel_path(b, kernel, &err), 0);
+		mvm_vm *vm = build_ok(b);
+		/* A socket pair: shutdown() ends it for the child, whose
+		 * copy of our end a pipe's EOF would wait for. */
+		int gate[2];
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gate), 0);
+		int log = open("/dev/null", O_WRONLY);
+		mvm_detach_options o = {.control_path = f->ctl,
+					.status_path = status,
+					.log_fd = log,
+					.wait_for_start = true,
+					.start_fd = gate[0]};
+		pid_t pid = 0;
+		assert_int_equal(mvm_vm_spawn_detached(vm, &o, &pid, &err), 0);
+		assert_true(pid > 0);
+		close(gate[0]);
+		/* It waits: still there, nothing written. */
+		usleep(100 * 1000);
+		assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
+		assert_int_equal(access(status, F_OK), -1);
+		if (round == 0)
+			assert_int_equal(write(gate[1], "s", 1), 1);
+		shutdown(gate[1], SHUT_WR);
+		close(gate[1]);
+		int ws;
+		assert_int_equal(waitpid(pid, &ws, 0), pid);
+		assert_true(WIFEXITED(ws));
+		if (round == 0) {
+			assert_int_equal(WEXITSTATUS(ws), MVM_DETACH_FAILED);
+			FILE *sf = fopen(status, "r");
+			assert_non_null(sf);
+			char line[512] = "";
+			assert_non_null(fgets(line, sizeof(line), sf));
+			assert_string_equal(line, "125\n");
+			assert_non_null(fgets(line, sizeof(line), sf));
+			assert_non_null(strstr(line, "start VM"));
+			fclose(sf);
+			unlink(status);
+		} else {
+			assert_int_equal(WEXITSTATUS(ws), 0);
+			assert_int_equal(access(status, F_OK), -1);
+		}
+		assert_int_equal(access(f->ctl, F_OK), -1);
+		close(log);
+		mvm_vm_free(vm);
+		mvm_builder_free(b);
+	}
+}
+
 /* ---- the client against a fake VM process ------------------------------- */
 
 struct fake {
@@ -256,6 +320,7 @@ int main(void)
 	    cmocka_unit_test(test_stats_parse_rejects),
 	    cmocka_unit_test_setup_teardown(test_spawn_bad_arguments, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_spawn_failure_comes_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_start_gate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_client, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
