@@ -30,6 +30,10 @@ SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 SAN_CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/san/%.o)
 FRONT_OBJS := $(FRONT_SRCS:%.c=$(BUILD)/obj/%.o)
+# mvm-runtime, the OCI front end (oci/, docs/oci.md).
+OCI_SRCS := $(sort $(wildcard oci/*.c))
+OCI_OBJS := $(OCI_SRCS:%.c=$(BUILD)/obj/%.o)
+SAN_OCI_OBJS := $(OCI_SRCS:%.c=$(BUILD)/san/%.o)
 SAN_FRONT_OBJS := $(FRONT_SRCS:%.c=$(BUILD)/san/%.o)
 EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
 UNIT_TESTS := $(UNIT_TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -44,7 +48,8 @@ all: lib cli examples
 -include mk/*.mk
 
 lib: $(BUILD)/libmvm.a $(BUILD)/libmvm.so $(BUILD)/mvm.pc
-cli: $(BUILD)/mvm $(BUILD)/mvm-core $(BUILD)/mvm-san $(BUILD)/mvm-core-san
+cli: $(BUILD)/mvm $(BUILD)/mvm-core $(BUILD)/mvm-san $(BUILD)/mvm-core-san \
+     $(BUILD)/mvm-runtime $(BUILD)/mvm-runtime-san
 examples: $(EXAMPLES)
 
 $(BUILD)/obj/%.o: %.c
@@ -88,6 +93,12 @@ $(BUILD)/mvm-core: $(CLI_OBJS) $(BUILD)/libmvm.a
 $(BUILD)/mvm-san: $(SAN_FRONT_OBJS) $(BUILD)/libmvm-san.a | $(BUILD)/mvm-core-san
 	$(CC) $(SAN_FLAGS) -o $@ $(SAN_FRONT_OBJS) $(BUILD)/libmvm-san.a $(LDLIBS_LIB)
 
+$(BUILD)/mvm-runtime: $(OCI_OBJS) $(BUILD)/libmvm.a
+	$(CC) $(CFLAGS) -o $@ $(OCI_OBJS) $(BUILD)/libmvm.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
+
+$(BUILD)/mvm-runtime-san: $(SAN_OCI_OBJS) $(BUILD)/libmvm-san.a
+	$(CC) $(SAN_FLAGS) -o $@ $(SAN_OCI_OBJS) $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
+
 $(BUILD)/mvm-core-san: $(SAN_CLI_OBJS) $(BUILD)/libmvm-san.a
 	$(CC) $(SAN_FLAGS) -o $@ $(SAN_CLI_OBJS) $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 
@@ -125,16 +136,17 @@ install: all
 	$(MAKE_PC) mvm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mvm.pc
 	install -m 755 $(BUILD)/mvm $(DESTDIR)$(PREFIX)/bin/mvm
 	install -m 755 $(BUILD)/mvm-core $(DESTDIR)$(PREFIX)/libexec/mvm/mvm-core
+	install -m 755 $(BUILD)/mvm-runtime $(DESTDIR)$(PREFIX)/bin/mvm-runtime
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/mvm.h $(DESTDIR)$(PREFIX)/lib/libmvm.a \
 	      $(DESTDIR)$(PREFIX)/lib/libmvm.so $(DESTDIR)$(PREFIX)/lib/libmvm.so.0 \
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/mvm.pc $(DESTDIR)$(PREFIX)/bin/mvm \
-	      $(DESTDIR)$(PREFIX)/libexec/mvm/mvm-core
+	      $(DESTDIR)$(PREFIX)/libexec/mvm/mvm-core $(DESTDIR)$(PREFIX)/bin/mvm-runtime
 	-rmdir $(DESTDIR)$(PREFIX)/libexec/mvm
 
 format:
-	clang-format -i $$(find include src cli guest tests examples fuzz -name '*.[ch]')
+	clang-format -i $$(find include src cli oci guest tests examples fuzz -name '*.[ch]')
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,168 @@
+# Sourced by tests/cli/run: mvm-runtime (docs/oci.md) without a VM. Its
+# config.json checks, field by field, good input and bad; the state
+# machine as runc's clients drive it (create, state, start, kill, delete),
+# where the VM then fails to start on a host without KVM, which the
+# container reports as stopped with status 125; its errors as text and as
+# --log-format json lines.
+
+RT=${MVM_RUNTIME:-$BUILD/mvm-runtime-san}
+
+# rt ARGS...: runs the runtime against the test's state root; sets rc,
+# out and err.
+rt() {
+	"$RT" --root "$tmp/ocir" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+}
+
+# bundle NAME JQ-EDIT: a bundle whose config.json is the good one below,
+# changed by the jq expression.
+bundle() {
+	mkdir -p "$tmp/$1"
+	[ -e "$tmp/$1/rootfs" ] || ln -s "$(cd "$BUILD/rootfs" && pwd)" "$tmp/$1/rootfs"
+	jq "$2" >"$tmp/$1/config.json" <<'JSON'
+{"ociVersion": "1.0.2",
+ "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["/bin/echo", "hi"],
+   "env": ["PATH=/usr/bin:/bin", "TERM=xterm"], "cwd": "/",
+   "capabilities": {"bounding": ["CAP_CHOWN"]}, "noNewPrivileges": true,
+   "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}]},
+ "root": {"path": "rootfs", "readonly": false},
+ "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+   {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]},
+   {"destination": "/dev/pts", "type": "devpts", "source": "devpts"},
+   {"destination": "/sys", "type": "sysfs", "source": "sysfs"}],
+ "linux": {"resources": {"memory": {"limit": 134217728}, "cpu": {"quota": 150000, "period": 100000}},
+   "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network"}],
+   "maskedPaths": ["/proc/kcore"]},
+ "annotations": {"org.example": "x"}}
+JSON
+}
+
+# refused NAME JQ-EDIT NEEDLE: create fails with status 1, nothing left.
+refused() {
+	bundle "bad" "$2"
+	rt create --bundle "$tmp/bad" bad1
+	if [ "$rc" = 1 ] && grep -qF -- "$3" <<<"$err" && [ ! -e "$tmp/ocir/bad1" ]; then pass; else
+		fail "oci: $1: status $rc, want 1 and '$3' in: $err"
+	fi
+}
+
+oci_test() {
+	refused "ociVersion 2" '.ociVersion = "2.0.0"' 'ociVersion `2.0.0`: mvm reads 1.x'
+	refused "no process" 'del(.process)' "process is required"
+	refused "empty args" '.process.args = []' "process.args must be a non-empty array"
+	refused "args not strings" '.process.args = ["/bin/sh", 5]' "process.args[1] must be a string"
+	refused "relative cwd" '.process.cwd = "tmp"' "tmp"
+	refused "no cwd" 'del(.process.cwd)' "process.cwd is required"
+	refused "bad env" '.process.env = ["=x"]' "=x"
+	refused "terminal" '.process.terminal = true' "process.terminal: terminals"
+	refused "additionalGids" '.process.user.additionalGids = [10]' "process.user.additionalGids"
+	refused "umask" '.process.user.umask = 63' "process.user.umask"
+	refused "uid too big" '.process.user.uid = 4294967295' "process.user.uid must be an integer"
+	refused "bad rlimit" '.process.rlimits = [{"type": "RLIMIT_NOPE", "soft": 1, "hard": 1}]' "RLIMIT_NOPE"
+	refused "readonly root" '.root.readonly = true' "root.readonly"
+	refused "no root" 'del(.root)' "root.path is required"
+	refused "hostname" '.hostname = "box"' "hostname: the guest's host name"
+	refused "hooks" '.hooks = {"prestart": [{"path": "/bin/true"}]}' "hooks: OCI hooks are not run"
+	refused "mqueue" '.mounts += [{"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue"}]' \
+		"a mqueue mount on /dev/mqueue is not supported yet"
+	refused "file bind" '.mounts += [{"destination": "/etc/hosts", "type": "bind", "source": "/etc/hosts", "options": ["rbind"]}]' \
+		"/etc/hosts"
+	refused "ro bind" '.mounts += [{"destination": "/data", "type": "bind", "source": "/tmp", "options": ["rbind", "ro"]}]' \
+		"read-only binds are not supported yet"
+	refused "netns path" '.linux.namespaces += [{"type": "network", "path": "/run/netns/x"}]' \
+		"joining the network namespace /run/netns/x"
+	refused "userns" '.linux.namespaces += [{"type": "user"}]' "user namespaces"
+	refused "sysctl" '.linux.sysctl = {"net.ipv4.ip_forward": "1"}' "linux.sysctl"
+	refused "bad ram annotation" '.annotations["org.mvm.ram-mib"] = "lots"' 'org.mvm.ram-mib `lots`'
+	refused "bad share mode" '.annotations["org.mvm.share-mode"] = "weird"' "weird"
+	printf '{"ociVersion": ' >"$tmp/bad/config.json"
+	rt create --bundle "$tmp/bad" bad1
+	if [ "$rc" = 1 ] && grep -q "config.json: line" <<<"$err"; then pass; else fail "oci: truncated config.json: $rc $err"; fi
+	printf '{"ociVersion": "1.0.0", "ociVersion": "1.0.0"}' >"$tmp/bad/config.json"
+	rt create --bundle "$tmp/bad" bad1
+	if [ "$rc" = 1 ] && grep -q "duplicate" <<<"$err"; then pass; else fail "oci: duplicate key: $rc $err"; fi
+	# Every problem at once, not only the first.
+	refused "several problems" '.process.args = [] | .hostname = "h" | .root.readonly = true' "hostname"
+	if grep -q "process.args" <<<"$err" && grep -q "root.readonly" <<<"$err"; then pass; else fail "oci: every problem is named: $err"; fi
+
+	rt create --bundle "$tmp/bad" "bad/id"
+	if [ "$rc" = 1 ] && grep -qF 'container id `bad/id`' <<<"$err"; then pass; else fail "oci: bad id: $rc $err"; fi
+	rt create --bundle "$tmp/nonexistent" c0
+	if [ "$rc" = 1 ] && grep -q "nonexistent" <<<"$err"; then pass; else fail "oci: missing bundle: $rc $err"; fi
+	rt create --console-socket "$tmp/cs" --bundle "$tmp/bad" c0
+	if [ "$rc" = 1 ] && grep -q "console-socket" <<<"$err"; then pass; else fail "oci: console socket: $rc $err"; fi
+
+	# The lifecycle, with a VM that cannot start here.
+	bundle "good" '.'
+	rt --systemd-cgroup --log-format=json --log "$tmp/oci.log" create --bundle "$tmp/good" \
+		--pid-file "$tmp/good/pid" --no-pivot c1
+	local pid
+	pid=$(cat "$tmp/good/pid" 2>/dev/null)
+	if [ "$rc" = 0 ] && [[ $pid =~ ^[0-9]+$ ]] && [ "$(wc -c <"$tmp/good/pid")" = "${#pid}" ]; then pass; else
+		fail "oci: create: $rc, pid file '$pid': $err"
+	fi
+	rt state c1
+	if jq -e --arg p "$pid" --arg b "$tmp/good" '.status == "created" and .id == "c1" and (.pid | tostring) == $p and .bundle == $b and .ociVersion != null and .annotations["org.example"] == "x" and (.created | test("^[0-9-]+T[0-9:]+Z$"))' <<<"$out" >/dev/null; then pass; else
+		fail "oci: state of a created container: $out $err"
+	fi
+	rt create --bundle "$tmp/good" c1
+	if [ "$rc" = 1 ] && grep -q "c1 exists already" <<<"$err"; then pass; else fail "oci: create twice: $rc $err"; fi
+	rt kill c1 NOPE
+	if [ "$rc" = 1 ] && grep -qF '`NOPE` is not a signal' <<<"$err"; then pass; else fail "oci: bad signal: $rc $err"; fi
+	rt start c1
+	if [ "$rc" = 0 ]; then pass; else fail "oci: start: $rc $err"; fi
+	for _ in $(seq 100); do
+		rt state c1
+		[ "$(jq -r .status <<<"$out")" = stopped ] && break
+		sleep 0.1
+	done
+	if [ "$(jq -r '.status + " " + (.pid | tostring)' <<<"$out")" = "stopped 0" ] &&
+		[ "$(head -1 "$tmp/ocir/c1/status")" = 125 ]; then pass; else
+		fail "oci: a VM that cannot start: stopped, status 125: $out $(cat "$tmp/ocir/c1/status" 2>&1)"
+	fi
+	rt start c1
+	if [ "$rc" = 1 ] && grep -q "it is stopped, not created" <<<"$err"; then pass; else fail "oci: start twice: $rc $err"; fi
+	rt --log "$tmp/oci.log" --log-format json kill c1 15
+	if [ "$rc" = 1 ] && grep -q "container not running" <<<"$err"; then pass; else fail "oci: kill of a stopped one: $rc $err"; fi
+	# One JSON line per failure in the --log file (podman reads it whole).
+	if [ -s "$tmp/oci.log" ] && jq -e 'select(.level == "error" and (.msg | length) > 0 and (.time | test("Z$")))' "$tmp/oci.log" >/dev/null; then pass; else
+		fail "oci: --log-format json: $(cat "$tmp/oci.log" 2>&1)"
+	fi
+	rt delete c1
+	if [ "$rc" = 0 ] && [ ! -e "$tmp/ocir/c1" ]; then pass; else fail "oci: delete: $rc $err"; fi
+	rt state c1
+	if [ "$rc" = 1 ] && grep -q "container c1 does not exist" <<<"$err"; then pass; else fail "oci: state of none: $rc $err"; fi
+	rt delete c1
+	if [ "$rc" = 1 ] && grep -q "does not exist" <<<"$err"; then pass; else fail "oci: delete of none: $rc $err"; fi
+	rt delete --force c1
+	if [ "$rc" = 0 ]; then pass; else fail "oci: delete --force of none: $rc $err"; fi
+
+	# A created container: deleted without --force, its process gone.
+	rt create --bundle "$tmp/good" --pid-file "$tmp/good/pid2" c2
+	pid=$(cat "$tmp/good/pid2")
+	rt kill --all c2 KILL
+	if [ "$rc" = 0 ]; then pass; else fail "oci: kill --all KILL of a created one: $rc $err"; fi
+	rt delete c2
+	if [ "$rc" = 0 ] && [ ! -e "/proc/$pid/stat" -o "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then pass; else
+		fail "oci: delete of a killed created one: $rc $err"
+	fi
+	rt create --bundle "$tmp/good" c3
+	rt delete c3
+	if [ "$rc" = 0 ] && [ ! -e "$tmp/ocir/c3" ]; then pass; else fail "oci: delete of a created one: $rc $err"; fi
+
+	rt features
+	if [ "$rc" = 0 ] && jq -e '.ociVersionMin == "1.0.0" and (.mountOptions | index("bind"))' <<<"$out" >/dev/null; then pass; else
+		fail "oci: features: $rc $out"
+	fi
+	rt --version
+	if [ "$rc" = 0 ] && grep -q "^mvm-runtime version" <<<"$out"; then pass; else fail "oci: --version: $out"; fi
+	rt frobnicate c1
+	if [ "$rc" = 1 ] && grep -q "unknown command" <<<"$err"; then pass; else fail "oci: unknown command: $rc $err"; fi
+	rt --bogus state c1
+	if [ "$rc" = 1 ] && grep -q "unknown global option" <<<"$err"; then pass; else fail "oci: unknown global option: $rc $err"; fi
+	rt --help
+	if [ "$rc" = 0 ] && grep -q "^Usage: mvm-runtime" <<<"$out"; then pass; else fail "oci: --help: $out"; fi
+}
+oci_test

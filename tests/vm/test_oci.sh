@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# mvm-runtime (docs/oci.md) driven as runc's clients drive it, through
+# real guests: a bundle of the test root whose process sees its args, env,
+# cwd, user and a bind mount, and ends with its own status; state through
+# created, running and stopped; kill TERM as a clean shutdown; kill KILL;
+# delete. (podman and containerd come next: docs/oci.md, "Not yet".)
+. "$(dirname "$0")/guest.sh"
+
+RT=${MVM_RUNTIME:-$BUILD/mvm-runtime-san}
+R() { timeout -k 5 300 "$RT" --root "$WORK/ocir" "$@"; }
+st() { R state "$1" 2>&1 | jq -r .status 2>&1; }
+wait_status() { # ID STATUS: up to 4 minutes
+	for _ in $(seq 1200); do [ "$(st "$1")" = "$2" ] && return 0; sleep 0.2; done
+	return 1
+}
+
+B=$WORK/bundle
+mkdir -p "$B" "$WORK/data"
+ln -s "$ROOT" "$B/rootfs"
+echo shared >"$WORK/data/f"
+config() { # ARGS-JSON
+	jq -n --argjson args "$1" --arg data "$WORK/data" '{
+	  ociVersion: "1.0.2",
+	  process: {terminal: false, user: {uid: 1000, gid: 1001}, args: $args,
+	    env: ["PATH=/usr/bin:/bin", "FOO=bar"], cwd: "/tmp",
+	    capabilities: {bounding: ["CAP_CHOWN"]}, noNewPrivileges: true},
+	  root: {path: "rootfs"},
+	  mounts: [{destination: "/proc", type: "proc", source: "proc"},
+	    {destination: "/data", type: "bind", source: $data, options: ["rbind", "rw"]}],
+	  linux: {resources: {memory: {limit: 268435456}},
+	    namespaces: [{type: "pid"}, {type: "mount"}]}}' >"$B/config.json"
+}
+
+config '["/bin/sh", "-c", "echo \"hi $FOO $(pwd) $(id -u):$(id -g) $(cat /data/f)\"; echo err >&2; exit 7"]'
+R create --bundle "$B" --pid-file "$WORK/c1.pid" c1 >"$WORK/c1.out" 2>"$WORK/c1.err"
+expect_eq "create" 0 "$?" "$(cat "$WORK/c1.err")"
+expect_eq "a created container waits" created "$(st c1)"
+pid=$(cat "$WORK/c1.pid")
+expect_eq "its pid is the VM's process" "$pid" "$(R state c1 | jq -r .pid)"
+R start c1 2>"$WORK/start.err"
+expect_eq "start" 0 "$?" "$(cat "$WORK/start.err")"
+wait_status c1 stopped
+expect_eq "the program runs and the container stops" stopped "$(st c1)" "$(cat "$WORK/c1.err")"
+expect_eq "its stdout is create's, with args, env, cwd, user and the bind mount" \
+	"hi bar /tmp 1000:1001 shared" "$(cat "$WORK/c1.out")" "$(tail -c 400 "$WORK/c1.err")"
+expect_contains "its stderr is create's" "$WORK/c1.err" "err"
+expect_eq "the VM's process ends with the program's status" 7 "$(head -1 "$WORK/ocir/c1/status")"
+R delete c1
+expect_eq "delete" 0 "$?"
+[ ! -e "$WORK/ocir/c1" ] && ok "... leaves nothing" || fail "... leaves nothing" "$(ls -la "$WORK/ocir/c1")"
+
+# kill TERM: the guest's init shuts down; the program dies of SIGTERM.
+config '["/bin/sh", "-c", "echo up; while :; do sleep 1; done"]'
+R create --bundle "$B" c2 >"$WORK/c2.out" 2>"$WORK/c2.err"
+R start c2
+for _ in $(seq 1200); do grep -q up "$WORK/c2.out" 2>/dev/null && break; sleep 0.2; done
+expect_eq "a started container runs" running "$(st c2)"
+R delete c2 2>"$WORK/del.err"
+expect_contains "delete of a running one needs --force" "$WORK/del.err" "not stopped"
+R kill c2 TERM
+wait_status c2 stopped
+expect_eq "kill TERM: a clean stop" stopped "$(st c2)"
+expect_eq "... the program's status: SIGTERM" 143 "$(head -1 "$WORK/ocir/c2/status")"
+R delete c2
+
+# kill KILL: the VM's process ends at once.
+R create --bundle "$B" c3 >"$WORK/c3.out" 2>"$WORK/c3.err"
+R start c3
+for _ in $(seq 1200); do grep -q up "$WORK/c3.out" 2>/dev/null && break; sleep 0.2; done
+R kill c3 9
+wait_status c3 stopped
+expect_eq "kill 9: stopped" stopped "$(st c3)"
+R delete --force c3
+expect_eq "delete --force" 0 "$?"
+expect_eq "nothing left in the state root" "" "$(ls -A "$WORK/ocir")"
+finish
