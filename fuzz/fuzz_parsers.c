@@ -14,6 +14,7 @@
 #include "config/rlimit.h"
 #include "image/ref.h"
 #include "image/registries.h"
+#include "oci/spec.h"
 #include "sandbox/detach.h"
 #include "util/override_stat.h"
 #include "mvm.h"
@@ -231,6 +232,24 @@ static void detach_stats(const char *s)
 	mvm_error_free(err);
 }
 
+/* An OCI bundle's config.json (oci/spec.c): success means no problem was
+ * recorded and the root is known; failure names at least one. */
+static void oci_config(const char *s)
+{
+	mvm_builder *b = mvm_builder_new();
+	FZ_CHECK(b != NULL);
+	struct oci_spec spec;
+	mvm_error *err = NULL;
+	if (oci_spec_parse(s, strlen(s), "/bundle", b, &spec, &err) == 0) {
+		FZ_CHECK(err == NULL && spec.root != NULL);
+		oci_spec_clear(&spec);
+	} else {
+		FZ_CHECK(err != NULL && spec.root == NULL && spec.annotations == NULL);
+	}
+	mvm_error_free(err);
+	mvm_builder_free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -240,7 +259,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static void (*const parsers[])(const char *) = {
 	    path_pair, port_pair, env_pair, rlimit,	  log_level,
 	    ipv4,      guest_path, decimal,  override_stat, guest_user,
-	    registries, detach_stats,
+	    registries, detach_stats, oci_config,
 	};
 	void (*parse)(const char *) = parsers[data[0] % (sizeof(parsers) / sizeof(parsers[0]))];
 	/* Exactly the string's bytes and its NUL, so that ASan sees any read

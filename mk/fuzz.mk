@@ -23,7 +23,8 @@ FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 # needs, and building it would drag musl into `make fuzz`.
 # Recursive (=) and expanded a second time in the rule below: mk/init.mk,
 # which sets INIT_HOST_SRCS, is read after this file.
-FUZZ_LIB_SRCS = $(filter-out src/vmm/init_embed.c,$(LIB_SRCS)) $(INIT_HOST_SRCS) cli/run_options.c
+FUZZ_LIB_SRCS = $(filter-out src/vmm/init_embed.c,$(LIB_SRCS)) $(INIT_HOST_SRCS) cli/run_options.c \
+		oci/spec.c
 FUZZ_LIB_OBJS = $(FUZZ_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 FUZZ_LIB := $(BUILD)/fuzzobj/libmvm-fuzz.a
 
