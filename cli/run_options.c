@@ -29,6 +29,8 @@ enum {
 	OPT_UPPER,
 	OPT_RM,
 	OPT_UPPER_ON_DISK,
+	OPT_HOSTNAME,
+	OPT_SYSCTL,
 };
 
 static const struct option long_options[] = {
@@ -57,6 +59,8 @@ static const struct option long_options[] = {
     {"upper", required_argument, NULL, OPT_UPPER},
     {"rm", no_argument, NULL, OPT_RM},
     {"upper-on-disk", no_argument, NULL, OPT_UPPER_ON_DISK},
+    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+    {"sysctl", required_argument, NULL, OPT_SYSCTL},
     {"tty", no_argument, NULL, 't'},
     {"interactive", no_argument, NULL, 'i'},
     {"help", no_argument, NULL, 'h'},
@@ -225,6 +229,12 @@ static void apply_option(int opt, const char *arg, mvm_builder *b, struct run_op
 		break;
 	case 'e':
 		mvm_builder_env(b, arg, err);
+		break;
+	case OPT_HOSTNAME:
+		mvm_builder_hostname(b, arg, err);
+		break;
+	case OPT_SYSCTL:
+		mvm_builder_sysctl(b, arg, err);
 		break;
 	case OPT_VSOCK:
 		mvm_builder_vsock(b, arg, err);

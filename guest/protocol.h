@@ -53,7 +53,23 @@ enum mvm_cfg_record {
 				 * and /etc/group when the program starts (the
 				 * agent's EXEC; a VM's own program gets USER
 				 * from the host); not with MVM_CFG_USER */
+	MVM_CFG_HOSTNAME = 13, /* string: the guest's host name (1..64 of
+				* [A-Za-z0-9.-]); at most once */
+	MVM_CFG_SYSCTL = 14,   /* string "KEY=VALUE": written to
+				* /proc/sys/KEY (dots as slashes) before the
+				* program starts */
+	MVM_CFG_FILE = 15,     /* u32 mode (07777); u32 flags
+				* (MVM_FILE_READONLY); absolute guest path,
+				* NUL, content: a file placed in the root
+				* before the program starts (a bind of a file
+				* from the initramfs, so the root itself keeps
+				* its own) */
 };
+#define MVM_FILE_READONLY 1u
+/* What a config may carry of MVM_CFG_FILE. */
+#define MVM_MAX_GUEST_FILES 64
+#define MVM_MAX_GUEST_FILE_SIZE (256u * 1024)
+#define MVM_HOSTNAME_MAX 64
 
 /* The virtio-fs tag of the root filesystem (as in libkrun). Mapped dirs use
  * tags "mvmfs0", "mvmfs1", ... carried in MVM_CFG_MOUNT records. */

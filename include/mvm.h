@@ -241,6 +241,19 @@ int mvm_builder_env(mvm_builder *b, const char *spec, mvm_error **err);
 int mvm_builder_env_pair(mvm_builder *b, const char *key, const char *value, mvm_error **err);
 
 int mvm_builder_console_output(mvm_builder *b, const char *path, mvm_error **err);
+/* The guest's host name: 1 to 64 of [A-Za-z0-9.-]. */
+int mvm_builder_hostname(mvm_builder *b, const char *name, mvm_error **err);
+/* "KEY=VALUE" written to the guest's /proc/sys/KEY (dots or slashes
+ * between KEY's parts of [A-Za-z0-9_-]) before the program starts; a
+ * write that fails stops the start (status 125). Repeatable. */
+int mvm_builder_sysctl(mvm_builder *b, const char *spec, mvm_error **err);
+/* A file of len bytes (at most 256 KiB; 64 files) placed at guest_path,
+ * an absolute path, before the program starts: mode (07777), read-only
+ * when asked. It covers what the root has there without changing it (a
+ * bind from memory; a missing file and its directories are created in
+ * the root to bind onto). An OCI runtime's /etc/hosts and friends. */
+int mvm_builder_guest_file(mvm_builder *b, const char *guest_path, uint32_t mode, bool readonly,
+			   const void *data, size_t len, mvm_error **err);
 /* Gives the guest a virtio-vsock device (guest CID 3) whose host end is
  * the Unix socket PATH, created at start and removed at the end: a host
  * program connects there and writes "CONNECT <guest port>\n"; once a

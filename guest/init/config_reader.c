@@ -129,6 +129,68 @@ static int check_rlimit(const struct record *r, char *errbuf, size_t errbuf_len)
 	return 0;
 }
 
+static int check_hostname(const struct record *r, char *errbuf, size_t errbuf_len)
+{
+	if (r->len == 0 || r->len > MVM_HOSTNAME_MAX)
+		return fail_record(r, errbuf, errbuf_len, "host name of %u bytes (1 to %u)",
+				   (unsigned)r->len, MVM_HOSTNAME_MAX);
+	for (uint32_t i = 0; i < r->len; i++) {
+		uint8_t ch = r->payload[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '-' || ch == '.'))
+			return fail_record(r, errbuf, errbuf_len, "host name byte %u is not [A-Za-z0-9.-]",
+					   i);
+	}
+	return 0;
+}
+
+/* KEY=VALUE, KEY segments of [A-Za-z0-9_-] joined by `.` or `/`: no way
+ * out of /proc/sys. */
+static int check_sysctl(const struct record *r, char *errbuf, size_t errbuf_len)
+{
+	if (memchr(r->payload, '\0', r->len) || memchr(r->payload, '\n', r->len))
+		return fail_record(r, errbuf, errbuf_len, "sysctl holds a NUL or a newline");
+	const uint8_t *eq = memchr(r->payload, '=', r->len);
+	if (eq == NULL || eq == r->payload)
+		return fail_record(r, errbuf, errbuf_len, "sysctl must be KEY=VALUE");
+	bool segment_empty = true;
+	for (const uint8_t *p = r->payload; p < eq; p++) {
+		bool sep = *p == '.' || *p == '/';
+		bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-';
+		if ((sep && segment_empty) || (!sep && !ok))
+			return fail_record(r, errbuf, errbuf_len, "sysctl key is not a /proc/sys name");
+		segment_empty = sep;
+	}
+	if (segment_empty)
+		return fail_record(r, errbuf, errbuf_len, "sysctl key is not a /proc/sys name");
+	return 0;
+}
+
+/* u32 mode, u32 flags, path NUL content. */
+static int check_file(const struct record *r, char *errbuf, size_t errbuf_len)
+{
+	if (r->len < 10)
+		return fail_record(r, errbuf, errbuf_len, "file record too short");
+	uint32_t mode = get_le32(r->payload), flags = get_le32(r->payload + 4);
+	if (mode & ~07777u || flags & ~MVM_FILE_READONLY)
+		return fail_record(r, errbuf, errbuf_len, "file mode %#o or flags %#x out of range",
+				   mode, flags);
+	const uint8_t *path = r->payload + 8;
+	const uint8_t *nul = memchr(path, '\0', r->len - 8);
+	if (nul == NULL || nul == path || path[0] != '/' || nul - path < 2)
+		return fail_record(r, errbuf, errbuf_len, "file path must be absolute, not /, and end in NUL");
+	/* No `..` component: the file lands under the new root. */
+	for (const uint8_t *p = path; p < nul; p++)
+		if (p[0] == '/' && p + 2 < nul + 1 && p[1] == '.' && p[2] == '.' &&
+		    (p + 3 == nul || p[3] == '/'))
+			return fail_record(r, errbuf, errbuf_len, "file path has a `..` component");
+	if ((size_t)(r->payload + r->len - (nul + 1)) > MVM_MAX_GUEST_FILE_SIZE)
+		return fail_record(r, errbuf, errbuf_len, "file larger than %u bytes",
+				   MVM_MAX_GUEST_FILE_SIZE);
+	return 0;
+}
+
 static int check_mount(const struct record *r, char *errbuf, size_t errbuf_len)
 {
 	const uint8_t *nul = memchr(r->payload, '\0', r->len);
@@ -194,7 +256,7 @@ static int check_net(const struct record *r, char *errbuf, size_t errbuf_len)
 
 struct counts {
 	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel, layers, user, tty,
-	    user_name;
+	    user_name, hostname, sysctls, files;
 };
 
 /* Pass 1: validates every known record and counts them, so that pass 2
@@ -250,6 +312,18 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 			rc = check_fixed(&r, 4, "tty", errbuf, errbuf_len);
 			n->tty++;
 			break;
+		case MVM_CFG_HOSTNAME:
+			rc = check_hostname(&r, errbuf, errbuf_len);
+			n->hostname++;
+			break;
+		case MVM_CFG_SYSCTL:
+			rc = check_sysctl(&r, errbuf, errbuf_len);
+			n->sysctls++;
+			break;
+		case MVM_CFG_FILE:
+			rc = check_file(&r, errbuf, errbuf_len);
+			n->files++;
+			break;
 		case MVM_CFG_USER_NAME:
 			rc = check_string(&r, "user name", false, errbuf, errbuf_len);
 			if (rc == 0 && (r.len == 0 || r.len > INIT_USER_NAME_MAX))
@@ -267,10 +341,13 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 	if (more < 0)
 		return -1;
 	if (n->exec > 1 || n->workdir > 1 || n->net > 1 || n->loglevel > 1 || n->layers > 1 ||
-	    n->user > 1 || n->tty > 1 || n->user_name > 1)
+	    n->user > 1 || n->tty > 1 || n->user_name > 1 || n->hostname > 1)
 		return fail(errbuf, errbuf_len,
-			    "config: exec, workdir, net, log level, layers, user, user name and tty "
-			    "may appear at most once");
+			    "config: exec, workdir, net, log level, layers, user, user name, host name "
+			    "and tty may appear at most once");
+	if (n->files > MVM_MAX_GUEST_FILES)
+		return fail(errbuf, errbuf_len, "config: %zu files, at most %u", n->files,
+			    MVM_MAX_GUEST_FILES);
 	if (n->user && n->user_name)
 		return fail(errbuf, errbuf_len, "config: a user's ids and a user name both given");
 	return 0;
@@ -341,6 +418,28 @@ static int fill(struct cursor c, struct init_config *out)
 			if (!(out->user_name = dup_bytes(r.payload, r.len)))
 				return -1;
 			break;
+		case MVM_CFG_HOSTNAME:
+			if (!(out->hostname = dup_bytes(r.payload, r.len)))
+				return -1;
+			break;
+		case MVM_CFG_SYSCTL:
+			if (!(out->sysctls[out->n_sysctls++] = dup_bytes(r.payload, r.len)))
+				return -1;
+			break;
+		case MVM_CFG_FILE: {
+			struct init_file *f = &out->files[out->n_files++];
+			const uint8_t *path = r.payload + 8;
+			size_t plen = strlen((const char *)path); /* checked: a NUL ends it */
+			f->mode = get_le32(r.payload);
+			f->readonly = get_le32(r.payload + 4) & MVM_FILE_READONLY;
+			f->path = dup_bytes(path, plen);
+			f->len = r.len - 8 - plen - 1;
+			f->data = malloc(f->len ? f->len : 1);
+			if (!f->path || !f->data)
+				return -1;
+			memcpy(f->data, path + plen + 1, f->len);
+			break;
+		}
 		case MVM_CFG_TTY:
 			out->has_tty = true;
 			out->tty_rows = (uint16_t)(r.payload[0] | r.payload[1] << 8);
@@ -380,7 +479,10 @@ int init_config_parse(const void *blob, size_t len, struct init_config *out, cha
 	out->env = calloc(n.env + 1, sizeof(*out->env));
 	out->rlimits = calloc(n.rlimits ? n.rlimits : 1, sizeof(*out->rlimits));
 	out->mounts = calloc(n.mounts ? n.mounts : 1, sizeof(*out->mounts));
-	if (!out->args || !out->env || !out->rlimits || !out->mounts || fill(c, out) < 0) {
+	out->sysctls = calloc(n.sysctls + 1, sizeof(*out->sysctls));
+	out->files = calloc(n.files ? n.files : 1, sizeof(*out->files));
+	if (!out->args || !out->env || !out->rlimits || !out->mounts || !out->sysctls ||
+	    !out->files || fill(c, out) < 0) {
 		init_config_free(out);
 		return fail(errbuf, errbuf_len, "config: out of memory");
 	}
@@ -398,6 +500,15 @@ void init_config_free(struct init_config *c)
 	free(c->env);
 	free(c->workdir);
 	free(c->user_name);
+	free(c->hostname);
+	for (size_t i = 0; c->sysctls && i < c->n_sysctls; i++)
+		free(c->sysctls[i]);
+	free(c->sysctls);
+	for (size_t i = 0; c->files && i < c->n_files; i++) {
+		free(c->files[i].path);
+		free(c->files[i].data);
+	}
+	free(c->files);
 	free(c->rlimits);
 	for (size_t i = 0; c->mounts && i < c->n_mounts; i++) {
 		free(c->mounts[i].tag);

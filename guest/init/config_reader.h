@@ -22,6 +22,14 @@ struct init_mount {
 	char *path; /* absolute guest path */
 };
 
+struct init_file {
+	char *path; /* absolute guest path */
+	uint8_t *data;
+	size_t len;
+	uint32_t mode;
+	bool readonly;
+};
+
 struct init_net {
 	uint32_t addr; /* network byte order, as in the blob */
 	uint32_t prefix_len;
@@ -51,6 +59,11 @@ struct init_config {
 	bool has_user;	    /* run the program as uid:gid */
 	uint32_t uid, gid;
 	char *user_name;    /* "USER[:GROUP]" to resolve at start; NULL: none */
+	char *hostname;	    /* NULL: the kernel's */
+	char **sysctls;	    /* "KEY=VALUE", n_sysctls of them */
+	size_t n_sysctls;
+	struct init_file *files;
+	size_t n_files;
 	bool has_tty;	    /* the program gets a terminal of tty_rows x tty_cols */
 	uint16_t tty_rows, tty_cols;
 };

@@ -145,7 +145,8 @@ static __attribute__((noreturn)) void run(void)
 	struct agent *agent = NULL;
 	sigset_t blocked, child_mask;
 
-	if (init_switch_root(&cfg) < 0 || init_mount_system() < 0 || init_mount_shares(&cfg) < 0 ||
+	if (init_switch_root(&cfg) < 0 || init_mount_system() < 0 || init_apply_system(&cfg) < 0 ||
+	    init_mount_shares(&cfg) < 0 ||
 	    init_net_setup(cfg.has_net ? &cfg.net : NULL) < 0 || open_consoles(&hvc0, &hvc2) < 0)
 		goto out;
 	if (!(envp = init_env_build(cfg.env, cfg.n_env))) {

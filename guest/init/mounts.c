@@ -129,10 +129,65 @@ static int mount_image_root(uint32_t n_layers, bool tmpfs_upper)
 	return do_mount("overlay", INIT_NEWROOT, "overlay", 0, opts);
 }
 
+/* mkdir -p of path's parent directories. */
+static int make_parents(char *path)
+{
+	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		int rc = mkdir(path, 0755);
+		*p = '/';
+		if (rc < 0 && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+/* MVM_CFG_FILE: each file's content goes into the initramfs, bound over
+ * its path in the new root (made if missing), while both are in reach:
+ * the move of the new root carries the binds along. */
+static int place_files(const struct init_config *cfg)
+{
+	if (cfg->n_files == 0)
+		return 0;
+	if (mkdir(INIT_FILES_DIR, 0700) < 0 && errno != EEXIST) {
+		init_err("%s: %s", INIT_FILES_DIR, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->n_files; i++) {
+		const struct init_file *f = &cfg->files[i];
+		char src[64], dst[PATH_MAX];
+		snprintf(src, sizeof(src), "%s/%zu", INIT_FILES_DIR, i);
+		if ((size_t)snprintf(dst, sizeof(dst), "%s%s", INIT_NEWROOT, f->path) >= sizeof(dst)) {
+			init_err("file %s: path too long", f->path);
+			return -1;
+		}
+		int fd = open(src, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		bool ok = fd >= 0 && write(fd, f->data, f->len) == (ssize_t)f->len &&
+			  fchmod(fd, (mode_t)f->mode) == 0;
+		if (fd >= 0)
+			close(fd);
+		int target = ok && make_parents(dst) == 0
+				 ? open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644)
+				 : -1;
+		if (target >= 0)
+			close(target);
+		if (!ok || target < 0 || mount(src, dst, NULL, MS_BIND, NULL) < 0 ||
+		    (f->readonly &&
+		     mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)) {
+			init_err("file %s: %s", f->path, strerror(errno));
+			return -1;
+		}
+		init_debug("placed %s (%zu bytes)", f->path, f->len);
+	}
+	return 0;
+}
+
 int init_switch_root(const struct init_config *cfg)
 {
 	if (cfg->n_layers ? mount_image_root(cfg->n_layers, cfg->tmpfs_upper) < 0
 			  : do_mount(MVM_ROOT_TAG, INIT_NEWROOT, "virtiofs", 0, NULL) < 0)
+		return -1;
+	if (place_files(cfg) < 0)
 		return -1;
 	/* The new root gets its own devtmpfs; init's console fds stay open. */
 	if (umount2("/dev", MNT_DETACH) < 0)
@@ -195,6 +250,43 @@ int init_mount_system(void)
 	make_dev_links();
 	if (!root_has_tmp && do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		return -1;
+	/* What containers also expect; best effort: a kernel without POSIX
+	 * message queues or cgroups still runs programs. */
+	if (mkdir("/dev/mqueue", 0755) < 0 && errno != EEXIST)
+		init_debug("mkdir /dev/mqueue: %s", strerror(errno));
+	if (mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		init_debug("mount /dev/mqueue: %s", strerror(errno));
+	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		init_debug("mount /sys/fs/cgroup: %s", strerror(errno));
+	return 0;
+}
+
+int init_apply_system(const struct init_config *cfg)
+{
+	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) {
+		init_err("host name %s: %s", cfg->hostname, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->n_sysctls; i++) {
+		const char *kv = cfg->sysctls[i], *eq = strchr(kv, '=');
+		char path[PATH_MAX];
+		int n = snprintf(path, sizeof(path), "/proc/sys/%.*s", (int)(eq - kv), kv);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return -1;
+		for (char *p = path + strlen("/proc/sys/"); *p; p++)
+			if (*p == '.')
+				*p = '/';
+		int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		size_t vlen = strlen(eq + 1);
+		bool ok = fd >= 0 && write(fd, eq + 1, vlen) == (ssize_t)vlen;
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		if (!ok) {
+			init_err("sysctl %.*s: %s", (int)(eq - kv), kv, strerror(e));
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -32,6 +32,11 @@ int init_switch_root(const struct init_config *cfg);
 /* In the new root: /proc, /sys, /dev, /dev/pts, /dev/shm, /dev/fd and
  * friends, and /tmp as tmpfs unless the root has a non-empty /tmp. */
 int init_mount_system(void);
+/* The host name and sysctls of cfg, once /proc is there. -1 (printed) on
+ * failure: the program must not run without them. */
+int init_apply_system(const struct init_config *cfg);
+/* Where MVM_CFG_FILE contents wait in the initramfs. */
+#define INIT_FILES_DIR "/mvm/files"
 
 #define INIT_BDI_DIR "/sys/class/bdi"
 /* One FUSE request's worth: the VMM offers max_pages of 1 MiB. */

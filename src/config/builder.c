@@ -539,3 +539,51 @@ int mvm_builder_user(mvm_builder *b, const char *user, mvm_error **err)
 {
 	return set_string(b, b ? &b->cfg.user : NULL, user, "the user", err);
 }
+
+int mvm_builder_hostname(mvm_builder *b, const char *name, mvm_error **err)
+{
+	return set_string(b, b ? &b->cfg.hostname : NULL, name, "the host name", err);
+}
+
+int mvm_builder_sysctl(mvm_builder *b, const char *spec, mvm_error **err)
+{
+	if (check_args(b, spec, "a sysctl", err) < 0)
+		return -1;
+	char **slot = append_slot((void **)&b->cfg.sysctls, &b->cfg.n_sysctls, sizeof(*slot),
+				  "a sysctl", err);
+	if (slot == NULL)
+		return -1;
+	if ((*slot = strdup(spec)) == NULL) {
+		b->cfg.n_sysctls--;
+		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add sysctl `%s`", spec);
+	}
+	return 0;
+}
+
+int mvm_builder_guest_file(mvm_builder *b, const char *guest_path, uint32_t mode, bool readonly,
+			   const void *data, size_t len, mvm_error **err)
+{
+	if (check_args(b, guest_path, "a guest file's path", err) < 0)
+		return -1;
+	if (data == NULL && len > 0)
+		return mvm_err(err, MVM_ERR_INVALID, 0, "guest file `%s`: no data for %zu bytes",
+			       guest_path, len);
+	struct config_file *slot = append_slot((void **)&b->cfg.files, &b->cfg.n_files,
+					       sizeof(*slot), "a guest file", err);
+	if (slot == NULL)
+		return -1;
+	*slot = (struct config_file){.path = strdup(guest_path),
+				     .data = malloc(len ? len : 1),
+				     .len = len,
+				     .mode = mode,
+				     .readonly = readonly};
+	if (slot->path == NULL || slot->data == NULL) {
+		free(slot->path);
+		free(slot->data);
+		b->cfg.n_files--;
+		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add guest file `%s`", guest_path);
+	}
+	if (len)
+		memcpy(slot->data, data, len);
+	return 0;
+}

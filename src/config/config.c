@@ -72,6 +72,15 @@ void mvm_config_clear(struct mvm_config *c)
 	free(c->vsock_path);
 	free(c->kernel_path);
 	config_image_clear(&c->image);
+	free(c->hostname);
+	for (size_t i = 0; i < c->n_sysctls; i++)
+		free(c->sysctls[i]);
+	free(c->sysctls);
+	for (size_t i = 0; i < c->n_files; i++) {
+		free(c->files[i].path);
+		free(c->files[i].data);
+	}
+	free(c->files);
 	free(c->user);
 	mvm_config_init(c);
 }
@@ -107,6 +116,7 @@ static bool copy_strings(struct mvm_config *dst, const struct mvm_config *src)
 	    !dup_opt(&dst->console_output, src->console_output) ||
 	    !dup_opt(&dst->vsock_path, src->vsock_path) ||
 	    !dup_opt(&dst->kernel_path, src->kernel_path) || !dup_opt(&dst->user, src->user) ||
+	    !dup_opt(&dst->hostname, src->hostname) ||
 	    !dup_opt(&dst->image.ref, src->image.ref) ||
 	    !dup_opt(&dst->image.store, src->image.store) ||
 	    !dup_opt(&dst->image.upper, src->image.upper))
@@ -176,6 +186,34 @@ static bool copy_lists(struct mvm_config *dst, const struct mvm_config *src)
 			bool ok = dup_opt(&dst->env[i].key, src->env[i].key) &&
 				  dup_opt(&dst->env[i].value, src->env[i].value);
 			dst->n_env++;
+			if (!ok)
+				return false;
+		}
+	}
+	if (src->n_sysctls) {
+		dst->sysctls = calloc(src->n_sysctls, sizeof(*dst->sysctls));
+		if (dst->sysctls == NULL)
+			return false;
+		for (size_t i = 0; i < src->n_sysctls; i++) {
+			bool ok = dup_opt(&dst->sysctls[i], src->sysctls[i]);
+			dst->n_sysctls++;
+			if (!ok)
+				return false;
+		}
+	}
+	if (src->n_files) {
+		dst->files = calloc(src->n_files, sizeof(*dst->files));
+		if (dst->files == NULL)
+			return false;
+		for (size_t i = 0; i < src->n_files; i++) {
+			const struct config_file *f = &src->files[i];
+			struct config_file *d = &dst->files[i];
+			*d = (struct config_file){.len = f->len, .mode = f->mode, .readonly = f->readonly};
+			d->data = malloc(f->len ? f->len : 1);
+			bool ok = dup_opt(&d->path, f->path) && d->data;
+			if (d->data)
+				memcpy(d->data, f->data, f->len);
+			dst->n_files++;
 			if (!ok)
 				return false;
 		}

@@ -48,6 +48,15 @@ struct config_image {
  * appended. */
 #define VSOCK_PATH_MAX 96
 
+/* A file mvm-init places in the guest's root (MVM_CFG_FILE). */
+struct config_file {
+	char *path; /* absolute guest path, normalised by build() */
+	uint8_t *data;
+	size_t len;
+	uint32_t mode;
+	bool readonly;
+};
+
 struct mvm_config {
 	struct mvm_logger log;
 	char *root_path;   /* absolute, resolved host directory after build() */
@@ -92,6 +101,11 @@ struct mvm_config {
 	char *kernel_path; /* NULL: use the search order (see src/vmm/kernel.c) */
 
 	struct config_image image;
+	char *hostname;	 /* the guest's; NULL: the kernel's default */
+	char **sysctls;	 /* "KEY=VALUE" for the guest's /proc/sys */
+	size_t n_sysctls;
+	struct config_file *files; /* placed in the guest's root at start */
+	size_t n_files;
 	char *user;	 /* "name", "uid", "name:group", "uid:gid"; NULL: root */
 	bool has_ids;	 /* build() resolved user */
 	uint32_t uid, gid;

@@ -178,6 +178,31 @@ char *config_json(const struct mvm_config *c, mvm_error **err)
 	} else {
 		jw_null(&w);
 	}
+	jw_key(&w, "hostname");
+	if (c->hostname)
+		jw_string(&w, c->hostname);
+	else
+		jw_null(&w);
+	jw_key(&w, "sysctls");
+	jw_begin_array(&w);
+	for (size_t i = 0; i < c->n_sysctls; i++)
+		jw_string(&w, c->sysctls[i]);
+	jw_end_array(&w);
+	jw_key(&w, "guest_files");
+	jw_begin_array(&w);
+	for (size_t i = 0; i < c->n_files; i++) {
+		jw_begin_object(&w);
+		jw_key(&w, "path");
+		jw_string(&w, c->files[i].path);
+		jw_key(&w, "mode");
+		jw_uint(&w, c->files[i].mode);
+		jw_key(&w, "size");
+		jw_uint(&w, c->files[i].len);
+		jw_key(&w, "readonly");
+		jw_bool(&w, c->files[i].readonly);
+		jw_end_object(&w);
+	}
+	jw_end_array(&w);
 	jw_key(&w, "user");
 	if (c->has_ids) {
 		char ids[32];

@@ -3,6 +3,7 @@
  * build() reports everything that is wrong (the reference stops at the
  * first problem). */
 #include "config/validate.h"
+#include "guest/protocol.h"
 
 #include "config/guest_path.h"
 #include "config/guest_user.h"
@@ -487,6 +488,56 @@ static void check_sandbox(const struct mvm_config *c, mvm_error **err)
 			c->jail_uid, c->jail_gid);
 }
 
+/* The rules mvm-init's config reader holds them to (guest/protocol.h):
+ * checked here so that build() names the value. */
+static void check_guest_system(struct mvm_config *c, mvm_error **err)
+{
+	if (c->hostname) {
+		size_t n = strlen(c->hostname);
+		bool ok = n >= 1 && n <= MVM_HOSTNAME_MAX;
+		for (size_t i = 0; ok && i < n; i++) {
+			char ch = c->hostname[i];
+			ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			     (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+		}
+		if (!ok)
+			mvm_err(err, MVM_ERR_INVALID, 0,
+				"invalid host name `%s`: 1 to %d of [A-Za-z0-9.-]", c->hostname,
+				MVM_HOSTNAME_MAX);
+	}
+	for (size_t i = 0; i < c->n_sysctls; i++) {
+		const char *kv = c->sysctls[i], *eq = strchr(kv, '=');
+		bool ok = eq && eq != kv && !strchr(kv, '\n');
+		bool empty = true;
+		for (const char *p = kv; ok && p < eq; p++) {
+			bool sep = *p == '.' || *p == '/';
+			ok = sep ? !empty
+				 : (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+					   (*p >= '0' && *p <= '9') || *p == '_' || *p == '-';
+			empty = sep;
+		}
+		if (!ok || empty)
+			mvm_err(err, MVM_ERR_INVALID, 0,
+				"invalid sysctl `%s`: KEY=VALUE, KEY parts of [A-Za-z0-9_-] joined by "
+				"`.` or `/`",
+				kv);
+	}
+	if (c->n_files > MVM_MAX_GUEST_FILES)
+		mvm_err(err, MVM_ERR_INVALID, 0, "%zu guest files: at most %d", c->n_files,
+			MVM_MAX_GUEST_FILES);
+	for (size_t i = 0; i < c->n_files; i++) {
+		struct config_file *f = &c->files[i];
+		if (f->len > MVM_MAX_GUEST_FILE_SIZE || f->mode & ~07777u)
+			mvm_err(err, MVM_ERR_INVALID, 0,
+				"guest file `%s`: %zu bytes and mode %#o (at most %u bytes, mode "
+				"07777)",
+				f->path, f->len, f->mode, MVM_MAX_GUEST_FILE_SIZE);
+		fix_in_place(&f->path, guest_path_normalize(f->path, "guest file", err));
+		if (f->path && strcmp(f->path, "/") == 0)
+			mvm_err(err, MVM_ERR_INVALID, 0, "guest file `/`: a file cannot be the root");
+	}
+}
+
 int config_validate(struct mvm_config *c, mvm_error **err)
 {
 	mvm_error *problems = NULL;
@@ -499,6 +550,7 @@ int config_validate(struct mvm_config *c, mvm_error **err)
 	check_env(c, &problems);
 	check_guest_program(c, &problems);
 	check_user(c, &problems);
+	check_guest_system(c, &problems);
 	check_host_io(c, &problems);
 	check_sandbox(c, &problems);
 	if (problems == NULL)

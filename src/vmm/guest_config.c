@@ -223,6 +223,25 @@ static int put_program(struct blob_buf *b, const struct mvm_config *cfg, mvm_err
 		if (put_string(b, MVM_CFG_USER_NAME, cfg->user, err) < 0)
 			return -1;
 	}
+	if (cfg->hostname && put_string(b, MVM_CFG_HOSTNAME, cfg->hostname, err) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->n_sysctls; i++)
+		if (put_string(b, MVM_CFG_SYSCTL, cfg->sysctls[i], err) < 0)
+			return -1;
+	for (size_t i = 0; i < cfg->n_files; i++) {
+		const struct config_file *f = &cfg->files[i];
+		size_t plen = strlen(f->path) + 1;
+		uint8_t *head = malloc(8 + plen);
+		if (head == NULL)
+			return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "guest config: file %s", f->path);
+		put_le32(head, f->mode);
+		put_le32(head + 4, f->readonly ? MVM_FILE_READONLY : 0);
+		memcpy(head + 8, f->path, plen);
+		int rc = put_record2(b, MVM_CFG_FILE, head, 8 + plen, f->data, f->len, err);
+		free(head);
+		if (rc < 0)
+			return -1;
+	}
 	if (cfg->tty) {
 		uint8_t p[4] = {(uint8_t)cfg->tty_rows, (uint8_t)(cfg->tty_rows >> 8),
 				(uint8_t)cfg->tty_cols, (uint8_t)(cfg->tty_cols >> 8)};

@@ -267,6 +267,78 @@ static void test_env(void **state)
 	assert_null(err);
 }
 
+static void test_guest_system(void **state)
+{
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_hostname(b, "box-1.lan", &err), 0);
+	assert_int_equal(mvm_builder_sysctl(b, "net.ipv4.ping_group_range=0 0", &err), 0);
+	assert_int_equal(mvm_builder_sysctl(b, "kernel/shmmax=1", &err), 0);
+	assert_int_equal(mvm_builder_guest_file(b, "/etc//hosts/", 0644, true, "x", 1, &err), 0);
+	assert_int_equal(mvm_builder_guest_file(b, "/e", 0, false, NULL, 0, &err), 0);
+	mvm_vm *vm = build_ok(b);
+	assert_string_equal(vm->cfg.hostname, "box-1.lan");
+	assert_int_equal(vm->cfg.n_sysctls, 2);
+	assert_int_equal(vm->cfg.n_files, 2);
+	assert_string_equal(vm->cfg.files[0].path, "/etc/hosts"); /* normalised */
+	assert_true(vm->cfg.files[0].readonly);
+	char *json = mvm_vm_config_json(vm, &err);
+	assert_non_null(strstr(json, "\"hostname\":\"box-1.lan\""));
+	assert_non_null(strstr(json, "\"guest_files\":[{\"path\":\"/etc/hosts\",\"mode\":420,\"size\":1,\"readonly\":true}"));
+	free(json);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+
+	static const char *const bad_hosts[] = {"", "a b", "a_b", "x/y"};
+	for (size_t i = 0; i < sizeof(bad_hosts) / sizeof(bad_hosts[0]); i++) {
+		b = minimal_builder("/");
+		mvm_builder_hostname(b, bad_hosts[i], &err);
+		char q[64];
+		snprintf(q, sizeof(q), "host name `%s`", bad_hosts[i]);
+		expect_one_problem(b, q, "[A-Za-z0-9.-]");
+		mvm_builder_free(b);
+	}
+	char longname[80];
+	memset(longname, 'a', 65);
+	longname[65] = '\0';
+	b = minimal_builder("/");
+	mvm_builder_hostname(b, longname, &err);
+	expect_one_problem(b, "host name", "1 to 64");
+	mvm_builder_free(b);
+	static const char *const bad_sysctls[] = {"=1", "a..b=1", "../x=1", "a/=1", "x", "a b=1", "a=1\n2"};
+	for (size_t i = 0; i < sizeof(bad_sysctls) / sizeof(bad_sysctls[0]); i++) {
+		b = minimal_builder("/");
+		mvm_builder_sysctl(b, bad_sysctls[i], &err);
+		expect_one_problem(b, "invalid sysctl", "KEY=VALUE");
+		mvm_builder_free(b);
+	}
+	b = minimal_builder("/");
+	mvm_builder_guest_file(b, "relative", 0644, false, "x", 1, &err);
+	expect_one_problem(b, "relative", "absolute");
+	mvm_builder_free(b);
+	b = minimal_builder("/");
+	mvm_builder_guest_file(b, "/", 0644, false, "x", 1, &err);
+	expect_one_problem(b, "guest file `/`", "cannot be the root");
+	mvm_builder_free(b);
+	b = minimal_builder("/");
+	mvm_builder_guest_file(b, "/x", 010000, false, "x", 1, &err);
+	expect_one_problem(b, "guest file `/x`", "mode 07777");
+	mvm_builder_free(b);
+	static char big[256 * 1024 + 1];
+	b = minimal_builder("/");
+	mvm_builder_guest_file(b, "/x", 0644, false, big, sizeof(big), &err);
+	expect_one_problem(b, "262145 bytes", "at most 262144");
+	mvm_builder_free(b);
+	assert_int_equal(mvm_builder_guest_file(NULL, "/x", 0, false, "x", 1, &err), -1);
+	mvm_error_free(err);
+	err = NULL;
+	b = minimal_builder("/");
+	assert_int_equal(mvm_builder_guest_file(b, "/x", 0, false, NULL, 5, &err), -1);
+	assert_error_has(err, "no data for 5 bytes");
+	mvm_error_free(err);
+	mvm_builder_free(b);
+}
+
 static void test_assigned_ip(void **state)
 {
 	mvm_error *err = NULL;
@@ -375,6 +447,7 @@ int main(void)
 	    cmocka_unit_test(test_ports),
 	    cmocka_unit_test(test_rlimits),
 	    cmocka_unit_test(test_env),
+	    cmocka_unit_test(test_guest_system),
 	    cmocka_unit_test(test_assigned_ip),
 	    cmocka_unit_test(test_all_problems_at_once),
 	    cmocka_unit_test(test_problems_append_to_caller_error),

@@ -223,7 +223,7 @@ static void test_json_of_reference_example(void **state)
 	    "\"console_output\":\"/tmp/console.log\",\"vsock\":null,\"assigned_ip\":\"10.0.2.15\","
 	    "\"local_only\":false,\"share_mode\":\"virtual\","
 	    "\"share_modes\":{\"/guest/mount\":\"passthrough\"},\"seccomp\":false,\"jail\":true,"
-	    "\"jail_user\":\"1000:4294967294\",\"user\":null,\"image\":null}");
+	    "\"jail_user\":\"1000:4294967294\",\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"user\":null,\"image\":null}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -350,7 +350,7 @@ static void test_json_of_unset_values(void **state)
 				  "\"assigned_ip\":null,\"local_only\":true,"
 				  "\"share_mode\":\"auto\",\"share_modes\":{},"
 				  "\"seccomp\":true,\"jail\":true,"
-				  "\"jail_user\":null,\"user\":null,\"image\":null}");
+				  "\"jail_user\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"user\":null,\"image\":null}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);

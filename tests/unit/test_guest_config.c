@@ -583,6 +583,79 @@ static void test_user_name(void **state)
 	init_config_free(&out);
 }
 
+/* Host name, sysctls and files travel to mvm-init as they are; the reader
+ * holds each to its rules. */
+static void test_system_records(void **state)
+{
+	struct mvm_config cfg;
+	zero_config(&cfg);
+	char *sysctls[] = {"net.ipv4.ping_group_range=0 0", "kernel/domainname=x"};
+	struct config_file files[] = {{.path = "/etc/hosts", .data = (uint8_t *)"127.0.0.1 a\n",
+				       .len = 12, .mode = 0644},
+				      {.path = "/run/.containerenv", .data = (uint8_t *)"", .len = 0,
+				       .mode = 0400, .readonly = true}};
+	cfg.hostname = "box-1.example";
+	cfg.sysctls = sysctls;
+	cfg.n_sysctls = 2;
+	cfg.files = files;
+	cfg.n_files = 2;
+	struct init_config out;
+	roundtrip(&cfg, NULL, 0, &out);
+	assert_string_equal(out.hostname, "box-1.example");
+	assert_int_equal(out.n_sysctls, 2);
+	assert_string_equal(out.sysctls[1], "kernel/domainname=x");
+	assert_int_equal(out.n_files, 2);
+	assert_string_equal(out.files[0].path, "/etc/hosts");
+	assert_int_equal(out.files[0].len, 12);
+	assert_memory_equal(out.files[0].data, "127.0.0.1 a\n", 12);
+	assert_int_equal(out.files[0].mode, 0644);
+	assert_false(out.files[0].readonly);
+	assert_int_equal(out.files[1].len, 0);
+	assert_true(out.files[1].readonly);
+	init_config_free(&out);
+
+	struct raw r;
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_HOSTNAME, "a b", 3);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "host name byte 1");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_HOSTNAME, "a", 1);
+	raw_record(&r, MVM_CFG_HOSTNAME, "b", 1);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "at most once");
+	static const char *const bad_sysctls[] = {"=1", "a..b=1", "../x=1", "a/=1", ".a=1",
+						  "a b=1", "noequals"};
+	for (size_t i = 0; i < sizeof(bad_sysctls) / sizeof(bad_sysctls[0]); i++) {
+		raw_header(&r);
+		raw_record(&r, MVM_CFG_SYSCTL, bad_sysctls[i], strlen(bad_sysctls[i]));
+		raw_finish(&r);
+		expect_reject(&r, r.len, "sysctl");
+	}
+	uint8_t file[64] = {0x44, 0x04, 0, 0, 0, 0, 0, 0};
+	memcpy(file + 8, "/a/../etc\0x", 12);
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_FILE, file, 20);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "`..` component");
+	memcpy(file + 8, "etc/x\0", 6);
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_FILE, file, 14);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "must be absolute");
+	memcpy(file + 8, "/x", 2); /* no NUL */
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_FILE, file, 10);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "end in NUL");
+	file[1] = 0x10; /* mode 010044: past 07777 */
+	memcpy(file + 8, "/x\0", 3);
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_FILE, file, 11);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "out of range");
+}
+
 /* -t: the size travels in the TTY record; one record at most, 4 bytes. */
 static void test_tty(void **state)
 {
@@ -730,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_layers_and_user),
 		cmocka_unit_test(test_tty),
 		cmocka_unit_test(test_user_name),
+		cmocka_unit_test(test_system_records),
 		cmocka_unit_test(test_reader_fuzz),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

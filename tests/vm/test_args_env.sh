@@ -23,4 +23,18 @@ expect_out "args exact" "$expected"
 mvm_run -e 'EMPTY=' -e 'EQ=a=b' -- /bin/sh -c 'printf "%s|%s|%s" "${EMPTY-unset}" "$EQ" "$PATH"'
 expect_out "env edge values and default PATH" "|a=b|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+# --hostname and --sysctl reach the guest kernel; init also mounts what
+# containers expect (POSIX message queues, the cgroup2 tree).
+mvm_run --hostname box-1 --sysctl kernel.domainname=dom.example --sysctl net/ipv4/ping_group_range='0 0' \
+	-- /bin/sh -c 'hostname; cat /proc/sys/kernel/domainname /proc/sys/net/ipv4/ping_group_range | tr "\t" " ";
+	grep -o " /dev/mqueue mqueue\| /sys/fs/cgroup cgroup2" /proc/mounts'
+expect_out "host name, sysctls, /dev/mqueue and /sys/fs/cgroup" "box-1
+dom.example
+0 0
+ /dev/mqueue mqueue
+ /sys/fs/cgroup cgroup2"
+mvm_run --sysctl net.nonexistent.knob=1 -- /bin/true
+expect_rc "a sysctl the guest kernel lacks stops the start" 125
+expect_contains "... naming it" "$WORK/err" "sysctl net.nonexistent.knob"
+
 finish
