@@ -137,6 +137,13 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 		oci_spec_clear(&spec);
 		return fail("create: ", err);
 	}
+	if (g->debug) {
+		/* The VM as built, for whoever reads --debug (and the tests). */
+		char *json = mvm_vm_config_json(vm, NULL);
+		if (json)
+			fprintf(stderr, "mvm-runtime: %s: VM %s\n", id, json);
+		free(json);
+	}
 
 	struct oci_state s = {0};
 	snprintf(s.id, sizeof(s.id), "%s", id);

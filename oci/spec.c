@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "oci/spec.h"
 
+#include "guest/protocol.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Fields a VM stands in for: they describe how a host kernel confines a
  * container's processes, and the guest kernel is the confinement here
@@ -26,7 +28,6 @@ static const struct {
 	const char *field;
 	const char *why;
 } not_yet[] = {
-    {"hostname", "the guest's host name is not settable yet"},
     {"domainname", "the guest's domain name is not settable yet"},
     {"hooks", "OCI hooks are not run"},
     {"process.consoleSize", "terminals are not supported yet"},
@@ -35,7 +36,6 @@ static const struct {
     {"process.execCPUAffinity", "not supported"},
     {"linux.uidMappings", "user namespaces are not supported yet"},
     {"linux.gidMappings", "user namespaces are not supported yet"},
-    {"linux.sysctl", "guest sysctls are not set yet"},
     {"linux.intelRdt", "not supported"},
     {"linux.personality", "not supported"},
     {"linux.timeOffsets", "not supported"},
@@ -242,8 +242,15 @@ static bool made_by_init(const char *dest, const char *type)
 	static const struct {
 		const char *dest, *type;
 	} std[] = {
-	    {"/proc", "proc"},	    {"/sys", "sysfs"},	   {"/dev", "tmpfs"},
-	    {"/dev/pts", "devpts"}, {"/dev/shm", "tmpfs"}, {"/tmp", "tmpfs"},
+	    {"/proc", "proc"},
+	    {"/sys", "sysfs"},
+	    {"/dev", "tmpfs"},
+	    {"/dev/pts", "devpts"},
+	    {"/dev/shm", "tmpfs"},
+	    {"/tmp", "tmpfs"},
+	    {"/dev/mqueue", "mqueue"},
+	    {"/sys/fs/cgroup", "cgroup"},
+	    {"/sys/fs/cgroup", "cgroup2"},
 	};
 	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++)
 		if (strcmp(dest, std[i].dest) == 0 && type && strcmp(type, std[i].type) == 0)
@@ -258,6 +265,32 @@ static bool has_option(json_t *options, const char *opt)
 	json_array_foreach(options, i, v) if (json_is_string(v) &&
 					      strcmp(json_string_value(v), opt) == 0) return true;
 	return false;
+}
+
+/* A bind of one file (podman's /etc/hosts, /etc/resolv.conf,
+ * /etc/hostname, /run/.containerenv): its content as it is now, placed in
+ * the guest by mvm-init. A copy, not the file: later changes on either
+ * side stay there (docs/oci.md). */
+static void bind_file(struct ctx *c, size_t i, const char *src, const char *dest,
+		      const struct stat *st, bool ro)
+{
+	if (st->st_size > (off_t)MVM_MAX_GUEST_FILE_SIZE) {
+		mvm_err(c->err, MVM_ERR_UNSUPPORTED, 0,
+			"config.json: mounts[%zu]: %s is %lld bytes; a bound file may have %u", i,
+			src, (long long)st->st_size, MVM_MAX_GUEST_FILE_SIZE);
+		return;
+	}
+	FILE *f = fopen(src, "re");
+	char *data = malloc((size_t)st->st_size + 1);
+	size_t n = f && data ? fread(data, 1, (size_t)st->st_size, f) : 0;
+	if (f == NULL || data == NULL || (ferror(f))) {
+		mvm_err(c->err, MVM_ERR_IO, errno, "config.json: mounts[%zu]: %s", i, src);
+	} else {
+		mvm_builder_guest_file(c->b, dest, st->st_mode & 07777, ro, data, n, c->err);
+	}
+	if (f)
+		fclose(f);
+	free(data);
 }
 
 static void map_mounts(struct ctx *c, json_t *root)
@@ -284,12 +317,20 @@ static void map_mounts(struct ctx *c, json_t *root)
 			    has_option(opts, "rbind");
 		if (!bind && made_by_init(dest, type))
 			continue;
+		/* A client's /dev/shm bind (podman's per-container tmpfs) is
+		 * for sharing IPC between containers, which separate kernels
+		 * cannot: the guest's own tmpfs stands in. */
+		if (bind && strcmp(dest, "/dev/shm") == 0) {
+			accepted(c, "mounts:/dev/shm");
+			continue;
+		}
 		if (!bind) {
-			mvm_err(c->err, MVM_ERR_UNSUPPORTED, 0,
-				"config.json: mounts[%zu]: a %s mount on %s is not supported yet "
-				"(mvm-init makes /proc, /sys, /dev, /dev/pts, /dev/shm and /tmp; "
-				"other mounts must be binds of host directories)",
-				i, type ? type : "typeless", dest);
+			mvm_err(
+			    c->err, MVM_ERR_UNSUPPORTED, 0,
+			    "config.json: mounts[%zu]: a %s mount on %s is not supported yet "
+			    "(mvm-init makes /proc, /sys, /dev, /dev/pts, /dev/shm, /dev/mqueue, "
+			    "/sys/fs/cgroup and /tmp; other mounts must be binds)",
+			    i, type ? type : "typeless", dest);
 			continue;
 		}
 		if (src == NULL) {
@@ -297,13 +338,17 @@ static void map_mounts(struct ctx *c, json_t *root)
 				"config.json: mounts[%zu].source is required", i);
 			continue;
 		}
+		struct stat st;
+		if (stat(src, &st) == 0 && S_ISREG(st.st_mode)) {
+			bind_file(c, i, src, dest, &st, has_option(opts, "ro"));
+			continue;
+		}
 		if (has_option(opts, "ro"))
-			mvm_err(
-			    c->err, MVM_ERR_UNSUPPORTED, 0,
-			    "config.json: mounts[%zu] (%s): read-only binds are not supported yet",
-			    i, dest);
-		/* The builder refuses a source that is not a directory, with
-		 * its name: single-file binds come later. */
+			mvm_err(c->err, MVM_ERR_UNSUPPORTED, 0,
+				"config.json: mounts[%zu] (%s): read-only directory binds are not "
+				"supported yet",
+				i, dest);
+		/* The builder names a source that is not a directory. */
 		mvm_builder_mapped_dir_pair(c->b, src, dest, c->err);
 	}
 }
@@ -362,6 +407,35 @@ static void map_resources(struct ctx *c, json_t *root)
 		ram_mib = UINT32_MAX;
 	mvm_builder_ram_mib(c->b, (uint32_t)ram_mib, c->err);
 	mvm_builder_num_vcpus(c->b, cpus, c->err);
+}
+
+static void map_system(struct ctx *c, json_t *root)
+{
+	const char *host = string_at(c, root, "hostname", false);
+	if (host && *host)
+		mvm_builder_hostname(c->b, host, c->err);
+	json_t *sysctl = at(root, "linux.sysctl");
+	if (sysctl && !json_is_object(sysctl)) {
+		mvm_err(c->err, MVM_ERR_INVALID, 0, "config.json: linux.sysctl must be an object");
+		return;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(sysctl, key, v)
+	{
+		if (!json_is_string(v)) {
+			mvm_err(c->err, MVM_ERR_INVALID, 0,
+				"config.json: linux.sysctl[%s] must be a string", key);
+			continue;
+		}
+		char *spec = NULL;
+		if (asprintf(&spec, "%s=%s", key, json_string_value(v)) < 0) {
+			mvm_err(c->err, MVM_ERR_NOMEM, ENOMEM, "config.json: linux.sysctl");
+			return;
+		}
+		mvm_builder_sysctl(c->b, spec, c->err);
+		free(spec);
+	}
 }
 
 static void map_namespaces(struct ctx *c, json_t *root)
@@ -435,6 +509,7 @@ int oci_spec_parse(const char *json, size_t len, const char *bundle, mvm_builder
 	map_process(&c, root);
 	map_mounts(&c, root);
 	map_resources(&c, root);
+	map_system(&c, root);
 	map_namespaces(&c, root);
 	map_annotations(&c, root);
 	json_decref(root);

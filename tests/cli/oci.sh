@@ -63,18 +63,19 @@ oci_test() {
 	refused "bad rlimit" '.process.rlimits = [{"type": "RLIMIT_NOPE", "soft": 1, "hard": 1}]' "RLIMIT_NOPE"
 	refused "readonly root" '.root.readonly = true' "root.readonly"
 	refused "no root" 'del(.root)' "root.path is required"
-	refused "hostname" '.hostname = "box"' "hostname: the guest's host name"
+	refused "bad hostname" '.hostname = "a b"' 'invalid host name `a b`'
+	refused "bad sysctl" '.linux.sysctl = {"../x": "1"}' 'invalid sysctl `../x=1`'
 	refused "hooks" '.hooks = {"prestart": [{"path": "/bin/true"}]}' "hooks: OCI hooks are not run"
-	refused "mqueue" '.mounts += [{"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue"}]' \
-		"a mqueue mount on /dev/mqueue is not supported yet"
-	refused "file bind" '.mounts += [{"destination": "/etc/hosts", "type": "bind", "source": "/etc/hosts", "options": ["rbind"]}]' \
-		"/etc/hosts"
+	refused "other tmpfs" '.mounts += [{"destination": "/run", "type": "tmpfs", "source": "tmpfs"}]' \
+		"a tmpfs mount on /run is not supported yet"
 	refused "ro bind" '.mounts += [{"destination": "/data", "type": "bind", "source": "/tmp", "options": ["rbind", "ro"]}]' \
-		"read-only binds are not supported yet"
+		"read-only directory binds are not supported yet"
+	head -c 300000 /dev/zero >"$tmp/big.file"
+	refused "big file bind" '.mounts += [{"destination": "/big", "type": "bind", "source": "'"$tmp/big.file"'"}]' \
+		"is 300000 bytes; a bound file may have 262144"
 	refused "netns path" '.linux.namespaces += [{"type": "network", "path": "/run/netns/x"}]' \
 		"joining the network namespace /run/netns/x"
 	refused "userns" '.linux.namespaces += [{"type": "user"}]' "user namespaces"
-	refused "sysctl" '.linux.sysctl = {"net.ipv4.ip_forward": "1"}' "linux.sysctl"
 	refused "bad ram annotation" '.annotations["org.mvm.ram-mib"] = "lots"' 'org.mvm.ram-mib `lots`'
 	refused "bad share mode" '.annotations["org.mvm.share-mode"] = "weird"' "weird"
 	printf '{"ociVersion": ' >"$tmp/bad/config.json"
@@ -84,7 +85,7 @@ oci_test() {
 	rt create --bundle "$tmp/bad" bad1
 	if [ "$rc" = 1 ] && grep -q "duplicate" <<<"$err"; then pass; else fail "oci: duplicate key: $rc $err"; fi
 	# Every problem at once, not only the first.
-	refused "several problems" '.process.args = [] | .hostname = "h" | .root.readonly = true' "hostname"
+	refused "several problems" '.process.args = [] | .hooks = {"prestart": [{"path": "/x"}]} | .root.readonly = true' "hooks"
 	if grep -q "process.args" <<<"$err" && grep -q "root.readonly" <<<"$err"; then pass; else fail "oci: every problem is named: $err"; fi
 
 	rt create --bundle "$tmp/bad" "bad/id"
@@ -93,6 +94,35 @@ oci_test() {
 	if [ "$rc" = 1 ] && grep -q "nonexistent" <<<"$err"; then pass; else fail "oci: missing bundle: $rc $err"; fi
 	rt create --console-socket "$tmp/cs" --bundle "$tmp/bad" c0
 	if [ "$rc" = 1 ] && grep -q "console-socket" <<<"$err"; then pass; else fail "oci: console socket: $rc $err"; fi
+
+	# What a podman config.json carries maps onto the VM (--debug shows the
+	# VM as built).
+	printf '127.0.0.1 localhost\n' >"$tmp/hosts"
+	chmod 0640 "$tmp/hosts"
+	bundle "podmanlike" '.hostname = "d09b1f5fbf48" | .linux.sysctl = {"net.ipv4.ping_group_range": "0 0"}
+		| .process.user.umask = 18 | .process.args = ["echo", "x"]
+		| .mounts += [{"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue"},
+			{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro"]},
+			{"destination": "/dev/shm", "type": "bind", "source": "'"$tmp"'", "options": ["bind"]},
+			{"destination": "/etc/hosts", "type": "bind", "source": "'"$tmp/hosts"'", "options": ["bind", "rprivate"]},
+			{"destination": "/etc/hostname", "type": "bind", "source": "'"$tmp/hosts"'", "options": ["bind", "ro"]},
+			{"destination": "/data", "type": "bind", "source": "'"$tmp"'", "options": ["rbind"]}]
+		| .annotations["org.mvm.cpus"] = "3"'
+	rt --debug create --bundle "$tmp/podmanlike" pm
+	local vm
+	vm=$(sed -n 's/^mvm-runtime: pm: VM //p' <<<"$err")
+	if [ "$rc" = 0 ] && jq -e --arg t "$tmp" '.hostname == "d09b1f5fbf48" and .sysctls == ["net.ipv4.ping_group_range=0 0"]
+		and .guest_files == [{"path": "/etc/hosts", "mode": 416, "size": 20, "readonly": false},
+			{"path": "/etc/hostname", "mode": 416, "size": 20, "readonly": true}]
+		and .mapped_dirs == [{"host": $t, "guest": "/data"}] and .num_vcpus == 3 and .ram_mib == 128
+		and .exec_path == "echo" and .user == "0:0"
+		and (.rlimits | map(.resource) | index("RLIMIT_NOFILE"))' <<<"$vm" >/dev/null; then pass; else
+		fail "oci: a podman-like config.json: $rc $vm $err"
+	fi
+	if grep -q "left to the VM boundary: .*process.capabilities.*mounts:/dev/shm" <<<"$err"; then pass; else
+		fail "oci: --debug names what the VM boundary stands in for: $err"
+	fi
+	rt delete pm
 
 	# The lifecycle, with a VM that cannot start here.
 	bundle "good" '.'

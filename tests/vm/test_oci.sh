@@ -18,20 +18,26 @@ B=$WORK/bundle
 mkdir -p "$B" "$WORK/data"
 ln -s "$ROOT" "$B/rootfs"
 echo shared >"$WORK/data/f"
+printf '10.0.0.1 db\n' >"$WORK/hosts"
+chmod 0666 "$WORK/hosts" # writable to the program but for the ro bind
 config() { # ARGS-JSON
-	jq -n --argjson args "$1" --arg data "$WORK/data" '{
-	  ociVersion: "1.0.2",
+	jq -n --argjson args "$1" --arg data "$WORK/data" --arg hosts "$WORK/hosts" '{
+	  ociVersion: "1.0.2", hostname: "c0ffee",
 	  process: {terminal: false, user: {uid: 1000, gid: 1001}, args: $args,
 	    env: ["PATH=/usr/bin:/bin", "FOO=bar"], cwd: "/tmp",
 	    capabilities: {bounding: ["CAP_CHOWN"]}, noNewPrivileges: true},
 	  root: {path: "rootfs"},
 	  mounts: [{destination: "/proc", type: "proc", source: "proc"},
-	    {destination: "/data", type: "bind", source: $data, options: ["rbind", "rw"]}],
-	  linux: {resources: {memory: {limit: 268435456}},
+	    {destination: "/data", type: "bind", source: $data, options: ["rbind", "rw"]},
+	    {destination: "/etc/hosts", type: "bind", source: $hosts, options: ["bind", "rprivate"]},
+	    {destination: "/run/.containerenv", type: "bind", source: $hosts, options: ["bind", "ro"]},
+	    {destination: "/dev/mqueue", type: "mqueue", source: "mqueue"},
+	    {destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["ro"]}],
+	  linux: {resources: {memory: {limit: 268435456}}, sysctl: {"net.ipv4.ping_group_range": "0 0"},
 	    namespaces: [{type: "pid"}, {type: "mount"}]}}' >"$B/config.json"
 }
 
-config '["/bin/sh", "-c", "echo \"hi $FOO $(pwd) $(id -u):$(id -g) $(cat /data/f)\"; echo err >&2; exit 7"]'
+config '["/bin/sh", "-c", "echo \"hi $FOO $(pwd) $(id -u):$(id -g) $(cat /data/f) $(hostname) $(cat /etc/hosts) $(tr \"\\t\" \" \" </proc/sys/net/ipv4/ping_group_range)\"; echo x >/run/.containerenv || echo ro; echo err >&2; exit 7"]'
 R create --bundle "$B" --pid-file "$WORK/c1.pid" c1 >"$WORK/c1.out" 2>"$WORK/c1.err"
 expect_eq "create" 0 "$?" "$(cat "$WORK/c1.err")"
 expect_eq "a created container waits" created "$(st c1)"
@@ -41,8 +47,10 @@ R start c1 2>"$WORK/start.err"
 expect_eq "start" 0 "$?" "$(cat "$WORK/start.err")"
 wait_status c1 stopped
 expect_eq "the program runs and the container stops" stopped "$(st c1)" "$(cat "$WORK/c1.err")"
-expect_eq "its stdout is create's, with args, env, cwd, user and the bind mount" \
-	"hi bar /tmp 1000:1001 shared" "$(cat "$WORK/c1.out")" "$(tail -c 400 "$WORK/c1.err")"
+expect_eq "its stdout is create's: args, env, cwd, user, a bind mount, host name, a bound file, a sysctl, a read-only bound file" \
+	"hi bar /tmp 1000:1001 shared c0ffee 10.0.0.1 db 0 0
+ro" "$(cat "$WORK/c1.out")" "$(tail -c 400 "$WORK/c1.err")"
+expect_eq "the bound files on the host are unchanged" "10.0.0.1 db" "$(cat "$WORK/hosts")"
 expect_contains "its stderr is create's" "$WORK/c1.err" "err"
 expect_eq "the VM's process ends with the program's status" 7 "$(head -1 "$WORK/ocir/c1/status")"
 R delete c1
