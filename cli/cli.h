@@ -71,6 +71,8 @@ int cli_next_opt(int argc, char **argv, const char *shorts, const struct option 
 mvm_store *cli_open_store(void);
 /* "-h" or "--help" (image.c). */
 bool cli_is_help(const char *arg);
+/* `mvm --help` or `mvm --version` (the first argument): printed, true. */
+bool cli_help_or_version(const char *arg, int *status);
 /* Writes s to stdout as a JSON string, quotes and escapes included. */
 void cli_print_json_string(const char *s);
 /* Prints a progress line of the library to stderr. */

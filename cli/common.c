@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,4 +47,19 @@ void cli_print_json_string(const char *s)
 			putchar(c);
 	}
 	putchar('"');
+}
+
+bool cli_help_or_version(const char *arg, int *status)
+{
+	if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0) {
+		usage_main(stdout);
+		*status = EXIT_SUCCESS;
+		return true;
+	}
+	if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
+		printf("mvm %s\n", MVM_VERSION);
+		*status = EXIT_SUCCESS;
+		return true;
+	}
+	return false;
 }

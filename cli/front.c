@@ -75,14 +75,9 @@ int main(int argc, char **argv)
 	    {"stop", cmd_stop}, {"rm", cmd_rm}, {"logs", cmd_logs},
 	};
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		usage_main(stdout);
-		return EXIT_SUCCESS;
-	}
-	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-		printf("mvm %s\n", MVM_VERSION);
-		return EXIT_SUCCESS;
-	}
+	int status;
+	if (cli_help_or_version(cmd, &status))
+		return status;
 	for (size_t i = 0; i < sizeof(here) / sizeof(here[0]); i++)
 		if (strcmp(cmd, here[i].name) == 0)
 			return here[i].fn(argc - 1, argv + 1);

@@ -13,14 +13,9 @@ int main(int argc, char **argv)
 		return EXIT_MVM_ERROR;
 	}
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		usage_main(stdout);
-		return EXIT_SUCCESS;
-	}
-	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-		printf("mvm %s\n", MVM_VERSION);
-		return EXIT_SUCCESS;
-	}
+	int status;
+	if (cli_help_or_version(cmd, &status))
+		return status;
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "exec") == 0)

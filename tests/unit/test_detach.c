@@ -90,6 +90,19 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A kernel file that is none (content: its bytes), and where the status
+ * goes: for VMs that must fail in their process. */
+static void fake_kernel(const struct fixture *f, const char *content, char *kernel, char *status,
+			size_t len)
+{
+	snprintf(kernel, len, "%s/vmlinux", f->dir);
+	snprintf(status, len, "%s/status", f->dir);
+	int fd = open(kernel, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	close(fd);
+}
+
 static void test_spawn_bad_arguments(void **state)
 {
 	struct fixture *f = *state;
@@ -133,12 +146,7 @@ static void test_spawn_failure_comes_back(void **state)
 {
 	struct fixture *f = *state;
 	char kernel[256], status[256];
-	snprintf(kernel, sizeof(kernel), "%s/vmlinux", f->dir);
-	snprintf(status, sizeof(status), "%s/status", f->dir);
-	int fd = open(kernel, O_CREAT | O_WRONLY, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "not a kernel", 12), 12);
-	close(fd);
+	fake_kernel(f, "not a kernel", kernel, status, sizeof(kernel));
 	mvm_builder *b = minimal_builder(f->dir);
 	mvm_error *err = NULL;
 	assert_int_equal(mvm_builder_kernel_path(b, kernel, &err), 0);
@@ -174,11 +182,7 @@ static void test_start_gate(void **state)
 {
 	struct fixture *f = *state;
 	char kernel[256], status[256];
-	snprintf(kernel, sizeof(kernel), "%s/vmlinux", f->dir);
-	snprintf(status, sizeof(status), "%s/status", f->dir);
-	int fd = open(kernel, O_CREAT | O_WRONLY, 0600);
-	assert_true(fd >= 0);
-	close(fd);
+	fake_kernel(f, "", kernel, status, sizeof(kernel));
 	for (int round = 0; round < 2; round++) {
 		mvm_builder *b = minimal_builder(f->dir);
 		mvm_error *err = NULL;
