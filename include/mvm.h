@@ -432,6 +432,12 @@ typedef struct mvm_detach_options {
 	 * fd of the caller: end a socket with shutdown(), not close()). */
 	bool wait_for_start;
 	int start_fd;
+	/* The VM's stdio is a terminal (terminal_fd, given to
+	 * mvm_builder_stdio() with mvm_builder_tty()): the process makes it
+	 * its controlling terminal and passes each size change
+	 * (SIGWINCH) on with mvm_vm_resize(). */
+	bool has_terminal;
+	int terminal_fd;
 } mvm_detach_options;
 
 /* Runs a built, never started VM in a new process of its own (forked; a

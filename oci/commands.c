@@ -19,7 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +60,72 @@ static int rm_state_dir(const struct oci_state *s)
 		unlink(p);
 	}
 	return rmdir(s->dir);
+}
+
+/* process.terminal: a host pty whose slave, raw (the guest's pty does the
+ * line discipline), is the VM's stdio, and whose master goes to the
+ * client over --console-socket, as runc sends it: one SCM_RIGHTS fd with
+ * the pty's name. Returns the slave, or -1 with err. */
+static int open_terminal(const char *socket_path, mvm_builder *b, mvm_error **err)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	const char *name =
+	    master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
+	int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+	struct termios t;
+	if (slave < 0 || tcgetattr(slave, &t) < 0) {
+		mvm_err_sys(err, "a terminal for the container");
+		goto fail;
+	}
+	cfmakeraw(&t);
+	tcsetattr(slave, TCSANOW, &t);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (strlen(socket_path) >= sizeof(a.sun_path)) {
+		mvm_err(err, MVM_ERR_INVALID, 0, "--console-socket `%s`: too long", socket_path);
+		goto fail;
+	}
+	memcpy(a.sun_path, socket_path, strlen(socket_path));
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		mvm_err_sys(err, "--console-socket `%s`", socket_path);
+		if (sock >= 0)
+			close(sock);
+		goto fail;
+	}
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct iovec iov = {(void *)name, strlen(name) + 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &master, sizeof(int));
+	ssize_t sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	int e = errno;
+	close(sock);
+	if (sent < 0) {
+		mvm_err(err, MVM_ERR_IO, e, "--console-socket `%s`: send", socket_path);
+		goto fail;
+	}
+	close(master);
+	if (mvm_builder_stdio(b, slave, slave, slave, err) < 0) {
+		close(slave);
+		return -1;
+	}
+	return slave;
+fail:
+	if (master >= 0)
+		close(master);
+	if (slave >= 0)
+		close(slave);
+	return -1;
 }
 
 int oci_create(const struct oci_globals *g, int argc, char **argv)
@@ -105,10 +174,6 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 		return 1;
 	}
 	const char *id = argv[optind];
-	if (console) {
-		oci_log_error("--console-socket: terminals are not supported yet");
-		return 1;
-	}
 	mvm_error *err = NULL;
 	char root[PATH_MAX], abs_bundle[PATH_MAX];
 	if (oci_root_dir(g->root, root, sizeof(root), &err) < 0)
@@ -128,6 +193,20 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 		mvm_builder_free(b);
 		return fail("create: ", err);
 	}
+	if (spec.terminal != (console != NULL)) {
+		oci_log_error(console
+				  ? "create: --console-socket given, but process.terminal is false"
+				  : "create: process.terminal needs --console-socket");
+		oci_spec_clear(&spec);
+		mvm_builder_free(b);
+		return 1;
+	}
+	int slave = -1;
+	if (spec.terminal && (slave = open_terminal(console, b, &err)) < 0) {
+		oci_spec_clear(&spec);
+		mvm_builder_free(b);
+		return fail("create: ", err);
+	}
 	if (g->debug && spec.accepted[0])
 		fprintf(stderr, "mvm-runtime: %s: left to the VM boundary: %s\n", id,
 			spec.accepted);
@@ -135,6 +214,8 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 	mvm_builder_free(b);
 	if (vm == NULL) {
 		oci_spec_clear(&spec);
+		if (slave >= 0)
+			close(slave);
 		return fail("create: ", err);
 	}
 	if (g->debug) {
@@ -190,7 +271,9 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 				.status_path = status,
 				.log_fd = -1,
 				.wait_for_start = true,
-				.start_fd = gate};
+				.start_fd = gate,
+				.has_terminal = slave >= 0,
+				.terminal_fd = slave};
 	pid_t pid;
 	if (mvm_vm_spawn_detached(vm, &o, &pid, &err) < 0) {
 		close(gate);
@@ -207,6 +290,8 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 	}
 	rc = 0;
 out:
+	if (slave >= 0)
+		close(slave); /* the VM's process has its own */
 	if (rc != 0 && s.dir[0])
 		rm_state_dir(&s);
 	oci_state_clear(&s);

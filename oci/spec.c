@@ -30,7 +30,6 @@ static const struct {
 } not_yet[] = {
     {"domainname", "the guest's domain name is not settable yet"},
     {"hooks", "OCI hooks are not run"},
-    {"process.consoleSize", "terminals are not supported yet"},
     {"process.ioPriority", "not supported"},
     {"process.scheduler", "not supported"},
     {"process.execCPUAffinity", "not supported"},
@@ -176,10 +175,21 @@ static void map_process(struct ctx *c, json_t *root)
 		mvm_err(c->err, MVM_ERR_INVALID, 0, "config.json: process is required");
 		return;
 	}
-	if (given(json_object_get(proc, "terminal")))
-		mvm_err(c->err, MVM_ERR_UNSUPPORTED, 0,
-			"config.json: process.terminal: terminals (--console-socket) are not "
-			"supported yet");
+	if (given(json_object_get(proc, "terminal"))) {
+		/* The guest's pty, at consoleSize (else 24 x 80 until the
+		 * client resizes). */
+		json_t *size = json_object_get(proc, "consoleSize");
+		long long rows = 0, cols = 0;
+		if (size) {
+			rows = number_at(c, json_object_get(size, "height"),
+					 "process.consoleSize.height", 65535);
+			cols = number_at(c, json_object_get(size, "width"),
+					 "process.consoleSize.width", 65535);
+		}
+		c->out->terminal = true;
+		mvm_builder_tty(c->b, true, rows > 0 ? (unsigned)rows : 0,
+				cols > 0 ? (unsigned)cols : 0, c->err);
+	}
 	json_t *args = json_object_get(proc, "args");
 	size_t i;
 	json_t *v;

@@ -8,6 +8,7 @@
 
 #include "mvm.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Annotations mvm reads (docs/oci.md). */
@@ -24,6 +25,7 @@
 struct oci_spec {
 	char *root;	   /* root.path, absolute */
 	char *annotations; /* the "annotations" object as JSON, or NULL */
+	bool terminal;	   /* process.terminal: the program gets a pty */
 	/* Fields accepted because the VM boundary stands in for them
 	 * (comma-separated, for --debug). */
 	char accepted[512];

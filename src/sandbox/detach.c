@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -130,11 +131,17 @@ static __attribute__((noreturn)) void detached_main(mvm_vm *vm, const mvm_detach
 			_exit(0);
 		}
 	}
+	/* After setsid(): a session leader takes the terminal, and SIGWINCH
+	 * comes to it when the other side resizes. */
+	if (o->has_terminal)
+		(void)!ioctl(o->terminal_fd, TIOCSCTTY, 0);
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
+	if (o->has_terminal)
+		sigaddset(&sigs, SIGWINCH);
 	/* Blocked before the VM's threads exist: they inherit the mask. */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
@@ -157,10 +164,19 @@ static __attribute__((noreturn)) void detached_main(mvm_vm *vm, const mvm_detach
 				break;
 			struct signalfd_siginfo si;
 			if (pf[1].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				int rc = signals++ > 0		  ? mvm_vm_kill(vm, NULL)
-					 : si.ssi_signo == SIGINT ? mvm_vm_signal(vm, SIGINT, NULL)
-								  : mvm_vm_stop(vm, NULL);
-				if (rc < 0)
+				struct winsize ws;
+				int rc = 0;
+				if (si.ssi_signo == SIGWINCH)
+					rc = ioctl(o->terminal_fd, TIOCGWINSZ, &ws) == 0 &&
+						     ws.ws_row && ws.ws_col
+						 ? mvm_vm_resize(vm, ws.ws_row, ws.ws_col, NULL)
+						 : 0;
+				else
+					rc = signals++ > 0 ? mvm_vm_kill(vm, NULL)
+					     : si.ssi_signo == SIGINT
+						 ? mvm_vm_signal(vm, SIGINT, NULL)
+						 : mvm_vm_stop(vm, NULL);
+				if (rc < 0 && si.ssi_signo != SIGWINCH)
 					mvm_vm_kill(vm, NULL);
 			}
 			if (pf[2].revents)

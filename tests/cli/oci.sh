@@ -56,7 +56,9 @@ oci_test() {
 	refused "relative cwd" '.process.cwd = "tmp"' "tmp"
 	refused "no cwd" 'del(.process.cwd)' "process.cwd is required"
 	refused "bad env" '.process.env = ["=x"]' "=x"
-	refused "terminal" '.process.terminal = true' "process.terminal: terminals"
+	refused "terminal without a socket" '.process.terminal = true' "process.terminal needs --console-socket"
+	refused "bad console size" '.process.terminal = true | .process.consoleSize = {height: -1, width: 5}' \
+		"process.consoleSize.height must be an integer"
 	refused "additionalGids" '.process.user.additionalGids = [10]' "process.user.additionalGids"
 	refused "umask" '.process.user.umask = 63' "process.user.umask"
 	refused "uid too big" '.process.user.uid = 4294967295' "process.user.uid must be an integer"
@@ -92,8 +94,12 @@ oci_test() {
 	if [ "$rc" = 1 ] && grep -qF 'container id `bad/id`' <<<"$err"; then pass; else fail "oci: bad id: $rc $err"; fi
 	rt create --bundle "$tmp/nonexistent" c0
 	if [ "$rc" = 1 ] && grep -q "nonexistent" <<<"$err"; then pass; else fail "oci: missing bundle: $rc $err"; fi
-	rt create --console-socket "$tmp/cs" --bundle "$tmp/bad" c0
-	if [ "$rc" = 1 ] && grep -q "console-socket" <<<"$err"; then pass; else fail "oci: console socket: $rc $err"; fi
+	bundle "plain" '.'
+	rt create --console-socket "$tmp/cs" --bundle "$tmp/plain" c0
+	if [ "$rc" = 1 ] && grep -q "console-socket given, but process.terminal is false" <<<"$err"; then pass; else fail "oci: console socket without a terminal: $rc $err"; fi
+	bundle "term" '.process.terminal = true'
+	rt create --console-socket "$tmp/nobody-listens" --bundle "$tmp/term" c0
+	if [ "$rc" = 1 ] && grep -q "console-socket \`$tmp/nobody-listens\`" <<<"$err" && [ ! -e "$tmp/ocir/c0" ]; then pass; else fail "oci: console socket nobody listens on: $rc $err"; fi
 
 	# What a podman config.json carries maps onto the VM (--debug shows the
 	# VM as built).

@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdbool.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -511,7 +512,8 @@ static int cmd_udp_echo(char **av)
 	for (uint64_t i = 0; i < count; i++) {
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
-		ssize_t r = recvfrom(fd, out + 5, sizeof(out) - 5, 0, (struct sockaddr *)&from, &fl);
+		ssize_t r =
+		    recvfrom(fd, out + 5, sizeof(out) - 5, 0, (struct sockaddr *)&from, &fl);
 		if (r < 0 && errno == EINTR) {
 			i--;
 			continue;
@@ -590,6 +592,70 @@ static int cmd_uds_probe(char **av)
 	return 0;
 }
 
+/* An OCI client's end of --console-socket (docs/oci.md): takes the pty
+ * master the runtime sends, prints what the program writes, and once MARK
+ * has gone by sets the terminal to ROWSxCOLS (the client's resize). Ends
+ * when the program's side is closed. */
+static int cmd_console_recv(char **av)
+{
+	unsigned rows = 0, cols = 0;
+	if (sscanf(av[2], "%ux%u", &rows, &cols) != 2)
+		die("size `%s`: ROWSxCOLS", av[2]);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", av[0]);
+	unlink(av[0]);
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, 1) < 0)
+		die("%s: %s", av[0], strerror(errno));
+	int c = accept(l, NULL, NULL);
+	char name[256] = "";
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {name, sizeof(name) - 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	if (c < 0 || recvmsg(c, &msg, 0) <= 0)
+		die("no message on %s", av[0]);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	int master = -1;
+	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		die("no fd on %s", av[0]);
+	memcpy(&master, CMSG_DATA(cm), sizeof(int));
+	fprintf(stderr, "console: %s, a tty: %s\n", name, isatty(master) ? "yes" : "no");
+	close(c);
+	close(l);
+	char window[512] = "";
+	bool resized = false;
+	for (;;) {
+		char chunk[4096];
+		ssize_t n = read(master, chunk, sizeof(chunk));
+		if (n <= 0)
+			break;
+		fwrite(chunk, 1, (size_t)n, stdout);
+		fflush(stdout);
+		size_t w = strlen(window),
+		       take = (size_t)n < sizeof(window) - 1 ? (size_t)n : sizeof(window) - 1;
+		if (w + take >= sizeof(window)) {
+			memmove(window, window + w + take - (sizeof(window) - 1),
+				sizeof(window) - 1 - take);
+			w = sizeof(window) - 1 - take;
+		}
+		memcpy(window + w, chunk + (size_t)n - take, take);
+		window[w + take] = '\0';
+		if (!resized && strstr(window, av[1])) {
+			struct winsize ws = {.ws_row = (unsigned short)rows,
+					     .ws_col = (unsigned short)cols};
+			ioctl(master, TIOCSWINSZ, &ws);
+			resized = true;
+		}
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int argc;
@@ -604,6 +670,7 @@ static const struct {
     {"udp-ask", 4, cmd_udp_ask, "udp-ask HOST PORT MSG SECS"},
     {"udp-flood", 3, cmd_udp_flood, "udp-flood HOST PORT SIZE"},
     {"uds-probe", 1, cmd_uds_probe, "uds-probe PATH"},
+    {"console-recv", 3, cmd_console_recv, "console-recv SOCKET MARK ROWSxCOLS"},
 };
 
 int main(int argc, char **argv)

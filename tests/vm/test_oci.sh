@@ -20,7 +20,7 @@ ln -s "$ROOT" "$B/rootfs"
 echo shared >"$WORK/data/f"
 printf '10.0.0.1 db\n' >"$WORK/hosts"
 chmod 0666 "$WORK/hosts" # writable to the program but for the ro bind
-config() { # ARGS-JSON
+config() { # ARGS-JSON [JQ-EDIT]
 	jq -n --argjson args "$1" --arg data "$WORK/data" --arg hosts "$WORK/hosts" '{
 	  ociVersion: "1.0.2", hostname: "c0ffee",
 	  process: {terminal: false, user: {uid: 1000, gid: 1001}, args: $args,
@@ -34,7 +34,7 @@ config() { # ARGS-JSON
 	    {destination: "/dev/mqueue", type: "mqueue", source: "mqueue"},
 	    {destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["ro"]}],
 	  linux: {resources: {memory: {limit: 268435456}}, sysctl: {"net.ipv4.ping_group_range": "0 0"},
-	    namespaces: [{type: "pid"}, {type: "mount"}]}}' >"$B/config.json"
+	    namespaces: [{type: "pid"}, {type: "mount"}]}} | '"${2:-.}" >"$B/config.json"
 }
 
 config '["/bin/sh", "-c", "echo \"hi $FOO $(pwd) $(id -u):$(id -g) $(cat /data/f) $(hostname) $(cat /etc/hosts) $(tr \"\\t\" \" \" </proc/sys/net/ipv4/ping_group_range)\"; echo x >/run/.containerenv || echo ro; echo err >&2; exit 7"]'
@@ -80,5 +80,27 @@ wait_status c3 stopped
 expect_eq "kill 9: stopped" stopped "$(st c3)"
 R delete --force c3
 expect_eq "delete --force" 0 "$?"
+
+# A terminal: the pty's master goes to the client over --console-socket;
+# the program sees a tty of consoleSize, then the client's resize.
+NETTOOL=${NETTOOL:-$BUILD/vm/nettool}
+config '["/bin/sh", "-c", "tty; stty size; echo ready; sleep 3; stty size; exit 5"]' \
+	'.process.terminal = true | .process.consoleSize = {height: 30, width: 100}'
+"$NETTOOL" console-recv "$WORK/cs" ready 40x120 >"$WORK/tty.out" 2>"$WORK/tty.err" &
+CR=$!
+for _ in $(seq 100); do [ -S "$WORK/cs" ] && break; sleep 0.1; done
+R create --bundle "$B" --console-socket "$WORK/cs" c4 >"$WORK/c4.out" 2>"$WORK/c4.err"
+expect_eq "create with a terminal" 0 "$?" "$(cat "$WORK/c4.err")"
+R start c4
+wait_status c4 stopped
+wait "$CR"
+expect_contains "the client gets a tty master" "$WORK/tty.err" "a tty: yes"
+expect_contains "the program has a terminal" "$WORK/tty.out" "/dev/pts/"
+expect_contains "... of consoleSize" "$WORK/tty.out" "30 100"
+expect_contains "... resized by the client" "$WORK/tty.out" "40 120"
+expect_eq "... and its status" 5 "$(head -1 "$WORK/ocir/c4/status")" "$(cat "$WORK/tty.out")"
+R delete c4
+R create --bundle "$B" c5 2>"$WORK/c5.err"
+expect_contains "a terminal without --console-socket is refused" "$WORK/c5.err" "needs --console-socket"
 expect_eq "nothing left in the state root" "" "$(ls -A "$WORK/ocir")"
 finish
