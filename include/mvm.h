@@ -602,6 +602,8 @@ typedef struct mvm_exec_spec {
 	 * /etc/passwd and /etc/group as the program starts (a uid alone takes
 	 * its passwd group, else 0); not together with has_user. */
 	const char *user;
+	const mvm_rlimit *rlimits; /* set before it starts */
+	size_t n_rlimits;
 	bool tty;	     /* a terminal of rows x cols (0: 24 x 80) as its stdio */
 	unsigned rows, cols;
 	/* While the agent does not answer yet (the VM still boots), try again

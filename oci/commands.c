@@ -52,8 +52,9 @@ static int write_pid_file(const char *path, long pid, mvm_error **err)
 
 static int rm_state_dir(const struct oci_state *s)
 {
-	static const char *const files[] = {"state.json", "start",  "started",
-					    "ctl.sock",	  "status", "state.json.tmp"};
+	static const char *const files[] = {"state.json",    "start",  "started",
+					    "ctl.sock",	     "status", OCI_VSOCK_FILE,
+					    "state.json.tmp"};
 	char p[PATH_MAX];
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		oci_state_path(s, files[i], p, sizeof(p));
@@ -187,56 +188,15 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 			      OCI_ID_MAX);
 		return 1;
 	}
-	mvm_builder *b = mvm_builder_new();
-	struct oci_spec spec;
-	if (b == NULL || oci_spec_load(abs_bundle, b, &spec, &err) < 0) {
-		mvm_builder_free(b);
-		return fail("create: ", err);
-	}
-	if (spec.terminal != (console != NULL)) {
-		oci_log_error(console
-				  ? "create: --console-socket given, but process.terminal is false"
-				  : "create: process.terminal needs --console-socket");
-		oci_spec_clear(&spec);
-		mvm_builder_free(b);
-		return 1;
-	}
-	int slave = -1;
-	if (spec.terminal && (slave = open_terminal(console, b, &err)) < 0) {
-		oci_spec_clear(&spec);
-		mvm_builder_free(b);
-		return fail("create: ", err);
-	}
-	if (g->debug && spec.accepted[0])
-		fprintf(stderr, "mvm-runtime: %s: left to the VM boundary: %s\n", id,
-			spec.accepted);
-	mvm_vm *vm = mvm_builder_build(b, &err);
-	mvm_builder_free(b);
-	if (vm == NULL) {
-		oci_spec_clear(&spec);
-		if (slave >= 0)
-			close(slave);
-		return fail("create: ", err);
-	}
-	if (g->debug) {
-		/* The VM as built, for whoever reads --debug (and the tests). */
-		char *json = mvm_vm_config_json(vm, NULL);
-		if (json)
-			fprintf(stderr, "mvm-runtime: %s: VM %s\n", id, json);
-		free(json);
-	}
-
 	struct oci_state s = {0};
 	snprintf(s.id, sizeof(s.id), "%s", id);
-	snprintf(s.bundle, sizeof(s.bundle), "%s", abs_bundle);
-	snprintf(s.rootfs, sizeof(s.rootfs), "%s", spec.root);
-	s.annotations = spec.annotations;
-	spec.annotations = NULL;
-	oci_spec_clear(&spec);
-	time_t now = time(NULL);
-	struct tm tm;
-	strftime(s.created, sizeof(s.created), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	int rc = 1;
+	int rc = 1, slave = -1;
+	mvm_builder *b = NULL;
+	mvm_vm *vm = NULL;
+	struct oci_spec spec = {0};
+	/* The state directory first: the VM's vsock socket goes into it,
+	 * and build() checks that its directory exists. A failed create
+	 * removes it again. */
 	if (mkdir(root, 0700) < 0 && errno != EEXIST) {
 		oci_log_error("create: --root `%s`: %s", root, strerror(errno));
 		goto out;
@@ -254,6 +214,50 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 		s.dir[0] = '\0';
 		goto out;
 	}
+	b = mvm_builder_new();
+	if (b == NULL || oci_spec_load(abs_bundle, b, &spec, &err) < 0) {
+		fail("create: ", err);
+		goto out;
+	}
+	if (spec.terminal != (console != NULL)) {
+		oci_log_error(console
+				  ? "create: --console-socket given, but process.terminal is false"
+				  : "create: process.terminal needs --console-socket");
+		goto out;
+	}
+	if (spec.terminal && (slave = open_terminal(console, b, &err)) < 0) {
+		fail("create: ", err);
+		goto out;
+	}
+	/* exec reaches the guest through the VM's vsock socket. */
+	char vsock_path[PATH_MAX];
+	oci_state_path(&s, OCI_VSOCK_FILE, vsock_path, sizeof(vsock_path));
+	if (mvm_builder_vsock(b, vsock_path, &err) < 0) {
+		fail("create: ", err);
+		goto out;
+	}
+	if (g->debug && spec.accepted[0])
+		fprintf(stderr, "mvm-runtime: %s: left to the VM boundary: %s\n", id,
+			spec.accepted);
+	vm = mvm_builder_build(b, &err);
+	if (vm == NULL) {
+		fail("create: ", err);
+		goto out;
+	}
+	if (g->debug) {
+		/* The VM as built, for whoever reads --debug (and the tests). */
+		char *json = mvm_vm_config_json(vm, NULL);
+		if (json)
+			fprintf(stderr, "mvm-runtime: %s: VM %s\n", id, json);
+		free(json);
+	}
+	snprintf(s.bundle, sizeof(s.bundle), "%s", abs_bundle);
+	snprintf(s.rootfs, sizeof(s.rootfs), "%s", spec.root);
+	s.annotations = spec.annotations;
+	spec.annotations = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(s.created, sizeof(s.created), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	char fifo[PATH_MAX], ctl[PATH_MAX], status[PATH_MAX];
 	oci_state_path(&s, "start", fifo, sizeof(fifo));
 	oci_state_path(&s, "ctl.sock", ctl, sizeof(ctl));
@@ -290,6 +294,8 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 	}
 	rc = 0;
 out:
+	mvm_builder_free(b);
+	oci_spec_clear(&spec);
 	if (slave >= 0)
 		close(slave); /* the VM's process has its own */
 	if (rc != 0 && s.dir[0])

@@ -26,6 +26,8 @@ static void usage(FILE *out)
 	      "                   the program; KILL: the VM ends (default TERM)\n"
 	      "  delete [--force] ID   remove a stopped (or, forced, any) container\n"
 	      "  ps [--format json] ID   the container's host process (the VM's)\n"
+	      "  exec [--process FILE] [--detach] [--pid-file FILE] ID [CMD...]   another\n"
+	      "                   program in the running guest, through mvm-init's agent\n"
 	      "  features         what this runtime supports, as JSON\n"
 	      "\n"
 	      "State lives in --root (default $XDG_RUNTIME_DIR/mvm-runtime, /run/mvm-runtime\n"
@@ -86,9 +88,9 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(const struct oci_globals *g, int argc, char **argv);
-	} cmds[] = {{"create", oci_create},    {"start", oci_start},   {"state", oci_state},
-		    {"kill", oci_kill},	       {"delete", oci_delete}, {"ps", oci_ps},
-		    {"features", oci_features}};
+	} cmds[] = {{"create", oci_create}, {"start", oci_start},      {"state", oci_state},
+		    {"kill", oci_kill},	    {"delete", oci_delete},    {"ps", oci_ps},
+		    {"exec", oci_exec},	    {"features", oci_features}};
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		if (strcmp(argv[i], cmds[k].name) == 0)
 			return cmds[k].fn(&g, argc - i, argv + i);

@@ -21,6 +21,7 @@ int oci_state(const struct oci_globals *g, int argc, char **argv);
 int oci_kill(const struct oci_globals *g, int argc, char **argv);
 int oci_delete(const struct oci_globals *g, int argc, char **argv);
 int oci_ps(const struct oci_globals *g, int argc, char **argv);
+int oci_exec(const struct oci_globals *g, int argc, char **argv);
 int oci_features(const struct oci_globals *g, int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
  *   ROOT/ID/start       a FIFO the VM's process waits on until `start`
  *   ROOT/ID/started     exists once `start` has run
  *   ROOT/ID/ctl.sock    the VM's process's control socket
+ *   ROOT/ID/v           its vsock socket, for exec
  *   ROOT/ID/status      the exit status, written by that process */
 #ifndef MVM_OCI_STATE_H
 #define MVM_OCI_STATE_H
@@ -14,6 +15,10 @@
 #include <stdbool.h>
 
 #define OCI_ID_MAX 128
+/* The VM's vsock socket in the state directory; one letter, because a
+ * containerd state path of a 64-letter id already takes 93 of the 96
+ * bytes a vsock path may have (VSOCK_PATH_MAX). */
+#define OCI_VSOCK_FILE "v"
 
 struct oci_state {
 	char id[OCI_ID_MAX + 1];

@@ -217,9 +217,11 @@ static void start_program(struct agent *a, struct session *s)
 		fail_start(s, MVM_EXIT_SETUP_FAILED, "agent: %s", why);
 		return;
 	}
-	if (cfg.n_mounts || cfg.has_net || cfg.n_layers) {
+	if (cfg.n_mounts || cfg.has_net || cfg.n_layers || cfg.hostname || cfg.n_sysctls ||
+	    cfg.n_files) {
 		fail_start(s, MVM_EXIT_SETUP_FAILED,
-			   "agent: mounts, network and layers belong to the VM, not to a program");
+			   "agent: mounts, network, layers, host name, sysctls and files belong to "
+			   "the VM, not to a program");
 		init_config_free(&cfg);
 		return;
 	}

@@ -188,6 +188,8 @@ static int exec_payload(const mvm_exec_spec *spec, uint8_t **out, size_t *out_le
 	cfg.uid = spec->uid;
 	cfg.gid = spec->gid;
 	cfg.user = (char *)spec->user; /* sent as a name: the guest resolves it */
+	cfg.rlimits = (mvm_rlimit *)spec->rlimits;
+	cfg.n_rlimits = spec->rlimits ? spec->n_rlimits : 0;
 	cfg.tty = spec->tty;
 	cfg.tty_rows = (uint16_t)spec->rows;
 	cfg.tty_cols = (uint16_t)spec->cols;

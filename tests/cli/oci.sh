@@ -158,6 +158,24 @@ oci_test() {
 		[ "$(head -1 "$tmp/ocir/c1/status")" = 125 ]; then pass; else
 		fail "oci: a VM that cannot start: stopped, status 125: $out $(cat "$tmp/ocir/c1/status" 2>&1)"
 	fi
+	# exec, without a VM: what it refuses before reaching for the guest.
+	rt exec nope /bin/true
+	if [ "$rc" = 1 ] && grep -q "container nope does not exist" <<<"$err"; then pass; else fail "oci: exec of none: $rc $err"; fi
+	rt exec c1
+	if [ "$rc" = 1 ] && grep -q "exec needs --process FILE or a command" <<<"$err"; then pass; else fail "oci: exec without a program: $rc $err"; fi
+	printf '{"args": []}' >"$tmp/p-empty.json"
+	rt exec --process "$tmp/p-empty.json" c1
+	if [ "$rc" = 1 ] && grep -q "process.args must not be empty" <<<"$err"; then pass; else fail "oci: exec of empty args: $rc $err"; fi
+	printf '{"args": ["x"]' >"$tmp/p-bad.json"
+	rt exec --process "$tmp/p-bad.json" c1
+	if [ "$rc" = 1 ] && grep -q "p-bad.json: line" <<<"$err"; then pass; else fail "oci: exec of bad JSON: $rc $err"; fi
+	printf '{"args": ["x"], "user": {"uid": 1, "gid": 1, "additionalGids": [5]}}' >"$tmp/p-groups.json"
+	rt exec --process "$tmp/p-groups.json" c1
+	if [ "$rc" = 1 ] && grep -q "additionalGids" <<<"$err"; then pass; else fail "oci: exec with groups: $rc $err"; fi
+	rt exec --process "$tmp/p-groups.json" c1 extra
+	if [ "$rc" = 1 ] && grep -q "exclusive" <<<"$err"; then pass; else fail "oci: exec --process and a command: $rc $err"; fi
+	rt exec --console-socket "$tmp/cs" c1 /bin/true
+	if [ "$rc" = 1 ] && grep -q "exec with a terminal is not supported yet" <<<"$err"; then pass; else fail "oci: exec with a terminal: $rc $err"; fi
 	rt start c1
 	if [ "$rc" = 1 ] && grep -q "it is stopped, not created" <<<"$err"; then pass; else fail "oci: start twice: $rc $err"; fi
 	rt --log "$tmp/oci.log" --log-format json kill c1 15

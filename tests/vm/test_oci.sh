@@ -65,6 +65,22 @@ for _ in $(seq 1200); do grep -q up "$WORK/c2.out" 2>/dev/null && break; sleep 0
 expect_eq "a started container runs" running "$(st c2)"
 R delete c2 2>"$WORK/del.err"
 expect_contains "delete of a running one needs --force" "$WORK/del.err" "not stopped"
+
+# exec: another program in the running guest, through mvm-init's agent.
+R exec c2 /bin/sh -c 'echo exec-ok $(hostname); exit 4' >"$WORK/e1.out" 2>"$WORK/e1.err"
+expect_eq "exec ID CMD: its status" 4 "$?" "$(cat "$WORK/e1.err")"
+expect_eq "... its output" "exec-ok c0ffee" "$(cat "$WORK/e1.out")"
+jq -n '{args: ["/bin/sh", "-c", "echo $X $(pwd) $(id -u):$(id -g) $(ulimit -n)"], env: ["X=y", "PATH=/bin:/usr/bin"],
+	cwd: "/tmp", user: {uid: 7, gid: 8}, rlimits: [{type: "RLIMIT_NOFILE", soft: 77, hard: 77}],
+	terminal: false, capabilities: {bounding: []}}' >"$WORK/p1.json"
+R exec --process "$WORK/p1.json" c2 >"$WORK/e2.out" 2>"$WORK/e2.err"
+expect_eq "exec --process: args, env, cwd, user, rlimits" "y /tmp 7:8 77" "$(cat "$WORK/e2.out")" "$(cat "$WORK/e2.err")"
+jq -n '{args: ["/bin/sh", "-c", "sleep 1; echo detached >/data/from-exec"], cwd: "/"}' >"$WORK/p2.json"
+R exec --detach --pid-file "$WORK/e.pid" --process "$WORK/p2.json" c2
+expect_eq "exec --detach returns at once" 0 "$?"
+epid=$(cat "$WORK/e.pid" 2>/dev/null)
+for _ in $(seq 600); do [ -n "$epid" ] && [ -e "/proc/$epid" ] || break; sleep 0.2; done
+expect_eq "... its process (the pid file's) ran the program to the end" "detached" "$(cat "$WORK/data/from-exec" 2>&1)"
 R kill c2 TERM
 wait_status c2 stopped
 expect_eq "kill TERM: a clean stop" stopped "$(st c2)"
@@ -102,5 +118,7 @@ expect_eq "... and its status" 5 "$(head -1 "$WORK/ocir/c4/status")" "$(cat "$WO
 R delete c4
 R create --bundle "$B" c5 2>"$WORK/c5.err"
 expect_contains "a terminal without --console-socket is refused" "$WORK/c5.err" "needs --console-socket"
+R exec c4 /bin/true 2>"$WORK/e3.err"
+expect_contains "exec in a deleted container" "$WORK/e3.err" "does not exist"
 expect_eq "nothing left in the state root" "" "$(ls -A "$WORK/ocir")"
 finish
