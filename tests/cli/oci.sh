@@ -19,9 +19,9 @@ rt() {
 # bundle NAME JQ-EDIT: a bundle whose config.json is the good one below,
 # changed by the jq expression.
 bundle() {
-	mkdir -p "$tmp/$1"
-	[ -e "$tmp/$1/rootfs" ] || ln -s "$(cd "$BUILD/rootfs" && pwd)" "$tmp/$1/rootfs"
-	jq "$2" >"$tmp/$1/config.json" <<'JSON'
+	mkdir -p "$tmp/oci-$1"
+	[ -e "$tmp/oci-$1/rootfs" ] || ln -s "$(cd "$BUILD/rootfs" && pwd)" "$tmp/oci-$1/rootfs"
+	jq "$2" >"$tmp/oci-$1/config.json" <<'JSON'
 {"ociVersion": "1.0.2",
  "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["/bin/echo", "hi"],
    "env": ["PATH=/usr/bin:/bin", "TERM=xterm"], "cwd": "/",
@@ -42,7 +42,7 @@ JSON
 # refused NAME JQ-EDIT NEEDLE: create fails with status 1, nothing left.
 refused() {
 	bundle "bad" "$2"
-	rt create --bundle "$tmp/bad" bad1
+	rt create --bundle "$tmp/oci-bad" bad1
 	if [ "$rc" = 1 ] && grep -qF -- "$3" <<<"$err" && [ ! -e "$tmp/ocir/bad1" ]; then pass; else
 		fail "oci: $1: status $rc, want 1 and '$3' in: $err"
 	fi
@@ -80,25 +80,25 @@ oci_test() {
 	refused "userns" '.linux.namespaces += [{"type": "user"}]' "user namespaces"
 	refused "bad ram annotation" '.annotations["org.mvm.ram-mib"] = "lots"' 'org.mvm.ram-mib `lots`'
 	refused "bad share mode" '.annotations["org.mvm.share-mode"] = "weird"' "weird"
-	printf '{"ociVersion": ' >"$tmp/bad/config.json"
-	rt create --bundle "$tmp/bad" bad1
+	printf '{"ociVersion": ' >"$tmp/oci-bad/config.json"
+	rt create --bundle "$tmp/oci-bad" bad1
 	if [ "$rc" = 1 ] && grep -q "config.json: line" <<<"$err"; then pass; else fail "oci: truncated config.json: $rc $err"; fi
-	printf '{"ociVersion": "1.0.0", "ociVersion": "1.0.0"}' >"$tmp/bad/config.json"
-	rt create --bundle "$tmp/bad" bad1
+	printf '{"ociVersion": "1.0.0", "ociVersion": "1.0.0"}' >"$tmp/oci-bad/config.json"
+	rt create --bundle "$tmp/oci-bad" bad1
 	if [ "$rc" = 1 ] && grep -q "duplicate" <<<"$err"; then pass; else fail "oci: duplicate key: $rc $err"; fi
 	# Every problem at once, not only the first.
 	refused "several problems" '.process.args = [] | .hooks = {"prestart": [{"path": "/x"}]} | .root.readonly = true' "hooks"
 	if grep -q "process.args" <<<"$err" && grep -q "root.readonly" <<<"$err"; then pass; else fail "oci: every problem is named: $err"; fi
 
-	rt create --bundle "$tmp/bad" "bad/id"
+	rt create --bundle "$tmp/oci-bad" "bad/id"
 	if [ "$rc" = 1 ] && grep -qF 'container id `bad/id`' <<<"$err"; then pass; else fail "oci: bad id: $rc $err"; fi
 	rt create --bundle "$tmp/nonexistent" c0
 	if [ "$rc" = 1 ] && grep -q "nonexistent" <<<"$err"; then pass; else fail "oci: missing bundle: $rc $err"; fi
 	bundle "plain" '.'
-	rt create --console-socket "$tmp/cs" --bundle "$tmp/plain" c0
+	rt create --console-socket "$tmp/cs" --bundle "$tmp/oci-plain" c0
 	if [ "$rc" = 1 ] && grep -q "console-socket given, but process.terminal is false" <<<"$err"; then pass; else fail "oci: console socket without a terminal: $rc $err"; fi
 	bundle "term" '.process.terminal = true'
-	rt create --console-socket "$tmp/nobody-listens" --bundle "$tmp/term" c0
+	rt create --console-socket "$tmp/nobody-listens" --bundle "$tmp/oci-term" c0
 	if [ "$rc" = 1 ] && grep -q "console-socket \`$tmp/nobody-listens\`" <<<"$err" && [ ! -e "$tmp/ocir/c0" ]; then pass; else fail "oci: console socket nobody listens on: $rc $err"; fi
 
 	# What a podman config.json carries maps onto the VM (--debug shows the
@@ -114,7 +114,7 @@ oci_test() {
 			{"destination": "/etc/hostname", "type": "bind", "source": "'"$tmp/hosts"'", "options": ["bind", "ro"]},
 			{"destination": "/data", "type": "bind", "source": "'"$tmp"'", "options": ["rbind"]}]
 		| .annotations["org.mvm.cpus"] = "3"'
-	rt --debug create --bundle "$tmp/podmanlike" pm
+	rt --debug create --bundle "$tmp/oci-podmanlike" pm
 	local vm
 	vm=$(sed -n 's/^mvm-runtime: pm: VM //p' <<<"$err")
 	if [ "$rc" = 0 ] && jq -e --arg t "$tmp" '.hostname == "d09b1f5fbf48" and .sysctls == ["net.ipv4.ping_group_range=0 0"]
@@ -132,18 +132,18 @@ oci_test() {
 
 	# The lifecycle, with a VM that cannot start here.
 	bundle "good" '.'
-	rt --systemd-cgroup --log-format=json --log "$tmp/oci.log" create --bundle "$tmp/good" \
-		--pid-file "$tmp/good/pid" --no-pivot c1
+	rt --systemd-cgroup --log-format=json --log "$tmp/oci.log" create --bundle "$tmp/oci-good" \
+		--pid-file "$tmp/oci-good/pid" --no-pivot c1
 	local pid
-	pid=$(cat "$tmp/good/pid" 2>/dev/null)
-	if [ "$rc" = 0 ] && [[ $pid =~ ^[0-9]+$ ]] && [ "$(wc -c <"$tmp/good/pid")" = "${#pid}" ]; then pass; else
+	pid=$(cat "$tmp/oci-good/pid" 2>/dev/null)
+	if [ "$rc" = 0 ] && [[ $pid =~ ^[0-9]+$ ]] && [ "$(wc -c <"$tmp/oci-good/pid")" = "${#pid}" ]; then pass; else
 		fail "oci: create: $rc, pid file '$pid': $err"
 	fi
 	rt state c1
-	if jq -e --arg p "$pid" --arg b "$tmp/good" '.status == "created" and .id == "c1" and (.pid | tostring) == $p and .bundle == $b and .ociVersion != null and .annotations["org.example"] == "x" and (.created | test("^[0-9-]+T[0-9:]+Z$"))' <<<"$out" >/dev/null; then pass; else
+	if jq -e --arg p "$pid" --arg b "$tmp/oci-good" '.status == "created" and .id == "c1" and (.pid | tostring) == $p and .bundle == $b and .ociVersion != null and .annotations["org.example"] == "x" and (.created | test("^[0-9-]+T[0-9:]+Z$"))' <<<"$out" >/dev/null; then pass; else
 		fail "oci: state of a created container: $out $err"
 	fi
-	rt create --bundle "$tmp/good" c1
+	rt create --bundle "$tmp/oci-good" c1
 	if [ "$rc" = 1 ] && grep -q "c1 exists already" <<<"$err"; then pass; else fail "oci: create twice: $rc $err"; fi
 	rt kill c1 NOPE
 	if [ "$rc" = 1 ] && grep -qF '`NOPE` is not a signal' <<<"$err"; then pass; else fail "oci: bad signal: $rc $err"; fi
@@ -194,15 +194,15 @@ oci_test() {
 	if [ "$rc" = 0 ]; then pass; else fail "oci: delete --force of none: $rc $err"; fi
 
 	# A created container: deleted without --force, its process gone.
-	rt create --bundle "$tmp/good" --pid-file "$tmp/good/pid2" c2
-	pid=$(cat "$tmp/good/pid2")
+	rt create --bundle "$tmp/oci-good" --pid-file "$tmp/oci-good/pid2" c2
+	pid=$(cat "$tmp/oci-good/pid2")
 	rt kill --all c2 KILL
 	if [ "$rc" = 0 ]; then pass; else fail "oci: kill --all KILL of a created one: $rc $err"; fi
 	rt delete c2
 	if [ "$rc" = 0 ] && [ ! -e "/proc/$pid/stat" -o "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then pass; else
 		fail "oci: delete of a killed created one: $rc $err"
 	fi
-	rt create --bundle "$tmp/good" c3
+	rt create --bundle "$tmp/oci-good" c3
 	rt delete c3
 	if [ "$rc" = 0 ] && [ ! -e "$tmp/ocir/c3" ]; then pass; else fail "oci: delete of a created one: $rc $err"; fi
 
