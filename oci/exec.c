@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 struct exec_req {
@@ -117,9 +117,14 @@ static int parse_process(json_t *p, struct exec_req *r, mvm_error **err)
 	}
 	r->spec.rlimits = r->rlimits;
 	r->spec.n_rlimits = r->n_rlimits;
-	if (json_is_true(json_object_get(p, "terminal")))
-		return mvm_err(err, MVM_ERR_UNSUPPORTED, 0,
-			       "process.terminal: exec with a terminal is not supported yet");
+	if (json_is_true(json_object_get(p, "terminal"))) {
+		json_t *size = json_object_get(p, "consoleSize");
+		json_int_t rows = json_integer_value(json_object_get(size, "height"));
+		json_int_t cols = json_integer_value(json_object_get(size, "width"));
+		r->spec.tty = true;
+		r->spec.rows = rows > 0 && rows <= 65535 ? (unsigned)rows : 0;
+		r->spec.cols = cols > 0 && cols <= 65535 ? (unsigned)cols : 0;
+	}
 	return 0;
 }
 
@@ -129,24 +134,39 @@ static int parse_process(json_t *p, struct exec_req *r, mvm_error **err)
 struct relay {
 	mvm_exec *x;
 	sigset_t set;
+	int tty; /* the terminal whose size follows, or -1 */
 	volatile sig_atomic_t stop;
 };
 
 static void *relay_signals(void *arg)
 {
 	struct relay *r = arg;
-	for (int sig; !r->stop;)
-		if (sigwait(&r->set, &sig) == 0 && !r->stop && sig != SIGUSR2)
+	for (int sig; !r->stop;) {
+		if (sigwait(&r->set, &sig) != 0 || r->stop || sig == SIGUSR2)
+			continue;
+		struct winsize ws;
+		if (sig != SIGWINCH)
 			mvm_exec_signal(r->x, sig, NULL);
+		else if (r->tty >= 0 && ioctl(r->tty, TIOCGWINSZ, &ws) == 0 && ws.ws_row &&
+			 ws.ws_col)
+			mvm_exec_resize(r->x, ws.ws_row, ws.ws_col, NULL);
+	}
 	return NULL;
 }
 
 /* The host side of the guest program: its stdio and signals relayed, its
  * status returned. */
-static int run_exec(const char *vsock, struct exec_req *r)
+static int run_exec(const char *vsock, struct exec_req *r, int tty)
 {
-	struct relay rl = {0};
+	struct relay rl = {.tty = tty};
+	if (tty >= 0) {
+		/* Its controlling terminal: the client's resizes come as
+		 * SIGWINCH. */
+		setsid();
+		(void)!ioctl(tty, TIOCSCTTY, 0);
+	}
 	sigemptyset(&rl.set);
+	sigaddset(&rl.set, SIGWINCH);
 	sigaddset(&rl.set, SIGINT);
 	sigaddset(&rl.set, SIGTERM);
 	sigaddset(&rl.set, SIGHUP);
@@ -162,7 +182,8 @@ static int run_exec(const char *vsock, struct exec_req *r)
 	}
 	pthread_t t;
 	bool relaying = pthread_create(&t, NULL, relay_signals, &rl) == 0;
-	if (mvm_exec_wait(rl.x, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, &status, &err) < 0) {
+	int in = tty >= 0 ? tty : STDIN_FILENO, out = tty >= 0 ? tty : STDOUT_FILENO;
+	if (mvm_exec_wait(rl.x, in, out, tty >= 0 ? -1 : STDERR_FILENO, &status, &err) < 0) {
 		oci_log_errors("exec: ", err);
 		mvm_error_free(err);
 	}
@@ -207,10 +228,6 @@ int oci_exec(const struct oci_globals *g, int argc, char **argv)
 		return 1;
 	}
 	const char *id = argv[i++];
-	if (console) {
-		oci_log_error("exec: --console-socket: exec with a terminal is not supported yet");
-		return 1;
-	}
 	struct exec_req r = {0};
 	mvm_error *err = NULL;
 	if (process) {
@@ -261,8 +278,22 @@ int oci_exec(const struct oci_globals *g, int argc, char **argv)
 		return 1;
 	}
 	r.spec.connect_timeout_ms = 60000; /* the VM may still be booting */
+	if (r.spec.tty != (console != NULL)) {
+		oci_log_error(console
+				  ? "exec: --console-socket given, but process.terminal is false"
+				  : "exec: process.terminal needs --console-socket");
+		req_clear(&r);
+		return 1;
+	}
+	int tty = -1;
+	if (console && oci_open_terminal(console, &tty, &err) < 0) {
+		oci_log_errors("exec: ", err);
+		mvm_error_free(err);
+		req_clear(&r);
+		return 1;
+	}
 	if (!detach) {
-		int rc = run_exec(vsock, &r);
+		int rc = run_exec(vsock, &r, tty);
 		req_clear(&r);
 		return rc;
 	}
@@ -274,7 +305,9 @@ int oci_exec(const struct oci_globals *g, int argc, char **argv)
 		return 1;
 	}
 	if (pid == 0)
-		_exit(run_exec(vsock, &r));
+		_exit(run_exec(vsock, &r, tty));
+	if (tty >= 0)
+		close(tty);
 	req_clear(&r);
 	if (pid_file) {
 		char tmp[PATH_MAX + 16], buf[32];

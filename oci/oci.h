@@ -4,6 +4,8 @@
 #ifndef MVM_OCI_OCI_H
 #define MVM_OCI_OCI_H
 
+#include "mvm.h"
+
 #include <stdbool.h>
 
 /* The flags before the command, as runc takes them. */
@@ -22,6 +24,10 @@ int oci_kill(const struct oci_globals *g, int argc, char **argv);
 int oci_delete(const struct oci_globals *g, int argc, char **argv);
 int oci_ps(const struct oci_globals *g, int argc, char **argv);
 int oci_exec(const struct oci_globals *g, int argc, char **argv);
+/* process.terminal: a host pty whose raw slave goes to *slave (the
+ * program's stdio) and whose master goes to the client over SOCKET_PATH,
+ * as runc sends it (terminal.c). */
+int oci_open_terminal(const char *socket_path, int *slave, mvm_error **err);
 int oci_features(const struct oci_globals *g, int argc, char **argv);
 
 #endif

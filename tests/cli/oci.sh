@@ -175,7 +175,7 @@ oci_test() {
 	rt exec --process "$tmp/p-groups.json" c1 extra
 	if [ "$rc" = 1 ] && grep -q "exclusive" <<<"$err"; then pass; else fail "oci: exec --process and a command: $rc $err"; fi
 	rt exec --console-socket "$tmp/cs" c1 /bin/true
-	if [ "$rc" = 1 ] && grep -q "exec with a terminal is not supported yet" <<<"$err"; then pass; else fail "oci: exec with a terminal: $rc $err"; fi
+	if [ "$rc" = 1 ] && grep -q "console-socket given, but process.terminal is false" <<<"$err"; then pass; else fail "oci: exec with a socket, no terminal: $rc $err"; fi
 	rt start c1
 	if [ "$rc" = 1 ] && grep -q "it is stopped, not created" <<<"$err"; then pass; else fail "oci: start twice: $rc $err"; fi
 	rt --log "$tmp/oci.log" --log-format json kill c1 15

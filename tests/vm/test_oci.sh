@@ -7,6 +7,7 @@
 . "$(dirname "$0")/guest.sh"
 
 RT=${MVM_RUNTIME:-$BUILD/mvm-runtime-san}
+NETTOOL=${NETTOOL:-$BUILD/vm/nettool}
 R() { timeout -k 5 300 "$RT" --root "$WORK/ocir" "$@"; }
 st() { R state "$1" 2>&1 | jq -r .status 2>&1; }
 wait_status() { # ID STATUS: up to 4 minutes
@@ -81,6 +82,16 @@ expect_eq "exec --detach returns at once" 0 "$?"
 epid=$(cat "$WORK/e.pid" 2>/dev/null)
 for _ in $(seq 600); do [ -n "$epid" ] && [ -e "/proc/$epid" ] || break; sleep 0.2; done
 expect_eq "... its process (the pid file's) ran the program to the end" "detached" "$(cat "$WORK/data/from-exec" 2>&1)"
+jq -n '{args: ["/bin/sh", "-c", "tty; stty size; exit 6"], cwd: "/", terminal: true,
+	consoleSize: {height: 33, width: 111}}' >"$WORK/p3.json"
+"$NETTOOL" console-recv "$WORK/cs2" never 1x1 >"$WORK/etty.out" 2>"$WORK/etty.err" &
+CR2=$!
+for _ in $(seq 100); do [ -S "$WORK/cs2" ] && break; sleep 0.1; done
+R exec --console-socket "$WORK/cs2" --process "$WORK/p3.json" c2 2>"$WORK/e4.err"
+expect_eq "exec with a terminal: its status" 6 "$?" "$(cat "$WORK/e4.err")"
+wait "$CR2"
+expect_contains "... a pty in the guest" "$WORK/etty.out" "/dev/pts/"
+expect_contains "... of consoleSize" "$WORK/etty.out" "33 111"
 R kill c2 TERM
 wait_status c2 stopped
 expect_eq "kill TERM: a clean stop" stopped "$(st c2)"
