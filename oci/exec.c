@@ -260,6 +260,13 @@ int oci_exec(const struct oci_globals *g, int argc, char **argv)
 		req_clear(&r);
 		return 1;
 	}
+	if (r.spec.tty != (console != NULL)) {
+		oci_log_error(console
+				  ? "exec: --console-socket given, but process.terminal is false"
+				  : "exec: process.terminal needs --console-socket");
+		req_clear(&r);
+		return 1;
+	}
 	char root[PATH_MAX], vsock[PATH_MAX];
 	struct oci_state s;
 	if (oci_root_dir(g->root, root, sizeof(root), &err) < 0 ||
@@ -278,13 +285,6 @@ int oci_exec(const struct oci_globals *g, int argc, char **argv)
 		return 1;
 	}
 	r.spec.connect_timeout_ms = 60000; /* the VM may still be booting */
-	if (r.spec.tty != (console != NULL)) {
-		oci_log_error(console
-				  ? "exec: --console-socket given, but process.terminal is false"
-				  : "exec: process.terminal needs --console-socket");
-		req_clear(&r);
-		return 1;
-	}
 	int tty = -1;
 	if (console && oci_open_terminal(console, &tty, &err) < 0) {
 		oci_log_errors("exec: ", err);
