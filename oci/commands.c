@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,14 +301,23 @@ int oci_state(const struct oci_globals *g, int argc, char **argv)
 	if (one_id(argc, argv, "state") < 0 || find(g, argv[1], &s) < 0)
 		return 1;
 	const char *status = oci_status(&s);
-	printf("{\n  \"ociVersion\": \"1.0.2\",\n  \"id\": \"%s\",\n  \"pid\": %ld,\n"
-	       "  \"status\": \"%s\",\n  \"bundle\": \"%s\",\n  \"rootfs\": \"%s\",\n"
-	       "  \"created\": \"%s\",\n  \"owner\": \"\"",
-	       s.id, strcmp(status, "stopped") == 0 ? 0L : s.pid, status, s.bundle, s.rootfs,
-	       s.created);
-	if (s.annotations)
-		printf(",\n  \"annotations\": %s", s.annotations);
-	printf("\n}\n");
+	/* Through jansson: a bundle path may hold any byte. */
+	json_t *j = json_pack(
+	    "{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "ociVersion", "1.0.2", "id", s.id, "pid",
+	    (json_int_t)(strcmp(status, "stopped") == 0 ? 0 : s.pid), "status", status, "bundle",
+	    s.bundle, "rootfs", s.rootfs, "created", s.created, "owner", "");
+	json_t *ann = s.annotations ? json_loads(s.annotations, 0, NULL) : NULL;
+	if (j && ann)
+		json_object_set_new(j, "annotations", ann);
+	char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	if (text == NULL) {
+		oci_log_error("state %s: out of memory", s.id);
+		oci_state_clear(&s);
+		return 1;
+	}
+	puts(text);
+	free(text);
 	oci_state_clear(&s);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -186,6 +186,15 @@ oci_test() {
 	fi
 	rt delete c1
 	if [ "$rc" = 0 ] && [ ! -e "$tmp/ocir/c1" ]; then pass; else fail "oci: delete: $rc $err"; fi
+	# A bundle path with quotes and a backslash still makes valid JSON.
+	mkdir -p "$tmp/oci-q\"uo\\te"
+	cp -P "$tmp/oci-good/config.json" "$tmp/oci-good/rootfs" "$tmp/oci-q\"uo\\te/"
+	rt create --bundle "$tmp/oci-q\"uo\\te" cq
+	rt state cq
+	if jq -e --arg b "$tmp/oci-q\"uo\\te" '.bundle == $b and .status == "created"' <<<"$out" >/dev/null; then pass; else
+		fail "oci: state of a bundle with quotes: $out $err"
+	fi
+	rt delete --force cq
 	rt state c1
 	if [ "$rc" = 1 ] && grep -q "container c1 does not exist" <<<"$err"; then pass; else fail "oci: state of none: $rc $err"; fi
 	rt delete c1
