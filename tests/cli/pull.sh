@@ -53,7 +53,10 @@ pull_test() {
 	fi
 	trap 'kill $(cat "$tmp"/reg*/pid "$tmp/httpd.pid" 2>/dev/null) 2>/dev/null; rm -rf "$tmp"' EXIT
 	local ref=127.0.0.1:$port/test/app:1
-	if ! skopeo copy -q --dest-tls-verify=false "oci:$tmp/oci:t" "docker://$ref" >"$tmp/push.log" 2>&1; then
+	# skopeo reads the machine's credentials (/run/containers/UID, a
+	# podman's) unless told a file of the test's own.
+	echo '{}' >"$tmp/skopeo-auth.json"
+	if ! skopeo copy -q --dest-authfile "$tmp/skopeo-auth.json" --dest-tls-verify=false "oci:$tmp/oci:t" "docker://$ref" >"$tmp/push.log" 2>&1; then
 		fail "pull: pushing the test image failed: $(cat "$tmp/push.log")"
 		return
 	fi
@@ -132,7 +135,7 @@ pull_test() {
 		fail "pull: the HTTPS registry did not start: $(cat "$tmp/ssl.log" "$tmp/regtls/log" 2>/dev/null)"
 		return
 	fi
-	skopeo copy -q --dest-tls-verify=false "oci:$tmp/oci:t" "docker://127.0.0.1:$tport/test/app:1" >/dev/null 2>&1
+	skopeo copy -q --dest-authfile "$tmp/skopeo-auth.json" --dest-tls-verify=false "oci:$tmp/oci:t" "docker://127.0.0.1:$tport/test/app:1" >/dev/null 2>&1
 	MVM_HOME=$tmp/pullstore3 mvm pull "127.0.0.1:$tport/test/app:1"
 	if [ "$rc" -eq 125 ] && grep -qi "certificate" <<<"$err"; then pass; else
 		fail "HTTPS with a self-signed certificate, verified: status $rc, err '$err'"
@@ -233,7 +236,7 @@ platform_test() {
 		"application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
 		annotations: {"org.opencontainers.image.ref.name": "t"}}]}' >"$tmp/multi/index.json"
 	ref=127.0.0.1:$port/test/multi:1
-	if ! skopeo copy -q --all --dest-tls-verify=false "oci:$tmp/multi:t" "docker://$ref" >"$tmp/multi.log" 2>&1; then
+	if ! skopeo copy -q --dest-authfile "$tmp/skopeo-auth.json" --all --dest-tls-verify=false "oci:$tmp/multi:t" "docker://$ref" >"$tmp/multi.log" 2>&1; then
 		fail "platform: pushing the multi-platform image failed: $(cat "$tmp/multi.log")"
 		return
 	fi
@@ -376,7 +379,7 @@ basic_auth_test() {
 	htpasswd -Bbn alice s3cret >"$tmp/regbasic/htpasswd"
 	start_registry regbasic "$bport" tls "auth: {htpasswd: {realm: mvm-test, path: $tmp/regbasic/htpasswd}}"
 	local ref=127.0.0.1:$bport/test/app:1
-	if ! skopeo copy -q --dest-tls-verify=false --dest-creds alice:s3cret "oci:$tmp/oci:t" "docker://$ref" \
+	if ! skopeo copy -q --dest-authfile "$tmp/skopeo-auth.json" --dest-tls-verify=false --dest-creds alice:s3cret "oci:$tmp/oci:t" "docker://$ref" \
 		>"$tmp/regbasic/push.log" 2>&1; then
 		fail "basic auth: pushing the test image failed: $(cat "$tmp/regbasic/push.log" "$tmp/regbasic/log")"
 		return
@@ -460,7 +463,7 @@ token_auth_test() {
     service: mvm-registry
     issuer: mvm-test
     rootcertbundle: $tmp/tok/cert.pem"
-	if ! skopeo copy -q --dest-tls-verify=false "oci:$tmp/oci:t" "docker://127.0.0.1:$regport/test/app:1" \
+	if ! skopeo copy -q --dest-authfile "$tmp/skopeo-auth.json" --dest-tls-verify=false "oci:$tmp/oci:t" "docker://127.0.0.1:$regport/test/app:1" \
 		>"$tmp/tok/push.log" 2>&1; then
 		fail "token auth: pushing the test image failed: $(cat "$tmp/tok/push.log" "$tmp/regtok/log")"
 		return
