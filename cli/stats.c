@@ -4,7 +4,6 @@
  * --no-stream` shows it. CPU % is measured over half a second. */
 #include "cli.h"
 
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,23 +50,6 @@ static bool sample(struct row *r, mvm_vm_stats *out)
 	return true;
 }
 
-#define FIELD(f)                                                                                   \
-	{                                                                                          \
-#f, offsetof(mvm_vm_stats, f)                                                      \
-	}
-/* Every counter, under its name in mvm.h. */
-static const struct {
-	const char *name;
-	size_t off;
-} fields[] = {
-    FIELD(uptime_ns),	   FIELD(vcpu_cpu_ns),	      FIELD(process_cpu_ns),
-    FIELD(ram_bytes),	   FIELD(ram_resident_bytes), FIELD(process_rss_bytes),
-    FIELD(net_rx_frames),  FIELD(net_rx_bytes),	      FIELD(net_tx_frames),
-    FIELD(net_tx_bytes),   FIELD(net_dropped),	      FIELD(fs_requests),
-    FIELD(fs_read_bytes),  FIELD(fs_write_bytes),     FIELD(vsock_connections),
-    FIELD(vsock_rx_bytes), FIELD(vsock_tx_bytes),
-};
-
 static void print_json(const struct row *r, size_t n)
 {
 	putchar('[');
@@ -79,11 +61,10 @@ static void print_json(const struct row *r, size_t n)
 		first = false;
 		cli_print_json_string(r[i].name);
 		printf(",\"cpu_percent\":%.1f", cpu_percent(&r[i]));
-		for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
-			uint64_t v;
-			memcpy(&v, (const char *)&r[i].b + fields[k].off, sizeof(v));
-			printf(",\"%s\":%llu", fields[k].name, (unsigned long long)v);
-		}
+		uint64_t v;
+		const char *name;
+		for (size_t k = 0; (name = mvm_vm_stats_field(&r[i].b, k, &v)) != NULL; k++)
+			printf(",\"%s\":%llu", name, (unsigned long long)v);
 		putchar('}');
 	}
 	puts("]");

@@ -405,6 +405,10 @@ typedef struct mvm_vm_stats {
 /* Fills *out for a running VM. Not concurrently with mvm_vm_wait() or
  * mvm_vm_free() of the same VM. */
 int mvm_vm_get_stats(mvm_vm *vm, mvm_vm_stats *out, mvm_error **err);
+/* The counters of s by name (the field's, as above), in the struct's
+ * order, for printing them all: the i-th name, its value in *value, or
+ * NULL past the last. */
+const char *mvm_vm_stats_field(const mvm_vm_stats *s, size_t i, uint64_t *value);
 
 /* ------------------------------------------------------------------ */
 /* Detached VMs (docs/sandbox.md, "The library")                        */

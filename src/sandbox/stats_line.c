@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The "stats" reply of a detached VM's control socket (sandbox/detach.c):
- * "ok key=value ...\n", every counter of mvm_vm_stats under its name. */
+/* The counters of mvm_vm_stats by name (mvm_vm_stats_field()), and the
+ * "stats" reply of a detached VM's control socket (sandbox/detach.c):
+ * "ok key=value ...\n", every counter under its name. */
 #include "sandbox/detach.h"
 
 #include "util/error.h"
@@ -33,6 +34,14 @@ static const struct {
 static uint64_t *field(mvm_vm_stats *s, size_t i)
 {
 	return (uint64_t *)((char *)s + stat_fields[i].off);
+}
+
+const char *mvm_vm_stats_field(const mvm_vm_stats *s, size_t i, uint64_t *value)
+{
+	if (i >= N_FIELDS)
+		return NULL;
+	*value = *field((mvm_vm_stats *)s, i);
+	return stat_fields[i].name;
 }
 
 size_t detach_format_stats(const mvm_vm_stats *s, char *buf, size_t len)

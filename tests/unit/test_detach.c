@@ -31,6 +31,20 @@ static void test_stats_round_trip(void **state)
 	assert_int_equal(detach_parse_stats(line, &back, &err), 0);
 	assert_null(err);
 	assert_memory_equal(&s, &back, sizeof(s));
+	/* The names by index are the line's, in its order, every counter
+	 * once. */
+	uint64_t v;
+	const char *name;
+	size_t k = 0, at = 0;
+	for (; (name = mvm_vm_stats_field(&s, k, &v)) != NULL; k++) {
+		char pair[128];
+		snprintf(pair, sizeof(pair), " %s=%llu", name, (unsigned long long)v);
+		const char *found = strstr(line, pair);
+		assert_non_null(found);
+		assert_true((size_t)(found - line) >= at);
+		at = (size_t)(found - line);
+	}
+	assert_int_equal(k, sizeof(s) / sizeof(uint64_t));
 	/* Too small a buffer: no half line. */
 	assert_int_equal(detach_format_stats(&s, line, 40), 0);
 }
