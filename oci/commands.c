@@ -34,23 +34,6 @@ static int fail(const char *prefix, mvm_error *e)
 	return 1;
 }
 
-/* Digits alone, no newline: go-runc parses it with Atoi. */
-static int write_pid_file(const char *path, long pid, mvm_error **err)
-{
-	char tmp[PATH_MAX + 8], buf[32];
-	snprintf(tmp, sizeof(tmp), "%s.mvm-tmp", path);
-	int n = snprintf(buf, sizeof(buf), "%ld", pid);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	bool ok = fd >= 0 && write(fd, buf, (size_t)n) == n;
-	if (fd >= 0)
-		close(fd);
-	if (!ok || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return mvm_err_sys(err, "--pid-file `%s`", path);
-	}
-	return 0;
-}
-
 static int rm_state_dir(const struct oci_state *s)
 {
 	static const char *const files[] = {"state.json",    "start",  "started",
@@ -223,7 +206,8 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 	close(gate);
 	s.pid = pid;
 	s.start_time = oci_pid_start_time(pid);
-	if (oci_state_save(&s, &err) < 0 || (pid_file && write_pid_file(pid_file, pid, &err) < 0)) {
+	if (oci_state_save(&s, &err) < 0 ||
+	    (pid_file && oci_write_pid_file(pid_file, pid, &err) < 0)) {
 		kill(pid, SIGKILL);
 		fail("create: ", err);
 		goto out;

@@ -309,19 +309,11 @@ int oci_exec(const struct oci_globals *g, int argc, char **argv)
 	if (tty >= 0)
 		close(tty);
 	req_clear(&r);
-	if (pid_file) {
-		char tmp[PATH_MAX + 16], buf[32];
-		snprintf(tmp, sizeof(tmp), "%s.mvm-tmp", pid_file);
-		int n = snprintf(buf, sizeof(buf), "%ld", (long)pid);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		bool ok = fd >= 0 && write(fd, buf, (size_t)n) == n;
-		if (fd >= 0)
-			close(fd);
-		if (!ok || rename(tmp, pid_file) < 0) {
-			oci_log_error("exec: --pid-file %s: %s", pid_file, strerror(errno));
-			kill(pid, SIGKILL);
-			return 1;
-		}
+	if (pid_file && oci_write_pid_file(pid_file, pid, &err) < 0) {
+		oci_log_errors("exec: ", err);
+		mvm_error_free(err);
+		kill(pid, SIGKILL);
+		return 1;
 	}
 	return 0;
 }

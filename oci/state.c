@@ -4,6 +4,7 @@
 #include "util/error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,4 +149,21 @@ const char *oci_status(const struct oci_state *s)
 	char path[PATH_MAX];
 	oci_state_path(s, "started", path, sizeof(path));
 	return access(path, F_OK) == 0 ? "running" : "created";
+}
+
+/* Digits alone, no newline: go-runc parses it with Atoi. */
+int oci_write_pid_file(const char *path, long pid, mvm_error **err)
+{
+	char tmp[PATH_MAX + 8], buf[32];
+	snprintf(tmp, sizeof(tmp), "%s.mvm-tmp", path);
+	int n = snprintf(buf, sizeof(buf), "%ld", pid);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	bool ok = fd >= 0 && write(fd, buf, (size_t)n) == n;
+	if (fd >= 0)
+		close(fd);
+	if (!ok || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return mvm_err_sys(err, "--pid-file `%s`", path);
+	}
+	return 0;
 }

@@ -46,6 +46,9 @@ const char *oci_status(const struct oci_state *s);
 /* /proc/PID/stat's start time, 0 when there is no such live process
  * (a zombie counts as gone). */
 unsigned long long oci_pid_start_time(long pid);
+/* --pid-file: the pid's digits alone, no newline (go-runc parses it with
+ * Atoi), through a temporary file and rename(). */
+int oci_write_pid_file(const char *path, long pid, mvm_error **err);
 /* path of FILE in the state's directory. */
 void oci_state_path(const struct oci_state *s, const char *file, char *buf, size_t len);
 
