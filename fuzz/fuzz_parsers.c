@@ -12,8 +12,10 @@
 #include "config/number.h"
 #include "config/port_spec.h"
 #include "config/rlimit.h"
+#include "guest/init/ports.h"
 #include "image/ref.h"
 #include "image/registries.h"
+#include "net/port_learn.h"
 #include "oci/spec.h"
 #include "sandbox/detach.h"
 #include "util/override_stat.h"
@@ -250,6 +252,48 @@ static void oci_config(const char *s)
 	mvm_builder_free(b);
 }
 
+/* What a hostile guest writes on hvc2: every report taken is a real
+ * port, and printed back it is a line the input holds. */
+static const char *learn_input;
+static void learned(void *ctx, bool add, bool udp, uint16_t port)
+{
+	FZ_CHECK(port > 0);
+	char line[16];
+	ports_format(line, add, udp, port);
+	FZ_CHECK(strstr(learn_input, line) != NULL);
+	++*(size_t *)ctx;
+}
+
+static void port_learn(const char *s)
+{
+	struct port_learn p = {0};
+	size_t n = 0, len = strlen(s);
+	learn_input = s;
+	port_learn_feed(&p, (const uint8_t *)s, len, learned, &n);
+	FZ_CHECK(n <= len / 4);
+	/* Split in two anywhere: the same reports. */
+	size_t again = 0;
+	p = (struct port_learn){0};
+	port_learn_feed(&p, (const uint8_t *)s, len / 2, learned, &again);
+	port_learn_feed(&p, (const uint8_t *)s + len / 2, len - len / 2, learned, &again);
+	FZ_CHECK(again == n);
+}
+
+/* The guest's /proc/net text, which mvm-init reads (its kernel is the
+ * guest's too): never port 0, and udp never at or above its limit. */
+static void proc_net(const char *s)
+{
+	static uint8_t bm[PORTS_BITMAP_BYTES];
+	memset(bm, 0, sizeof(bm));
+	ports_parse_proc(s, false, 32768, bm);
+	FZ_CHECK((bm[0] & 1) == 0);
+	memset(bm, 0, sizeof(bm));
+	ports_parse_proc(s, true, 1024, bm);
+	FZ_CHECK((bm[0] & 1) == 0);
+	for (unsigned i = 1024 / 8; i < PORTS_BITMAP_BYTES; i++)
+		FZ_CHECK(bm[i] == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -259,7 +303,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static void (*const parsers[])(const char *) = {
 	    path_pair, port_pair, env_pair, rlimit,	  log_level,
 	    ipv4,      guest_path, decimal,  override_stat, guest_user,
-	    registries, detach_stats, oci_config,
+	    registries, detach_stats, oci_config, port_learn, proc_net,
 	};
 	void (*parse)(const char *) = parsers[data[0] % (sizeof(parsers) / sizeof(parsers[0]))];
 	/* Exactly the string's bytes and its NUL, so that ASan sees any read

@@ -64,6 +64,9 @@ enum mvm_cfg_record {
 				* before the program starts (a bind of a file
 				* from the initramfs, so the root itself keeps
 				* its own) */
+	MVM_CFG_PUBLISH = 16,  /* u32 flags (0): report the ports the guest
+				* listens on over hvc2 (MVM_CTRL_PORT); at
+				* most once */
 };
 #define MVM_FILE_READONLY 1u
 /* What a config may carry of MVM_CFG_FILE. */
@@ -118,6 +121,13 @@ enum mvm_cfg_record {
  * holds all console input until then, because the guest driver drops
  * input that arrives before a console's tty is attached. */
 #define MVM_CTRL_READY 'R'
+/* Guest -> host on hvc2, with MVM_CFG_PUBLISH: a port the guest listens on
+ * appeared ('+') or went away ('-'), TCP ('T') or UDP ('U'), in ASCII
+ * decimal 1..65535, '\n': "P+T8080\n". mvm-init reports each change once;
+ * the host takes at most MVM_MAX_LEARNED_PORTS at a time and treats every
+ * line as untrusted (docs/net.md, "Learned ports"). */
+#define MVM_CTRL_PORT 'P'
+#define MVM_MAX_LEARNED_PORTS 64
 
 /* ---- Agent: programs started in a running guest (docs/agent.md) ------- */
 /* mvm-init listens on this vsock port (below 1024: a guest program without

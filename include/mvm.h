@@ -269,6 +269,16 @@ int mvm_builder_assigned_ip(mvm_builder *b, const char *ipv4, mvm_error **err);
 int mvm_builder_assigned_ipv4(mvm_builder *b, uint32_t addr, mvm_error **err);
 /* Default true. */
 int mvm_builder_local_only(mvm_builder *b, bool local_only, mvm_error **err);
+/* Publishes every port the guest listens on, as the guest opens and closes
+ * them: TCP listeners, and UDP sockets bound below the guest's ephemeral
+ * range, on a wildcard or the guest's own address (not its loopback). Each
+ * is forwarded from the same port of bind_ip ("A.B.C.D"; "0.0.0.0" is every
+ * address) in the VMM's network namespace. mvm-init finds them in the
+ * guest's /proc/net every 200 ms, so a port is reachable within about that
+ * of the listen() (docs/net.md, "Learned ports"). An OCI runtime's answer
+ * to ports published into the container's network namespace. NULL: off
+ * (the default). */
+int mvm_builder_publish_listening(mvm_builder *b, const char *bind_ip, mvm_error **err);
 /* Gives the program a terminal, as `docker run -t`: in the guest its
  * stdin, stdout and stderr are a pty of rows x cols (0: 24 x 80), relayed
  * over the stdout console, so stderr arrives with stdout and the guest's

@@ -256,7 +256,7 @@ static int check_net(const struct record *r, char *errbuf, size_t errbuf_len)
 
 struct counts {
 	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel, layers, user, tty,
-	    user_name, hostname, sysctls, files;
+	    user_name, hostname, sysctls, files, publish;
 };
 
 /* Pass 1: validates every known record and counts them, so that pass 2
@@ -316,6 +316,10 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 			rc = check_hostname(&r, errbuf, errbuf_len);
 			n->hostname++;
 			break;
+		case MVM_CFG_PUBLISH:
+			rc = check_fixed(&r, 4, "publish", errbuf, errbuf_len);
+			n->publish++;
+			break;
 		case MVM_CFG_SYSCTL:
 			rc = check_sysctl(&r, errbuf, errbuf_len);
 			n->sysctls++;
@@ -341,10 +345,10 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 	if (more < 0)
 		return -1;
 	if (n->exec > 1 || n->workdir > 1 || n->net > 1 || n->loglevel > 1 || n->layers > 1 ||
-	    n->user > 1 || n->tty > 1 || n->user_name > 1 || n->hostname > 1)
+	    n->user > 1 || n->tty > 1 || n->user_name > 1 || n->hostname > 1 || n->publish > 1)
 		return fail(errbuf, errbuf_len,
-			    "config: exec, workdir, net, log level, layers, user, user name, host name "
-			    "and tty may appear at most once");
+			    "config: exec, workdir, net, log level, layers, user, user name, host name, "
+			    "publish and tty may appear at most once");
 	if (n->files > MVM_MAX_GUEST_FILES)
 		return fail(errbuf, errbuf_len, "config: %zu files, at most %u", n->files,
 			    MVM_MAX_GUEST_FILES);
@@ -440,6 +444,9 @@ static int fill(struct cursor c, struct init_config *out)
 			memcpy(f->data, path + plen + 1, f->len);
 			break;
 		}
+		case MVM_CFG_PUBLISH:
+			out->publish = true;
+			break;
 		case MVM_CFG_TTY:
 			out->has_tty = true;
 			out->tty_rows = (uint16_t)(r.payload[0] | r.payload[1] << 8);

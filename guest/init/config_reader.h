@@ -65,6 +65,7 @@ struct init_config {
 	struct init_file *files;
 	size_t n_files;
 	bool has_tty;	    /* the program gets a terminal of tty_rows x tty_cols */
+	bool publish;	    /* report listening ports on hvc2 (MVM_CFG_PUBLISH) */
 	uint16_t tty_rows, tty_cols;
 };
 

@@ -12,6 +12,7 @@
 #include "guest/init/mounts.h"
 #include "guest/init/msg.h"
 #include "guest/init/net.h"
+#include "guest/init/ports.h"
 #include "guest/init/report.h"
 #include "guest/init/agent.h"
 #include "guest/init/run.h"
@@ -143,6 +144,7 @@ static __attribute__((noreturn)) void run(void)
 	int stdin_pipe[2] = {-1, -1};
 	char **envp = NULL;
 	struct agent *agent = NULL;
+	struct port_watch *ports = NULL;
 	sigset_t blocked, child_mask;
 
 	if (init_switch_root(&cfg) < 0 || init_mount_system() < 0 || init_apply_system(&cfg) < 0 ||
@@ -196,6 +198,8 @@ static __attribute__((noreturn)) void run(void)
 	if (agent == NULL)
 		init_debug("agent: not listening on vsock port %u: %s", MVM_AGENT_PORT,
 			   strerror(errno));
+	if (cfg.publish && hvc2 >= 0 && (ports = port_watch_new(hvc2)) == NULL)
+		init_err("cannot watch for listening ports: %s", strerror(errno));
 	pid_t pid = init_run_start(&cfg, envp, &io, &child_mask, &status);
 	close(stdin_pipe[0]);
 	stdin_pipe[0] = -1;
@@ -209,11 +213,12 @@ static __attribute__((noreturn)) void run(void)
 		relay.keep_dst = tty_master >= 0;
 		struct tty_out out = {.master = tty_master, .out = hvc0};
 		status = init_supervise(pid, sigfd, hvc2, &relay, tty_master >= 0 ? &out : NULL,
-					agent);
+					agent, ports);
 		if (tty_master < 0)
 			stdin_pipe[1] = relay.dst;
 	}
 out:
+	port_watch_free(ports);
 	agent_free(agent);
 	free(envp);
 	init_config_free(&cfg);

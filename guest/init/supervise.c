@@ -3,6 +3,7 @@
 
 #include "guest/init/agent.h"
 #include "guest/init/msg.h"
+#include "guest/init/ports.h"
 #include "guest/init/status.h"
 #include "guest/init/tty.h"
 #include "guest/protocol.h"
@@ -123,7 +124,7 @@ static int64_t now_ms(void)
 }
 
 int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay,
-		   struct tty_out *tty, struct agent *agent)
+		   struct tty_out *tty, struct agent *agent, struct port_watch *ports)
 {
 	int status = MVM_EXIT_SETUP_FAILED;
 	/* A stop: the program may end before the agent's programs, which got
@@ -132,8 +133,9 @@ int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *re
 	int64_t deadline = 0;
 	struct control_parser parser = {.tty_fd = tty ? tty->master : -1};
 	bool tty_open = tty != NULL;
-	struct pollfd pfd[5 + AGENT_MAX_POLLFDS] = {{.fd = sigfd, .events = POLLIN},
+	struct pollfd pfd[6 + AGENT_MAX_POLLFDS] = {{.fd = sigfd, .events = POLLIN},
 						    {.fd = ctrl_fd, .events = POLLIN}};
+	pfd[5] = (struct pollfd){.fd = port_watch_fd(ports), .events = POLLIN};
 	for (;;) {
 		/* A zero `events` still reports POLLHUP/POLLERR: use fd -1 to skip. */
 		short src_ev = relay ? stdin_relay_src_events(relay) : 0;
@@ -148,8 +150,8 @@ int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *re
 				return status;
 			timeout = (int)left;
 		}
-		size_t n_agent = agent ? agent_pollfds(agent, pfd + 5, AGENT_MAX_POLLFDS) : 0;
-		if (poll(pfd, 5 + n_agent, timeout) < 0) {
+		size_t n_agent = agent ? agent_pollfds(agent, pfd + 6, AGENT_MAX_POLLFDS) : 0;
+		if (poll(pfd, 6 + n_agent, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			init_err("poll: %s", strerror(errno));
@@ -158,7 +160,9 @@ int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *re
 		if (pfd[4].revents && !tty_out_pump(tty))
 			tty_open = false; /* no slave open: it would poll as HUP forever */
 		if (n_agent)
-			agent_serve(agent, pfd + 5, n_agent);
+			agent_serve(agent, pfd + 6, n_agent);
+		if (pfd[5].revents)
+			port_watch_tick(ports);
 		if (pfd[0].revents && handle_signals(sigfd, program, &status, agent) &&
 		    !program_done) {
 			if (tty)

@@ -31,7 +31,9 @@ struct agent;
  * (MVM_CTRL_STOP) the agent's programs get up to INIT_STOP_GRACE_MS past
  * the program's end to end and have their status delivered. */
 #define INIT_STOP_GRACE_MS 5000
+/* With a port watch (guest/init/ports.h), its scans run in the loop too. */
+struct port_watch;
 int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay,
-		   struct tty_out *tty, struct agent *agent);
+		   struct tty_out *tty, struct agent *agent, struct port_watch *ports);
 
 #endif

@@ -480,6 +480,22 @@ int mvm_builder_local_only(mvm_builder *b, bool local_only, mvm_error **err)
 	return 0;
 }
 
+int mvm_builder_publish_listening(mvm_builder *b, const char *bind_ip, mvm_error **err)
+{
+	if (check_builder(b, "publish-listening", err) < 0)
+		return -1;
+	if (bind_ip == NULL) {
+		b->cfg.publish_listening = false;
+		return 0;
+	}
+	uint32_t ip;
+	if (ipv4_parse(bind_ip, &ip, err) < 0)
+		return mvm_err_wrap(err, "the address to publish listening ports on");
+	b->cfg.publish_listening = true;
+	b->cfg.publish_bind_ip = ip;
+	return 0;
+}
+
 int mvm_builder_image(mvm_builder *b, const char *store_dir, const char *ref, mvm_error **err)
 {
 	if (check_args(b, ref, "the image", err) < 0)

@@ -249,6 +249,8 @@ int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_er
 	dst->has_assigned_ip = src->has_assigned_ip;
 	dst->assigned_ip = src->assigned_ip;
 	dst->local_only = src->local_only;
+	dst->publish_listening = src->publish_listening;
+	dst->publish_bind_ip = src->publish_bind_ip;
 	dst->share_mode = src->share_mode;
 	dst->seccomp = src->seccomp;
 	dst->jail = src->jail;

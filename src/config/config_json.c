@@ -178,6 +178,14 @@ char *config_json(const struct mvm_config *c, mvm_error **err)
 	} else {
 		jw_null(&w);
 	}
+	jw_key(&w, "publish_listening");
+	if (c->publish_listening) {
+		char ip[IPV4_STR_MAX];
+		ipv4_format(c->publish_bind_ip, ip);
+		jw_string(&w, ip);
+	} else {
+		jw_null(&w);
+	}
 	jw_key(&w, "hostname");
 	if (c->hostname)
 		jw_string(&w, c->hostname);

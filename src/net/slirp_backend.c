@@ -3,6 +3,7 @@
 #include "vmm/guest_net.h"
 
 #include "config/ipv4.h"
+#include "guest/protocol.h"
 #include "util/error.h"
 #include "util/fd_quota.h"
 #include "jail/sandbox.h"
@@ -45,6 +46,13 @@ struct backend_timer {
 	int64_t expire_ms; /* -1: not armed */
 };
 
+/* A learned port: a request for the network thread, or a forward it made. */
+struct learned_port {
+	uint16_t port;
+	bool udp, add;
+};
+#define LEARN_QUEUE 128u
+
 struct slirp_backend {
 	struct slirp_backend_config cfg;
 	struct slirp_net_addrs addrs;
@@ -62,6 +70,12 @@ struct slirp_backend {
 	 * process's fd budget (util/fd_quota.h). */
 	struct fd_quota fds;
 	bool fds_warned;
+
+	struct learned_port learn_req[LEARN_QUEUE];
+	unsigned n_learn_req;
+	struct learned_port learned[MVM_MAX_LEARNED_PORTS];
+	unsigned n_learned;
+	bool learn_warned;
 
 	int wake_fd;
 	bool stop;
@@ -287,6 +301,76 @@ static void drain_wake(struct slirp_backend *b)
 		;
 }
 
+static int find_learned(const struct slirp_backend *b, bool udp, uint16_t port)
+{
+	for (unsigned i = 0; i < b->n_learned; i++)
+		if (b->learned[i].udp == udp && b->learned[i].port == port)
+			return (int)i;
+	return -1;
+}
+
+/* On the network thread, under the lock: what the guest reported. A port
+ * the host cannot take (an explicit port map has it, or something else in
+ * this network namespace) is logged and left alone. */
+static void apply_learned_locked(struct slirp_backend *b)
+{
+	char ip[IPV4_STR_MAX];
+	ipv4_format(b->cfg.publish_bind_ip, ip);
+	for (unsigned i = 0; i < b->n_learn_req; i++) {
+		struct learned_port r = b->learn_req[i];
+		const char *proto = r.udp ? "udp" : "tcp";
+		int at = find_learned(b, r.udp, r.port);
+		if (!r.add) {
+			if (at < 0)
+				continue;
+			slirp_remove_hostfwd(b->slirp, r.udp, in4(b->cfg.publish_bind_ip), r.port);
+			b->learned[at] = b->learned[--b->n_learned];
+			log_debug(b->cfg.log, "net: guest %s port %u closed: no longer forwarded",
+				  proto, r.port);
+			continue;
+		}
+		if (at >= 0)
+			continue;
+		if (b->n_learned == MVM_MAX_LEARNED_PORTS) {
+			if (!b->learn_warned)
+				log_warn(b->cfg.log,
+					 "net: the guest listens on more than %u ports; %s port %u "
+					 "and later ones are not forwarded",
+					 MVM_MAX_LEARNED_PORTS, proto, r.port);
+			b->learn_warned = true;
+			continue;
+		}
+		errno = 0;
+		if (slirp_add_hostfwd(b->slirp, r.udp, in4(b->cfg.publish_bind_ip), r.port,
+				      in4(b->addrs.guest), r.port) < 0) {
+			log_warn(b->cfg.log, "net: cannot forward %s %s:%u to the guest: %s", proto,
+				 ip, r.port, errno ? strerror(errno) : "refused by libslirp");
+			continue;
+		}
+		b->learned[b->n_learned++] = (struct learned_port){.port = r.port, .udp = r.udp};
+		log_debug(b->cfg.log, "net: guest listens on %s port %u: forwarded from %s:%u",
+			  proto, r.port, ip, r.port);
+	}
+	b->n_learn_req = 0;
+}
+
+void slirp_backend_learned_port(struct slirp_backend *b, bool add, bool udp, uint16_t port)
+{
+	if (!b->cfg.publish_listening || port == 0)
+		return;
+	pthread_mutex_lock(&b->lock);
+	bool full = b->n_learn_req == LEARN_QUEUE;
+	if (!full)
+		b->learn_req[b->n_learn_req++] =
+		    (struct learned_port){.port = port, .udp = udp, .add = add};
+	pthread_mutex_unlock(&b->lock);
+	if (full)
+		log_warn(b->cfg.log, "net: guest port reports come faster than they are applied; "
+				     "one dropped");
+	else
+		slirp_backend_wake(b);
+}
+
 static void *net_thread(void *arg)
 {
 	struct slirp_backend *b = arg;
@@ -308,6 +392,7 @@ static void *net_thread(void *arg)
 		if (kicked) {
 			drain_wake(b);
 			flush_pending_locked(b); /* maybe the guest added rx buffers */
+			apply_learned_locked(b);
 		}
 		if (rc < 0 && poll_errno != EINTR)
 			log_warn(b->cfg.log, "slirp: poll: %s", strerror(poll_errno));

@@ -54,6 +54,10 @@ struct slirp_backend_config {
 	/* true: the guest may reach only the gateway address (which slirp maps
 	 * to the host's 127.0.0.1) and DHCP; see docs/net.md. */
 	bool local_only;
+	/* Learned ports (slirp_backend_learned_port) listen on this address
+	 * (host order); off unless publish_listening. */
+	bool publish_listening;
+	uint32_t publish_bind_ip;
 	const struct mvm_logger *log;
 	/* The device side, called on the network thread without the backend's
 	 * lock. deliver: a frame for the guest; returns 0, or -1 if it found
@@ -75,6 +79,12 @@ struct slirp_backend *slirp_backend_new(const struct slirp_backend_config *cfg, 
  * with "host port N on ADDR is already in use" if the bind fails. */
 int slirp_backend_add_hostfwd(struct slirp_backend *b, bool udp, const char *bind_addr,
 			      uint16_t host_port, uint16_t guest_port, mvm_error **err);
+/* A port the guest began (add) or stopped listening on (MVM_CTRL_PORT):
+ * forwards cfg.publish_bind_ip:port to the guest's port while it listens.
+ * Queued for the network thread, whose seccomp list allows bind and
+ * listen; any thread. Ignored without cfg.publish_listening; at most
+ * MVM_MAX_LEARNED_PORTS at a time, the rest logged and dropped. */
+void slirp_backend_learned_port(struct slirp_backend *b, bool add, bool udp, uint16_t port);
 /* Sets (or replaces) cfg.deliver, cfg.transmit and cfg.device_ctx: the
  * device usually exists only after the backend (it needs the backend as
  * its send_to_backend context). Any thread. */

@@ -19,6 +19,7 @@
 #include "util/error.h"
 #include "virtio/console.h"
 #include "virtio/fs.h"
+#include "net/port_learn.h"
 #include "net/slirp_backend.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
@@ -60,6 +61,8 @@ struct devices {
 	struct dax_window dax[LAYOUT_VIRTIO_MAX_DEVICES];
 	unsigned n_dax;
 	bool ready; /* mvm-init said MVM_CTRL_READY on hvc2 */
+	bool publish; /* it reports listening ports there too */
+	struct port_learn ports;
 	int boot_timer; /* timerfd: mvm-init must say it runs before this fires */
 	int dax_timer;	/* timerfd: the DAX windows' periodic repair */
 	struct slirp_backend *slirp;
@@ -99,16 +102,25 @@ static void stdin_eof(void *ctx, uint64_t delivered)
 	mvm_error_free(e);
 }
 
+static void learned_port(void *ctx, bool add, bool udp, uint16_t port)
+{
+	slirp_backend_learned_port(ctx, add, udp, port);
+}
+
 /* hvc2's output, on the event loop thread. mvm-init says MVM_CTRL_READY
- * once it has attached hvc0 and hvc2: input may flow. Anything else the
- * guest writes there is ignored, as cheaply as possible: a guest that
- * writes endlessly costs its own event loop a memchr per 512 bytes. (On
- * 7dfb5e5 this went through a pipe that the same loop thread read: a
- * flood filled it and stalled the loop for 10 s at a time.) */
+ * once it has attached hvc0 and hvc2: input may flow. Past that, only
+ * port reports count (with publish_listening); anything else the guest
+ * writes there is ignored, as cheaply as possible: a guest that writes
+ * endlessly costs its own event loop a memchr (or a byte-wise scan) per
+ * 512 bytes. (On 7dfb5e5 this went through a pipe that the same loop
+ * thread read: a flood filled it and stalled the loop for 10 s at a
+ * time.) */
 static void control_output(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct vmm *v = opaque;
 	struct devices *d = v->devices;
+	if (d->publish && d->slirp)
+		port_learn_feed(&d->ports, buf, len, learned_port, d->slirp);
 	if (d->ready || memchr(buf, MVM_CTRL_READY, len) == NULL)
 		return;
 	d->ready = true;
@@ -349,12 +361,15 @@ static int add_net(struct devices *d, const struct vmm *v, mvm_error **err)
 	struct slirp_backend_config bc = {
 		.assigned_ip = cfg->has_assigned_ip ? cfg->assigned_ip : 0,
 		.local_only = cfg->local_only,
+		.publish_listening = cfg->publish_listening,
+		.publish_bind_ip = cfg->publish_bind_ip,
 		.log = v->log,
 		.sandbox = v->sandbox,
 	};
 	d->slirp = slirp_backend_new(&bc, err);
 	if (d->slirp == NULL)
 		return -1;
+	d->publish = cfg->publish_listening;
 	for (size_t i = 0; i < cfg->n_ports; i++) {
 		const mvm_port_pair *p = &cfg->ports[i];
 		char bind[IPV4_STR_MAX];

@@ -272,6 +272,8 @@ static int put_all(struct blob_buf *b, const struct mvm_config *cfg, const struc
 		if (put_record2(b, MVM_CFG_LAYERS, p, sizeof(p), NULL, 0, err) < 0)
 			return -1;
 	}
+	if (cfg->publish_listening && put_u32(b, MVM_CFG_PUBLISH, 0, err) < 0)
+		return -1;
 	return put_u32(b, MVM_CFG_LOGLEVEL, (uint32_t)cfg->log.level, err);
 }
 

@@ -223,7 +223,7 @@ static void test_json_of_reference_example(void **state)
 	    "\"console_output\":\"/tmp/console.log\",\"vsock\":null,\"assigned_ip\":\"10.0.2.15\","
 	    "\"local_only\":false,\"share_mode\":\"virtual\","
 	    "\"share_modes\":{\"/guest/mount\":\"passthrough\"},\"seccomp\":false,\"jail\":true,"
-	    "\"jail_user\":\"1000:4294967294\",\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"user\":null,\"image\":null}");
+	    "\"jail_user\":\"1000:4294967294\",\"publish_listening\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"user\":null,\"image\":null}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -336,6 +336,32 @@ static void test_tty(void **state)
 	mvm_vm_free(vm);
 }
 
+static void test_publish_listening(void **state)
+{
+	(void)state;
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_publish_listening(b, "0.0.0.256", &err), -1);
+	assert_error_has(err, "0.0.0.256");
+	assert_error_has(err, "the address to publish listening ports on");
+	mvm_error_free(err);
+	err = NULL;
+	assert_int_equal(mvm_builder_publish_listening(b, "0.0.0.0", &err), 0);
+	mvm_vm *vm = build_ok(b);
+	char *json = mvm_vm_config_json(vm, &err);
+	assert_non_null(strstr(json, "\"publish_listening\":\"0.0.0.0\""));
+	free(json);
+	mvm_vm_free(vm);
+	/* NULL turns it off again. */
+	assert_int_equal(mvm_builder_publish_listening(b, NULL, &err), 0);
+	vm = build_ok(b);
+	json = mvm_vm_config_json(vm, &err);
+	assert_non_null(strstr(json, "\"publish_listening\":null"));
+	free(json);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+}
+
 static void test_json_of_unset_values(void **state)
 {
 	mvm_error *err = NULL;
@@ -350,7 +376,7 @@ static void test_json_of_unset_values(void **state)
 				  "\"assigned_ip\":null,\"local_only\":true,"
 				  "\"share_mode\":\"auto\",\"share_modes\":{},"
 				  "\"seccomp\":true,\"jail\":true,"
-				  "\"jail_user\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"user\":null,\"image\":null}");
+				  "\"jail_user\":null,\"publish_listening\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"user\":null,\"image\":null}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -399,6 +425,7 @@ int main(void)
 	    cmocka_unit_test(test_json_of_reference_example),
 	    cmocka_unit_test(test_json_of_unset_values),
 	    cmocka_unit_test(test_tty),
+	    cmocka_unit_test(test_publish_listening),
 	    cmocka_unit_test(test_share_mode),
 	    cmocka_unit_test(test_share_mode_for),
 	    cmocka_unit_test(test_config_copy_is_deep),

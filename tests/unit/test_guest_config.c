@@ -612,6 +612,11 @@ static void test_system_records(void **state)
 	assert_false(out.files[0].readonly);
 	assert_int_equal(out.files[1].len, 0);
 	assert_true(out.files[1].readonly);
+	assert_false(out.publish);
+	init_config_free(&out);
+	cfg.publish_listening = true;
+	roundtrip(&cfg, NULL, 0, &out);
+	assert_true(out.publish);
 	init_config_free(&out);
 
 	struct raw r;
@@ -624,6 +629,16 @@ static void test_system_records(void **state)
 	raw_record(&r, MVM_CFG_HOSTNAME, "b", 1);
 	raw_finish(&r);
 	expect_reject(&r, r.len, "at most once");
+	static const uint8_t zero4[4];
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_PUBLISH, zero4, 4);
+	raw_record(&r, MVM_CFG_PUBLISH, zero4, 4);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "at most once");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_PUBLISH, zero4, 3);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "publish");
 	static const char *const bad_sysctls[] = {"=1", "a..b=1", "../x=1", "a/=1", ".a=1",
 						  "a b=1", "noequals"};
 	for (size_t i = 0; i < sizeof(bad_sysctls) / sizeof(bad_sysctls[0]); i++) {

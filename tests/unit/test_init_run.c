@@ -98,7 +98,7 @@ static void run(struct fixture *f, const struct init_config *cfg, int ctrl_fd, v
 	if (r->pid > 0) {
 		if (during)
 			during(r->pid);
-		r->status = init_supervise(r->pid, f->sigfd, ctrl_fd, NULL, NULL, NULL);
+		r->status = init_supervise(r->pid, f->sigfd, ctrl_fd, NULL, NULL, NULL, NULL);
 	}
 	dup2(saved_stderr, 2);
 	close(saved_stderr);
