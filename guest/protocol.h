@@ -67,7 +67,25 @@ enum mvm_cfg_record {
 	MVM_CFG_PUBLISH = 16,  /* u32 flags (0): report the ports the guest
 				* listens on over hvc2 (MVM_CTRL_PORT); at
 				* most once */
+	MVM_CFG_GROUPS = 17,   /* u32 gid[n], 1..MVM_MAX_GROUPS: the program's
+				* supplementary groups (else none); at most
+				* once */
+	MVM_CFG_TMPFS = 18,    /* u32 flags (MVM_TMPFS_*); absolute guest
+				* path, NUL, mount data of [a-z0-9=,%_]
+				* (may be empty): a tmpfs mounted there in the
+				* new root before files are placed */
 };
+#define MVM_MAX_GROUPS 64
+#define MVM_MAX_TMPFS 16
+#define MVM_TMPFS_NOSUID 0x1u
+#define MVM_TMPFS_NODEV 0x2u
+#define MVM_TMPFS_NOEXEC 0x4u
+#define MVM_TMPFS_RDONLY 0x8u
+#define MVM_TMPFS_NOATIME 0x10u
+#define MVM_TMPFS_STRICTATIME 0x20u
+#define MVM_TMPFS_RELATIME 0x40u
+#define MVM_TMPFS_NODIRATIME 0x80u
+#define MVM_TMPFS_FLAGS 0xffu
 #define MVM_FILE_READONLY 1u
 /* What a config may carry of MVM_CFG_FILE. */
 #define MVM_MAX_GUEST_FILES 64

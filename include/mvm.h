@@ -254,6 +254,18 @@ int mvm_builder_sysctl(mvm_builder *b, const char *spec, mvm_error **err);
  * the root to bind onto). An OCI runtime's /etc/hosts and friends. */
 int mvm_builder_guest_file(mvm_builder *b, const char *guest_path, uint32_t mode, bool readonly,
 			   const void *data, size_t len, mvm_error **err);
+/* A tmpfs mounted at guest_path (absolute) before the program starts, its
+ * mount point made in the root if missing. options as mount(8) writes
+ * them ("nosuid,nodev,mode=755,size=64m"; NULL or ""): nosuid, nodev,
+ * noexec, ro, noatime, strictatime, relatime, nodiratime (and their
+ * defaults), mode=, size=, nr_inodes=, uid=, gid=; anything else is
+ * refused by name. At most 16. Mounted before the guest files, so a file
+ * can be placed in one. */
+int mvm_builder_tmpfs(mvm_builder *b, const char *guest_path, const char *options,
+		      mvm_error **err);
+/* The program's supplementary groups (at most 64 ids); replaces earlier
+ * ones; n 0: none (the default). */
+int mvm_builder_groups(mvm_builder *b, const uint32_t *gids, size_t n, mvm_error **err);
 /* Gives the guest a virtio-vsock device (guest CID 3) whose host end is
  * the Unix socket PATH, created at start and removed at the end: a host
  * program connects there and writes "CONNECT <guest port>\n"; once a
@@ -389,7 +401,9 @@ int mvm_vm_signal(mvm_vm *vm, int sig, mvm_error **err);
  * Thread-safe. */
 int mvm_vm_stop(mvm_vm *vm, mvm_error **err);
 /* The terminal of a VM built with mvm_builder_tty() is now rows x cols
- * (1..65535 each); the guest program gets SIGWINCH. Thread-safe. */
+ * (1..65535 each); the guest program gets SIGWINCH. Before the start, it
+ * is the size the program's terminal starts with (a client that sized
+ * the terminal before its program ran). Thread-safe once running. */
 int mvm_vm_resize(mvm_vm *vm, unsigned rows, unsigned cols, mvm_error **err);
 /* Stops the VM at once, as pulling the plug; mvm_vm_wait() then reports
  * status 137. Thread-safe. */

@@ -167,6 +167,62 @@ static int check_sysctl(const struct record *r, char *errbuf, size_t errbuf_len)
 	return 0;
 }
 
+/* The path at payload + 8 of a FILE or TMPFS record: absolute, not /,
+ * without a `..` component (it lands under the new root), ending in NUL.
+ * Returns its NUL, or NULL (reported). */
+static const uint8_t *check_root_path(const struct record *r, const char *what, char *errbuf,
+				      size_t errbuf_len)
+{
+	const uint8_t *path = r->payload + 8;
+	const uint8_t *nul = memchr(path, '\0', r->len - 8);
+	if (nul == NULL || nul == path || path[0] != '/' || nul - path < 2) {
+		fail_record(r, errbuf, errbuf_len, "%s path must be absolute, not /, and end in NUL",
+			    what);
+		return NULL;
+	}
+	for (const uint8_t *p = path; p < nul; p++)
+		if (p[0] == '/' && p + 2 < nul + 1 && p[1] == '.' && p[2] == '.' &&
+		    (p + 3 == nul || p[3] == '/')) {
+			fail_record(r, errbuf, errbuf_len, "%s path has a `..` component", what);
+			return NULL;
+		}
+	return nul;
+}
+
+/* u32 flags, u32 pad (0), path NUL data: the data only of what tmpfs's
+ * options are made of. */
+static int check_tmpfs(const struct record *r, char *errbuf, size_t errbuf_len)
+{
+	if (r->len < 11)
+		return fail_record(r, errbuf, errbuf_len, "tmpfs record too short");
+	if (get_le32(r->payload) & ~MVM_TMPFS_FLAGS || get_le32(r->payload + 4) != 0)
+		return fail_record(r, errbuf, errbuf_len, "tmpfs flags %#x out of range",
+				   get_le32(r->payload));
+	const uint8_t *nul = check_root_path(r, "tmpfs", errbuf, errbuf_len);
+	if (nul == NULL)
+		return -1;
+	const uint8_t *end = r->payload + r->len;
+	if (end - (nul + 1) > 256)
+		return fail_record(r, errbuf, errbuf_len, "tmpfs data longer than 256 bytes");
+	for (const uint8_t *p = nul + 1; p < end; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '=' ||
+		      *p == ',' || *p == '%' || *p == '_'))
+			return fail_record(r, errbuf, errbuf_len, "tmpfs data byte %#x", *p);
+	return 0;
+}
+
+/* u32 gid[n], 1..MVM_MAX_GROUPS of them. */
+static int check_groups(const struct record *r, char *errbuf, size_t errbuf_len)
+{
+	if (r->len == 0 || r->len % 4 || r->len / 4 > MVM_MAX_GROUPS)
+		return fail_record(r, errbuf, errbuf_len, "groups: 1 to %u ids", MVM_MAX_GROUPS);
+	for (uint32_t i = 0; i < r->len; i += 4)
+		if (get_le32(r->payload + i) == UINT32_MAX)
+			return fail_record(r, errbuf, errbuf_len, "groups: %u is not a group id",
+					   UINT32_MAX);
+	return 0;
+}
+
 /* u32 mode, u32 flags, path NUL content. */
 static int check_file(const struct record *r, char *errbuf, size_t errbuf_len)
 {
@@ -176,15 +232,9 @@ static int check_file(const struct record *r, char *errbuf, size_t errbuf_len)
 	if (mode & ~07777u || flags & ~MVM_FILE_READONLY)
 		return fail_record(r, errbuf, errbuf_len, "file mode %#o or flags %#x out of range",
 				   mode, flags);
-	const uint8_t *path = r->payload + 8;
-	const uint8_t *nul = memchr(path, '\0', r->len - 8);
-	if (nul == NULL || nul == path || path[0] != '/' || nul - path < 2)
-		return fail_record(r, errbuf, errbuf_len, "file path must be absolute, not /, and end in NUL");
-	/* No `..` component: the file lands under the new root. */
-	for (const uint8_t *p = path; p < nul; p++)
-		if (p[0] == '/' && p + 2 < nul + 1 && p[1] == '.' && p[2] == '.' &&
-		    (p + 3 == nul || p[3] == '/'))
-			return fail_record(r, errbuf, errbuf_len, "file path has a `..` component");
+	const uint8_t *nul = check_root_path(r, "file", errbuf, errbuf_len);
+	if (nul == NULL)
+		return -1;
 	if ((size_t)(r->payload + r->len - (nul + 1)) > MVM_MAX_GUEST_FILE_SIZE)
 		return fail_record(r, errbuf, errbuf_len, "file larger than %u bytes",
 				   MVM_MAX_GUEST_FILE_SIZE);
@@ -256,7 +306,7 @@ static int check_net(const struct record *r, char *errbuf, size_t errbuf_len)
 
 struct counts {
 	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel, layers, user, tty,
-	    user_name, hostname, sysctls, files, publish;
+	    user_name, hostname, sysctls, files, publish, groups, tmpfs;
 };
 
 /* Pass 1: validates every known record and counts them, so that pass 2
@@ -320,6 +370,14 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 			rc = check_fixed(&r, 4, "publish", errbuf, errbuf_len);
 			n->publish++;
 			break;
+		case MVM_CFG_GROUPS:
+			rc = check_groups(&r, errbuf, errbuf_len);
+			n->groups++;
+			break;
+		case MVM_CFG_TMPFS:
+			rc = check_tmpfs(&r, errbuf, errbuf_len);
+			n->tmpfs++;
+			break;
 		case MVM_CFG_SYSCTL:
 			rc = check_sysctl(&r, errbuf, errbuf_len);
 			n->sysctls++;
@@ -345,10 +403,14 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 	if (more < 0)
 		return -1;
 	if (n->exec > 1 || n->workdir > 1 || n->net > 1 || n->loglevel > 1 || n->layers > 1 ||
-	    n->user > 1 || n->tty > 1 || n->user_name > 1 || n->hostname > 1 || n->publish > 1)
+	    n->user > 1 || n->tty > 1 || n->user_name > 1 || n->hostname > 1 || n->publish > 1 ||
+	    n->groups > 1)
 		return fail(errbuf, errbuf_len,
 			    "config: exec, workdir, net, log level, layers, user, user name, host name, "
-			    "publish and tty may appear at most once");
+			    "publish, groups and tty may appear at most once");
+	if (n->tmpfs > MVM_MAX_TMPFS)
+		return fail(errbuf, errbuf_len, "config: %zu tmpfs mounts, at most %u", n->tmpfs,
+			    MVM_MAX_TMPFS);
 	if (n->files > MVM_MAX_GUEST_FILES)
 		return fail(errbuf, errbuf_len, "config: %zu files, at most %u", n->files,
 			    MVM_MAX_GUEST_FILES);
@@ -447,6 +509,24 @@ static int fill(struct cursor c, struct init_config *out)
 		case MVM_CFG_PUBLISH:
 			out->publish = true;
 			break;
+		case MVM_CFG_GROUPS:
+			out->groups = malloc(r.len);
+			if (out->groups == NULL)
+				return -1;
+			for (uint32_t i = 0; i < r.len; i += 4)
+				out->groups[out->n_groups++] = get_le32(r.payload + i);
+			break;
+		case MVM_CFG_TMPFS: {
+			struct init_tmpfs *t = &out->tmpfs[out->n_tmpfs++];
+			const uint8_t *path = r.payload + 8;
+			size_t plen = strlen((const char *)path); /* checked: a NUL ends it */
+			t->flags = get_le32(r.payload);
+			t->path = dup_bytes(path, plen);
+			t->data = dup_bytes(path + plen + 1, r.len - 8 - plen - 1);
+			if (!t->path || !t->data)
+				return -1;
+			break;
+		}
 		case MVM_CFG_TTY:
 			out->has_tty = true;
 			out->tty_rows = (uint16_t)(r.payload[0] | r.payload[1] << 8);
@@ -488,8 +568,9 @@ int init_config_parse(const void *blob, size_t len, struct init_config *out, cha
 	out->mounts = calloc(n.mounts ? n.mounts : 1, sizeof(*out->mounts));
 	out->sysctls = calloc(n.sysctls + 1, sizeof(*out->sysctls));
 	out->files = calloc(n.files ? n.files : 1, sizeof(*out->files));
+	out->tmpfs = calloc(n.tmpfs ? n.tmpfs : 1, sizeof(*out->tmpfs));
 	if (!out->args || !out->env || !out->rlimits || !out->mounts || !out->sysctls ||
-	    !out->files || fill(c, out) < 0) {
+	    !out->files || !out->tmpfs || fill(c, out) < 0) {
 		init_config_free(out);
 		return fail(errbuf, errbuf_len, "config: out of memory");
 	}
@@ -516,6 +597,12 @@ void init_config_free(struct init_config *c)
 		free(c->files[i].data);
 	}
 	free(c->files);
+	for (size_t i = 0; c->tmpfs && i < c->n_tmpfs; i++) {
+		free(c->tmpfs[i].path);
+		free(c->tmpfs[i].data);
+	}
+	free(c->tmpfs);
+	free(c->groups);
 	free(c->rlimits);
 	for (size_t i = 0; c->mounts && i < c->n_mounts; i++) {
 		free(c->mounts[i].tag);

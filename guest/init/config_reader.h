@@ -40,6 +40,12 @@ struct init_net {
 /* The longest MVM_CFG_USER_NAME accepted. */
 #define INIT_USER_NAME_MAX 256
 
+struct init_tmpfs {
+	char *path;
+	uint32_t flags; /* MVM_TMPFS_* */
+	char *data;
+};
+
 struct init_config {
 	char *exec_path; /* NULL: run /bin/sh */
 	char **args;     /* argv[1..]; NULL-terminated, n_args entries */
@@ -66,6 +72,10 @@ struct init_config {
 	size_t n_files;
 	bool has_tty;	    /* the program gets a terminal of tty_rows x tty_cols */
 	bool publish;	    /* report listening ports on hvc2 (MVM_CFG_PUBLISH) */
+	uint32_t *groups;   /* supplementary groups, n_groups of them */
+	size_t n_groups;
+	struct init_tmpfs *tmpfs;
+	size_t n_tmpfs;
 	uint16_t tty_rows, tty_cols;
 };
 

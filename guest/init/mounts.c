@@ -182,12 +182,43 @@ static int place_files(const struct init_config *cfg)
 	return 0;
 }
 
+/* MVM_CFG_TMPFS: mounted in the new root before the files, which may go
+ * into one (a client's /run), and carried along by its move. */
+static int mount_tmpfs(const struct init_config *cfg)
+{
+	static const struct {
+		uint32_t mvm;
+		unsigned long ms;
+	} flags[] = {{MVM_TMPFS_NOSUID, MS_NOSUID},	  {MVM_TMPFS_NODEV, MS_NODEV},
+		     {MVM_TMPFS_NOEXEC, MS_NOEXEC},	  {MVM_TMPFS_RDONLY, MS_RDONLY},
+		     {MVM_TMPFS_NOATIME, MS_NOATIME},	  {MVM_TMPFS_STRICTATIME, MS_STRICTATIME},
+		     {MVM_TMPFS_RELATIME, MS_RELATIME}, {MVM_TMPFS_NODIRATIME, MS_NODIRATIME}};
+	for (size_t i = 0; i < cfg->n_tmpfs; i++) {
+		const struct init_tmpfs *t = &cfg->tmpfs[i];
+		char dst[PATH_MAX];
+		if ((size_t)snprintf(dst, sizeof(dst), "%s%s", INIT_NEWROOT, t->path) >= sizeof(dst)) {
+			init_err("tmpfs %s: path too long", t->path);
+			return -1;
+		}
+		unsigned long ms = 0;
+		for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++)
+			if (t->flags & flags[f].mvm)
+				ms |= flags[f].ms;
+		if (init_mkdir_p(dst, 0755) < 0 || mount("tmpfs", dst, "tmpfs", ms, t->data) < 0) {
+			init_err("tmpfs on %s (%s): %s", t->path, t->data, strerror(errno));
+			return -1;
+		}
+		init_debug("mount tmpfs on %s (%s)", t->path, t->data);
+	}
+	return 0;
+}
+
 int init_switch_root(const struct init_config *cfg)
 {
 	if (cfg->n_layers ? mount_image_root(cfg->n_layers, cfg->tmpfs_upper) < 0
 			  : do_mount(MVM_ROOT_TAG, INIT_NEWROOT, "virtiofs", 0, NULL) < 0)
 		return -1;
-	if (place_files(cfg) < 0)
+	if (mount_tmpfs(cfg) < 0 || place_files(cfg) < 0)
 		return -1;
 	/* The new root gets its own devtmpfs; init's console fds stay open. */
 	if (umount2("/dev", MNT_DETACH) < 0)

@@ -124,8 +124,10 @@ static __attribute__((noreturn)) void child_main(const struct init_config *cfg, 
 	}
 	/* After the rlimits (raising a hard limit needs root), before the
 	 * workdir (entered with the user's rights, as docker does). */
-	if (cfg->has_user && (setgroups(0, NULL) < 0 || setgid((gid_t)cfg->gid) < 0 ||
-			      setuid((uid_t)cfg->uid) < 0))
+	if ((cfg->has_user || cfg->n_groups) &&
+	    setgroups(cfg->n_groups, (const gid_t *)cfg->groups) < 0)
+		child_fail(pipe_fd, STAGE_USER, 0);
+	if (cfg->has_user && (setgid((gid_t)cfg->gid) < 0 || setuid((uid_t)cfg->uid) < 0))
 		child_fail(pipe_fd, STAGE_USER, 0);
 	if (chdir(cfg->workdir ? cfg->workdir : "/") < 0)
 		child_fail(pipe_fd, STAGE_WORKDIR, 0);

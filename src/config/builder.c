@@ -8,6 +8,8 @@
 
 #include "config/guest_path.h"
 #include "config/ipv4.h"
+#include "config/tmpfs.h"
+#include "guest/protocol.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 
@@ -573,6 +575,52 @@ int mvm_builder_sysctl(mvm_builder *b, const char *spec, mvm_error **err)
 		b->cfg.n_sysctls--;
 		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add sysctl `%s`", spec);
 	}
+	return 0;
+}
+
+int mvm_builder_tmpfs(mvm_builder *b, const char *guest_path, const char *options,
+		      mvm_error **err)
+{
+	if (check_args(b, guest_path, "a tmpfs's path", err) < 0)
+		return -1;
+	uint32_t flags;
+	char *data;
+	if (config_tmpfs_options(options ? options : "", &flags, &data, err) < 0)
+		return mvm_err_wrap(err, "tmpfs on `%s`", guest_path);
+	struct config_tmpfs *slot = append_slot((void **)&b->cfg.tmpfs, &b->cfg.n_tmpfs,
+						sizeof(*slot), "a tmpfs", err);
+	if (slot == NULL) {
+		free(data);
+		return -1;
+	}
+	*slot = (struct config_tmpfs){.path = strdup(guest_path), .flags = flags, .data = data};
+	if (slot->path == NULL) {
+		free(data);
+		b->cfg.n_tmpfs--;
+		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "cannot add a tmpfs on `%s`", guest_path);
+	}
+	return 0;
+}
+
+int mvm_builder_groups(mvm_builder *b, const uint32_t *gids, size_t n, mvm_error **err)
+{
+	if (check_builder(b, "the supplementary groups", err) < 0)
+		return -1;
+	if (n > MVM_MAX_GROUPS || (n && gids == NULL))
+		return mvm_err(err, MVM_ERR_INVALID, 0, "%zu supplementary groups: at most %d", n,
+			       MVM_MAX_GROUPS);
+	for (size_t i = 0; i < n; i++)
+		if (gids[i] == UINT32_MAX)
+			return mvm_err(err, MVM_ERR_INVALID, 0,
+				       "supplementary group %u: not a group id", gids[i]);
+	uint32_t *copy = n ? malloc(n * sizeof(*copy)) : NULL;
+	if (n && copy == NULL)
+		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "supplementary groups");
+	if (n)
+		memcpy(copy, gids, n * sizeof(*copy));
+	free(b->cfg.groups);
+	b->cfg.groups = copy;
+	b->cfg.n_groups = n;
 	return 0;
 }
 

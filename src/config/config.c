@@ -81,6 +81,12 @@ void mvm_config_clear(struct mvm_config *c)
 		free(c->files[i].data);
 	}
 	free(c->files);
+	for (size_t i = 0; i < c->n_tmpfs; i++) {
+		free(c->tmpfs[i].path);
+		free(c->tmpfs[i].data);
+	}
+	free(c->tmpfs);
+	free(c->groups);
 	free(c->user);
 	mvm_config_init(c);
 }
@@ -218,6 +224,23 @@ static bool copy_lists(struct mvm_config *dst, const struct mvm_config *src)
 				return false;
 		}
 	}
+	if (src->n_tmpfs) {
+		dst->tmpfs = calloc(src->n_tmpfs, sizeof(*dst->tmpfs));
+		if (dst->tmpfs == NULL)
+			return false;
+		for (size_t i = 0; i < src->n_tmpfs; i++) {
+			const struct config_tmpfs *t = &src->tmpfs[i];
+			struct config_tmpfs *d = &dst->tmpfs[i];
+			d->flags = t->flags;
+			bool ok = dup_opt(&d->path, t->path) && dup_opt(&d->data, t->data);
+			dst->n_tmpfs++;
+			if (!ok)
+				return false;
+		}
+	}
+	if (!dup_array((void **)&dst->groups, src->groups, src->n_groups, sizeof(*src->groups)))
+		return false;
+	dst->n_groups = src->n_groups;
 	if (!dup_array((void **)&dst->ports, src->ports, src->n_ports, sizeof(*src->ports)))
 		return false;
 	dst->n_ports = src->n_ports;

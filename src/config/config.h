@@ -57,6 +57,12 @@ struct config_file {
 	bool readonly;
 };
 
+struct config_tmpfs {
+	char *path;	/* absolute guest path, normalised by build() */
+	uint32_t flags; /* MVM_TMPFS_* */
+	char *data;	/* "mode=755,size=64m": the kept options */
+};
+
 struct mvm_config {
 	struct mvm_logger log;
 	char *root_path;   /* absolute, resolved host directory after build() */
@@ -108,6 +114,10 @@ struct mvm_config {
 	size_t n_sysctls;
 	struct config_file *files; /* placed in the guest's root at start */
 	size_t n_files;
+	struct config_tmpfs *tmpfs; /* mounted in the guest's root at start */
+	size_t n_tmpfs;
+	uint32_t *groups; /* the program's supplementary groups */
+	size_t n_groups;
 	char *user;	 /* "name", "uid", "name:group", "uid:gid"; NULL: root */
 	bool has_ids;	 /* build() resolved user */
 	uint32_t uid, gid;

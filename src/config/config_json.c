@@ -211,6 +211,24 @@ char *config_json(const struct mvm_config *c, mvm_error **err)
 		jw_end_object(&w);
 	}
 	jw_end_array(&w);
+	jw_key(&w, "tmpfs");
+	jw_begin_array(&w);
+	for (size_t i = 0; i < c->n_tmpfs; i++) {
+		jw_begin_object(&w);
+		jw_key(&w, "path");
+		jw_string(&w, c->tmpfs[i].path);
+		jw_key(&w, "flags");
+		jw_uint(&w, c->tmpfs[i].flags);
+		jw_key(&w, "data");
+		jw_string(&w, c->tmpfs[i].data);
+		jw_end_object(&w);
+	}
+	jw_end_array(&w);
+	jw_key(&w, "groups");
+	jw_begin_array(&w);
+	for (size_t i = 0; i < c->n_groups; i++)
+		jw_uint(&w, c->groups[i]);
+	jw_end_array(&w);
 	jw_key(&w, "user");
 	if (c->has_ids) {
 		char ids[32];

@@ -525,6 +525,15 @@ static void check_guest_system(struct mvm_config *c, mvm_error **err)
 	if (c->n_files > MVM_MAX_GUEST_FILES)
 		mvm_err(err, MVM_ERR_INVALID, 0, "%zu guest files: at most %d", c->n_files,
 			MVM_MAX_GUEST_FILES);
+	if (c->n_tmpfs > MVM_MAX_TMPFS)
+		mvm_err(err, MVM_ERR_INVALID, 0, "%zu tmpfs mounts: at most %d", c->n_tmpfs,
+			MVM_MAX_TMPFS);
+	for (size_t i = 0; i < c->n_tmpfs; i++) {
+		struct config_tmpfs *t = &c->tmpfs[i];
+		fix_in_place(&t->path, guest_path_normalize(t->path, "tmpfs", err));
+		if (t->path && strcmp(t->path, "/") == 0)
+			mvm_err(err, MVM_ERR_INVALID, 0, "tmpfs on `/`: the root is a share");
+	}
 	for (size_t i = 0; i < c->n_files; i++) {
 		struct config_file *f = &c->files[i];
 		if (f->len > MVM_MAX_GUEST_FILE_SIZE || f->mode & ~07777u)

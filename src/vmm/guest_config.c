@@ -223,6 +223,16 @@ static int put_program(struct blob_buf *b, const struct mvm_config *cfg, mvm_err
 		if (put_string(b, MVM_CFG_USER_NAME, cfg->user, err) < 0)
 			return -1;
 	}
+	if (cfg->n_groups) {
+		uint8_t p[4 * MVM_MAX_GROUPS];
+		if (cfg->n_groups > MVM_MAX_GROUPS)
+			return mvm_err(err, MVM_ERR_INVALID, 0, "guest config: %zu groups",
+				       cfg->n_groups);
+		for (size_t i = 0; i < cfg->n_groups; i++)
+			put_le32(p + 4 * i, cfg->groups[i]);
+		if (put_record2(b, MVM_CFG_GROUPS, p, 4 * cfg->n_groups, NULL, 0, err) < 0)
+			return -1;
+	}
 	if (cfg->hostname && put_string(b, MVM_CFG_HOSTNAME, cfg->hostname, err) < 0)
 		return -1;
 	for (size_t i = 0; i < cfg->n_sysctls; i++)
@@ -274,6 +284,20 @@ static int put_all(struct blob_buf *b, const struct mvm_config *cfg, const struc
 	}
 	if (cfg->publish_listening && put_u32(b, MVM_CFG_PUBLISH, 0, err) < 0)
 		return -1;
+	for (size_t i = 0; i < cfg->n_tmpfs; i++) {
+		const struct config_tmpfs *t = &cfg->tmpfs[i];
+		size_t plen = strlen(t->path) + 1;
+		uint8_t *head = malloc(8 + plen);
+		if (head == NULL)
+			return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "guest config: tmpfs %s", t->path);
+		put_le32(head, t->flags);
+		put_le32(head + 4, 0);
+		memcpy(head + 8, t->path, plen);
+		int rc = put_record2(b, MVM_CFG_TMPFS, head, 8 + plen, t->data, strlen(t->data), err);
+		free(head);
+		if (rc < 0)
+			return -1;
+	}
 	return put_u32(b, MVM_CFG_LOGLEVEL, (uint32_t)cfg->log.level, err);
 }
 

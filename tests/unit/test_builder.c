@@ -223,7 +223,7 @@ static void test_json_of_reference_example(void **state)
 	    "\"console_output\":\"/tmp/console.log\",\"vsock\":null,\"assigned_ip\":\"10.0.2.15\","
 	    "\"local_only\":false,\"share_mode\":\"virtual\","
 	    "\"share_modes\":{\"/guest/mount\":\"passthrough\"},\"seccomp\":false,\"jail\":true,"
-	    "\"jail_user\":\"1000:4294967294\",\"publish_listening\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"user\":null,\"image\":null}");
+	    "\"jail_user\":\"1000:4294967294\",\"publish_listening\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"tmpfs\":[],\"groups\":[],\"user\":null,\"image\":null}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -329,9 +329,22 @@ static void test_tty(void **state)
 	char *json = mvm_vm_config_json(vm, &err);
 	assert_non_null(strstr(json, "\"tty\":{\"rows\":40,\"cols\":120}"));
 	free(json);
-	/* Only a running VM with a terminal is resized. */
+	/* Before the start, a resize is the size it starts with. */
+	assert_int_equal(mvm_vm_resize(vm, 0, 10, &err), -1);
+	assert_error_has(err, "0x10: rows and columns go from 1 to 65535");
+	mvm_error_free(err);
+	err = NULL;
+	assert_int_equal(mvm_vm_resize(vm, 10, 11, &err), 0);
+	json = mvm_vm_config_json(vm, &err);
+	assert_non_null(strstr(json, "\"tty\":{\"rows\":10,\"cols\":11}"));
+	free(json);
+	mvm_vm_free(vm);
+	/* Only a VM with a terminal has one to resize. */
+	b = minimal_builder("/");
+	vm = build_ok(b);
+	mvm_builder_free(b);
 	assert_int_equal(mvm_vm_resize(vm, 10, 10, &err), -1);
-	assert_error_has(err, "not running");
+	assert_error_has(err, "has no terminal");
 	mvm_error_free(err);
 	mvm_vm_free(vm);
 }
@@ -362,6 +375,58 @@ static void test_publish_listening(void **state)
 	mvm_builder_free(b);
 }
 
+/* tmpfs options as mount(8) writes them: flags to bits, values kept,
+ * anything else refused by name; groups bounded. */
+static void test_tmpfs_and_groups(void **state)
+{
+	(void)state;
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	static const char *const bad[] = {"huge=always", "mode=8",	 "mode=07777x", "size=",
+					  "size=1t",	 "uid=-1",	 "gid=4294967295", "bind",
+					  "nr_inodes=5%", "mode=01777,,x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(mvm_builder_tmpfs(b, "/run", bad[i], &err), -1);
+		assert_error_has(err, "tmpfs on `/run`");
+		mvm_error_free(err);
+		err = NULL;
+	}
+	assert_int_equal(mvm_builder_tmpfs(b, "/run/", "rw,nosuid,nodev,noexec,mode=1777,size=50%,"
+						       "nr_inodes=4k,uid=7,gid=8,strictatime",
+					   &err),
+			 0);
+	assert_int_equal(mvm_builder_tmpfs(b, "/scratch", NULL, &err), 0);
+	static const uint32_t gids[] = {10, 0, 4294967294u};
+	assert_int_equal(mvm_builder_groups(b, gids, 3, &err), 0);
+	static const uint32_t bad_gid[] = {UINT32_MAX};
+	assert_int_equal(mvm_builder_groups(b, bad_gid, 1, &err), -1);
+	assert_error_has(err, "4294967295");
+	mvm_error_free(err);
+	err = NULL;
+	uint32_t many[65] = {0};
+	assert_int_equal(mvm_builder_groups(b, many, 65, &err), -1);
+	assert_error_has(err, "65 supplementary groups: at most 64");
+	mvm_error_free(err);
+	err = NULL;
+	mvm_vm *vm = build_ok(b);
+	char *json = mvm_vm_config_json(vm, &err);
+	assert_non_null(strstr(json, "\"tmpfs\":[{\"path\":\"/run\",\"flags\":39,"
+				     "\"data\":\"mode=1777,size=50%,nr_inodes=4k,uid=7,gid=8\"},"
+				     "{\"path\":\"/scratch\",\"flags\":0,\"data\":\"\"}],"
+				     "\"groups\":[10,0,4294967294]"));
+	free(json);
+	mvm_vm_free(vm);
+	/* The root is a share, not a tmpfs; 17 are too many. */
+	assert_int_equal(mvm_builder_tmpfs(b, "/", "", &err), 0);
+	for (int i = 0; i < 15; i++)
+		mvm_builder_tmpfs(b, "/x", "", &err);
+	assert_null(mvm_builder_build(b, &err));
+	assert_error_has(err, "tmpfs on `/`");
+	assert_error_has(err, "18 tmpfs mounts: at most 16");
+	mvm_error_free(err);
+	mvm_builder_free(b);
+}
+
 static void test_json_of_unset_values(void **state)
 {
 	mvm_error *err = NULL;
@@ -376,7 +441,7 @@ static void test_json_of_unset_values(void **state)
 				  "\"assigned_ip\":null,\"local_only\":true,"
 				  "\"share_mode\":\"auto\",\"share_modes\":{},"
 				  "\"seccomp\":true,\"jail\":true,"
-				  "\"jail_user\":null,\"publish_listening\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"user\":null,\"image\":null}");
+				  "\"jail_user\":null,\"publish_listening\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"tmpfs\":[],\"groups\":[],\"user\":null,\"image\":null}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -426,6 +491,7 @@ int main(void)
 	    cmocka_unit_test(test_json_of_unset_values),
 	    cmocka_unit_test(test_tty),
 	    cmocka_unit_test(test_publish_listening),
+	    cmocka_unit_test(test_tmpfs_and_groups),
 	    cmocka_unit_test(test_share_mode),
 	    cmocka_unit_test(test_share_mode_for),
 	    cmocka_unit_test(test_config_copy_is_deep),

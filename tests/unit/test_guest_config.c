@@ -615,8 +615,22 @@ static void test_system_records(void **state)
 	assert_false(out.publish);
 	init_config_free(&out);
 	cfg.publish_listening = true;
+	uint32_t groups[] = {10, 20};
+	struct config_tmpfs tmpfs[] = {{.path = "/run", .flags = 33, .data = "mode=755,size=64k"},
+				       {.path = "/x/y", .flags = 0, .data = ""}};
+	cfg.groups = groups;
+	cfg.n_groups = 2;
+	cfg.tmpfs = tmpfs;
+	cfg.n_tmpfs = 2;
 	roundtrip(&cfg, NULL, 0, &out);
 	assert_true(out.publish);
+	assert_int_equal(out.n_groups, 2);
+	assert_int_equal(out.groups[1], 20);
+	assert_int_equal(out.n_tmpfs, 2);
+	assert_string_equal(out.tmpfs[0].path, "/run");
+	assert_int_equal(out.tmpfs[0].flags, 33);
+	assert_string_equal(out.tmpfs[0].data, "mode=755,size=64k");
+	assert_string_equal(out.tmpfs[1].data, "");
 	init_config_free(&out);
 
 	struct raw r;
@@ -639,6 +653,32 @@ static void test_system_records(void **state)
 	raw_record(&r, MVM_CFG_PUBLISH, zero4, 3);
 	raw_finish(&r);
 	expect_reject(&r, r.len, "publish");
+	static const uint8_t gid_max[4] = {0xff, 0xff, 0xff, 0xff};
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_GROUPS, gid_max, 4);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "not a group id");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_GROUPS, zero4, 3);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "groups: 1 to 64 ids");
+	static const struct {
+		const char *bytes;
+		size_t len;
+		const char *why;
+	} bad_tmpfs[] = {
+	    {"\x01\0\0\x01\0\0\0\0/run\0", 13, "flags"},
+	    {"\0\0\0\0\0\0\0\0/a/../b\0", 16, "`..` component"},
+	    {"\0\0\0\0\0\0\0\0run\0", 12, "must be absolute"},
+	    {"\0\0\0\0\0\0\0\0/run\0mode=7,x=\"", 23, "tmpfs data byte"},
+	    {"\0\0\0\0\0\0\0\0/run", 12, "end in NUL"},
+	};
+	for (size_t i = 0; i < sizeof(bad_tmpfs) / sizeof(bad_tmpfs[0]); i++) {
+		raw_header(&r);
+		raw_record(&r, MVM_CFG_TMPFS, bad_tmpfs[i].bytes, bad_tmpfs[i].len);
+		raw_finish(&r);
+		expect_reject(&r, r.len, bad_tmpfs[i].why);
+	}
 	static const char *const bad_sysctls[] = {"=1", "a..b=1", "../x=1", "a/=1", ".a=1",
 						  "a b=1", "noequals"};
 	for (size_t i = 0; i < sizeof(bad_sysctls) / sizeof(bad_sysctls[0]); i++) {
