@@ -132,9 +132,15 @@ static __attribute__((noreturn)) void detached_main(mvm_vm *vm, const mvm_detach
 		}
 	}
 	/* After setsid(): a session leader takes the terminal, and SIGWINCH
-	 * comes to it when the other side resizes. */
-	if (o->has_terminal)
+	 * comes to it when the other side resizes. A size set before now
+	 * (conmon sizes the terminal between create and start, when nobody
+	 * took SIGWINCH) is the one the program starts with. */
+	if (o->has_terminal) {
 		(void)!ioctl(o->terminal_fd, TIOCSCTTY, 0);
+		struct winsize ws;
+		if (ioctl(o->terminal_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+			(void)mvm_vm_resize(vm, ws.ws_row, ws.ws_col, NULL);
+	}
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);

@@ -142,7 +142,7 @@ int mvm_vm_stop(mvm_vm *vm, mvm_error **err)
 
 int mvm_vm_resize(mvm_vm *vm, unsigned rows, unsigned cols, mvm_error **err)
 {
-	if (vm == NULL || vm->state != VM_STATE_RUNNING)
+	if (vm == NULL || vm->state == VM_STATE_ENDED)
 		return mvm_err(err, MVM_ERR_STATE, 0, "mvm_vm_resize: the VM is not running");
 	if (!vm->cfg.tty)
 		return mvm_err(err, MVM_ERR_STATE, 0,
@@ -151,6 +151,12 @@ int mvm_vm_resize(mvm_vm *vm, unsigned rows, unsigned cols, mvm_error **err)
 		return mvm_err(err, MVM_ERR_INVALID, 0,
 			       "mvm_vm_resize: %ux%u: rows and columns go from 1 to %u", rows, cols,
 			       UINT16_MAX);
+	if (vm->state == VM_STATE_BUILT) {
+		/* Not started: the size it starts with (no threads yet). */
+		vm->cfg.tty_rows = (uint16_t)rows;
+		vm->cfg.tty_cols = (uint16_t)cols;
+		return 0;
+	}
 	char msg[24];
 	int n = snprintf(msg, sizeof(msg), "%c%u;%u\n", MVM_CTRL_RESIZE, rows, cols);
 	return vmm_control(vm->vmm, msg, (size_t)n, err);
