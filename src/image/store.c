@@ -24,26 +24,6 @@ struct store {
 	int dir_fd;
 };
 
-static int mkdir_p(const char *path, mvm_error **err)
-{
-	char buf[PATH_MAX];
-	int n = snprintf(buf, sizeof(buf), "%s", path);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return mvm_err(err, MVM_ERR_INVALID, 0, "store path `%.80s...` is too long", path);
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-				return mvm_err_sys(err, "mkdir `%s`", buf);
-			*p = c;
-			if (c == '\0')
-				break;
-		}
-	}
-	return 0;
-}
-
 static char *default_dir(mvm_error **err)
 {
 	const char *home = getenv("MVM_HOME");
@@ -89,7 +69,7 @@ struct store *store_open(const char *dir, mvm_error **err)
 	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
 		char p[PATH_MAX];
 		snprintf(p, sizeof(p), "%s%s", s->dir, subdirs[i]);
-		if (mkdir_p(p, err) < 0)
+		if (fs_mkdir_p(p, err) < 0)
 			goto fail;
 	}
 	s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "util/fs_tree.h"
 
+#include "util/error.h"
+
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,4 +64,24 @@ uint64_t fs_disk_use(int dir_fd, const char *path)
 			n += fs_disk_use(dirfd(d), e->d_name);
 	closedir(d);
 	return n;
+}
+
+int fs_mkdir_p(const char *path, mvm_error **err)
+{
+	char buf[PATH_MAX];
+	int n = snprintf(buf, sizeof(buf), "%s", path);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return mvm_err(err, MVM_ERR_INVALID, 0, "path `%.80s...` is too long", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+				return mvm_err_sys(err, "mkdir `%s`", buf);
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
 }

@@ -3,7 +3,13 @@
 #ifndef MVM_UTIL_FS_TREE_H
 #define MVM_UTIL_FS_TREE_H
 
+#include "mvm.h"
+
 #include <stdint.h>
+
+/* mkdir -p: each missing directory of path made with mode 0700. The error
+ * names the one that could not be made. */
+int fs_mkdir_p(const char *path, mvm_error **err);
 
 /* Removes name below dir_fd, a whole tree if it is a directory. 0 also
  * when it does not exist; -1 with errno. Recursion depth is that of the
