@@ -7,9 +7,11 @@
 #include "oci/oci.h"
 
 #include "oci/log.h"
+#include "oci/netns.h"
 #include "oci/spec.h"
 #include "oci/state.h"
 #include "util/error.h"
+#include "util/fs_tree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -115,8 +117,10 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 	/* The state directory first: the VM's vsock socket goes into it,
 	 * and build() checks that its directory exists. A failed create
 	 * removes it again. */
-	if (mkdir(root, 0700) < 0 && errno != EEXIST) {
-		oci_log_error("create: --root `%s`: %s", root, strerror(errno));
+	/* Its parents too, as runc does: containerd's shim names a
+	 * directory per namespace (/run/containerd/runc/NS). */
+	if (fs_mkdir_p(root, &err) < 0) {
+		fail("create: --root: ", err);
 		goto out;
 	}
 	if ((size_t)snprintf(s.dir, sizeof(s.dir), "%.*s/%s", PATH_MAX - OCI_ID_MAX - 64, root,
@@ -134,6 +138,15 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 	}
 	b = mvm_builder_new();
 	if (b == NULL || oci_spec_load(abs_bundle, b, &spec, &err) < 0) {
+		fail("create: ", err);
+		goto out;
+	}
+	/* The namespace first: the guest's address depends on what is in it,
+	 * and the VM's process, forked below, inherits it. */
+	uint32_t guest_ip;
+	if (oci_enter_netns(&spec, &err) < 0 ||
+	    (spec.netns && (oci_guest_ip(&guest_ip, &err) < 0 ||
+			    mvm_builder_assigned_ipv4(b, guest_ip, &err) < 0))) {
 		fail("create: ", err);
 		goto out;
 	}

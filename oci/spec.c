@@ -149,10 +149,28 @@ static void map_user(struct ctx *c, json_t *root)
 	    number_at(c, json_object_get(user, "uid"), "process.user.uid", 4294967294LL);
 	long long gid =
 	    number_at(c, json_object_get(user, "gid"), "process.user.gid", 4294967294LL);
-	if (given(json_object_get(user, "additionalGids")))
-		mvm_err(c->err, MVM_ERR_UNSUPPORTED, 0,
-			"config.json: process.user.additionalGids: supplementary groups are not "
-			"supported yet");
+	json_t *groups = json_object_get(user, "additionalGids");
+	if (groups && !json_is_null(groups)) {
+		uint32_t gids[MVM_MAX_GROUPS];
+		size_t n = 0, k;
+		json_t *v;
+		if (!json_is_array(groups) || json_array_size(groups) > MVM_MAX_GROUPS)
+			mvm_err(c->err, MVM_ERR_INVALID, 0,
+				"config.json: process.user.additionalGids must be an array of at "
+				"most %d ids",
+				MVM_MAX_GROUPS);
+		else
+			json_array_foreach(groups, k, v)
+			{
+				char what[64];
+				snprintf(what, sizeof(what), "process.user.additionalGids[%zu]", k);
+				long long g = number_at(c, v, what, 4294967294LL);
+				if (g >= 0)
+					gids[n++] = (uint32_t)g;
+			}
+		if (n == json_array_size(groups))
+			mvm_builder_groups(c->b, gids, n, c->err);
+	}
 	json_t *umask = json_object_get(user, "umask");
 	if (umask && !(json_is_integer(umask) && json_integer_value(umask) == 022))
 		mvm_err(c->err, MVM_ERR_UNSUPPORTED, 0,
@@ -277,6 +295,42 @@ static bool has_option(json_t *options, const char *opt)
 	return false;
 }
 
+/* A tmpfs elsewhere (containerd's /run): mvm-init mounts it with the
+ * options a tmpfs takes; propagation options mean nothing in a guest of
+ * its own, and the library refuses any other by name. */
+static void tmpfs_mount(struct ctx *c, size_t i, const char *dest, json_t *opts)
+{
+	static const char *const propagation[] = {"private", "rprivate", "slave", "rslave",
+						  "shared",  "rshared",	 "unbindable", "runbindable"};
+	char buf[512] = "";
+	size_t k;
+	json_t *v;
+	json_array_foreach(opts, k, v)
+	{
+		const char *o = json_string_value(v);
+		if (o == NULL) {
+			mvm_err(c->err, MVM_ERR_INVALID, 0,
+				"config.json: mounts[%zu].options[%zu] must be a string", i, k);
+			return;
+		}
+		bool skip = false;
+		for (size_t p = 0; p < sizeof(propagation) / sizeof(propagation[0]); p++)
+			skip |= strcmp(o, propagation[p]) == 0;
+		size_t used = strlen(buf);
+		if (!skip && (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s",
+					      used ? "," : "", o) >= sizeof(buf) - used) {
+			mvm_err(c->err, MVM_ERR_INVALID, 0,
+				"config.json: mounts[%zu] (%s): options too long", i, dest);
+			return;
+		}
+	}
+	mvm_error *e = NULL;
+	if (mvm_builder_tmpfs(c->b, dest, buf, &e) < 0) {
+		mvm_err_wrap(&e, "config.json: mounts[%zu]", i);
+		mvm_err_merge(c->err, &e);
+	}
+}
+
 /* A bind of one file (podman's /etc/hosts, /etc/resolv.conf,
  * /etc/hostname, /run/.containerenv): its content as it is now, placed in
  * the guest by mvm-init. A copy, not the file: later changes on either
@@ -334,12 +388,16 @@ static void map_mounts(struct ctx *c, json_t *root)
 			accepted(c, "mounts:/dev/shm");
 			continue;
 		}
+		if (!bind && type && strcmp(type, "tmpfs") == 0) {
+			tmpfs_mount(c, i, dest, opts);
+			continue;
+		}
 		if (!bind) {
 			mvm_err(
 			    c->err, MVM_ERR_UNSUPPORTED, 0,
 			    "config.json: mounts[%zu]: a %s mount on %s is not supported yet "
 			    "(mvm-init makes /proc, /sys, /dev, /dev/pts, /dev/shm, /dev/mqueue, "
-			    "/sys/fs/cgroup and /tmp; other mounts must be binds)",
+			    "/sys/fs/cgroup and /tmp; other mounts must be binds or tmpfs)",
 			    i, type ? type : "typeless", dest);
 			continue;
 		}
@@ -457,13 +515,26 @@ static void map_namespaces(struct ctx *c, json_t *root)
 	{
 		const char *type = json_string_value(json_object_get(v, "type"));
 		const char *path = json_string_value(json_object_get(v, "path"));
-		if (type && strcmp(type, "network") == 0 && path && *path)
-			mvm_err(
-			    c->err, MVM_ERR_UNSUPPORTED, 0,
-			    "config.json: linux.namespaces[%zu]: joining the network namespace %s "
-			    "is not supported yet",
-			    i, path);
-		else if (type && strcmp(type, "user") == 0)
+		if (type && strcmp(type, "network") == 0) {
+			/* The VMM's network lives there: libslirp's sockets are the
+			 * guest's way out, and what the client publishes into it
+			 * reaches the guest's listeners (docs/oci.md, "Network"). */
+			free(c->out->netns);
+			c->out->netns = NULL;
+			c->out->new_netns = !(path && *path);
+			if (path && *path) {
+				if (path[0] != '/')
+					mvm_err(c->err, MVM_ERR_INVALID, 0,
+						"config.json: linux.namespaces[%zu]: path `%s` is not "
+						"absolute",
+						i, path);
+				else if (!(c->out->netns = strdup(path)))
+					mvm_err(c->err, MVM_ERR_NOMEM, ENOMEM,
+						"config.json: linux.namespaces");
+				mvm_builder_local_only(c->b, false, c->err);
+				mvm_builder_publish_listening(c->b, "0.0.0.0", c->err);
+			}
+		} else if (type && strcmp(type, "user") == 0)
 			mvm_err(c->err, MVM_ERR_UNSUPPORTED, 0,
 				"config.json: linux.namespaces[%zu]: user namespaces are not "
 				"supported yet",
@@ -485,6 +556,11 @@ static void map_annotations(struct ctx *c, json_t *root)
 	const char *kernel = annotation(c, root, OCI_ANNOTATION_KERNEL);
 	if (kernel)
 		mvm_builder_kernel_path(c->b, kernel, c->err);
+	/* The VMM's log, on the container's stderr: for finding out why. */
+	const char *level = annotation(c, root, OCI_ANNOTATION_LOG_LEVEL);
+	mvm_log_level lv;
+	if (level && mvm_log_level_parse(level, &lv, c->err) == 0)
+		mvm_builder_log_level(c->b, lv, c->err);
 	const char *mode = annotation(c, root, OCI_ANNOTATION_SHARE_MODE);
 	mvm_share_mode sm;
 	if (mode && mvm_share_mode_parse(mode, &sm, c->err) == 0)
@@ -570,5 +646,6 @@ void oci_spec_clear(struct oci_spec *s)
 {
 	free(s->root);
 	free(s->annotations);
+	free(s->netns);
 	*s = (struct oci_spec){0};
 }

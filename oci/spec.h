@@ -16,6 +16,7 @@
 #define OCI_ANNOTATION_SHARE_MODE "org.mvm.share-mode"
 #define OCI_ANNOTATION_RAM_MIB "org.mvm.ram-mib"
 #define OCI_ANNOTATION_CPUS "org.mvm.cpus"
+#define OCI_ANNOTATION_LOG_LEVEL "org.mvm.log-level"
 
 /* Guest RAM and vCPUs when linux.resources says nothing. */
 #define OCI_DEFAULT_RAM_MIB 512u
@@ -26,6 +27,8 @@ struct oci_spec {
 	char *root;	   /* root.path, absolute */
 	char *annotations; /* the "annotations" object as JSON, or NULL */
 	bool terminal;	   /* process.terminal: the program gets a pty */
+	char *netns;	   /* a network namespace to join (its path), or NULL */
+	bool new_netns;	   /* a new, empty one */
 	/* Fields accepted because the VM boundary stands in for them
 	 * (comma-separated, for --debug). */
 	char accepted[512];

@@ -59,7 +59,8 @@ oci_test() {
 	refused "terminal without a socket" '.process.terminal = true' "process.terminal needs --console-socket"
 	refused "bad console size" '.process.terminal = true | .process.consoleSize = {height: -1, width: 5}' \
 		"process.consoleSize.height must be an integer"
-	refused "additionalGids" '.process.user.additionalGids = [10]' "process.user.additionalGids"
+	refused "additionalGids not ids" '.process.user.additionalGids = [10, "wheel"]' \
+		"process.user.additionalGids[1] must be an integer"
 	refused "umask" '.process.user.umask = 63' "process.user.umask"
 	refused "uid too big" '.process.user.uid = 4294967295' "process.user.uid must be an integer"
 	refused "bad rlimit" '.process.rlimits = [{"type": "RLIMIT_NOPE", "soft": 1, "hard": 1}]' "RLIMIT_NOPE"
@@ -68,18 +69,34 @@ oci_test() {
 	refused "bad hostname" '.hostname = "a b"' 'invalid host name `a b`'
 	refused "bad sysctl" '.linux.sysctl = {"../x": "1"}' 'invalid sysctl `../x=1`'
 	refused "hooks" '.hooks = {"prestart": [{"path": "/bin/true"}]}' "hooks: OCI hooks are not run"
-	refused "other tmpfs" '.mounts += [{"destination": "/run", "type": "tmpfs", "source": "tmpfs"}]' \
-		"a tmpfs mount on /run is not supported yet"
+	refused "tmpfs option" '.mounts += [{"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["huge=always"]}]' \
+		'mounts[4]: tmpfs on `/run`: tmpfs option `huge=always`'
+	refused "tmpfs on a relative path" '.mounts += [{"destination": "run", "type": "tmpfs", "source": "tmpfs"}]' \
+		"run"
+	refused "other mount type" '.mounts += [{"destination": "/mnt", "type": "ext4", "source": "/dev/sda"}]' \
+		"a ext4 mount on /mnt is not supported yet"
 	refused "ro bind" '.mounts += [{"destination": "/data", "type": "bind", "source": "/tmp", "options": ["rbind", "ro"]}]' \
 		"read-only directory binds are not supported yet"
 	head -c 300000 /dev/zero >"$tmp/big.file"
 	refused "big file bind" '.mounts += [{"destination": "/big", "type": "bind", "source": "'"$tmp/big.file"'"}]' \
 		"is 300000 bytes; a bound file may have 262144"
-	refused "netns path" '.linux.namespaces += [{"type": "network", "path": "/run/netns/x"}]' \
-		"joining the network namespace /run/netns/x"
+	refused "relative netns path" '.linux.namespaces += [{"type": "network", "path": "run/netns/x"}]' \
+		'path `run/netns/x` is not absolute'
+	# The client's network namespace must be one (joining it, and the
+	# ports published through it, are tests/vm/test_podman.sh's).
+	refused "missing netns" '.linux.namespaces = [{"type": "network", "path": "'"$tmp"'/no-netns"}]' \
+		"network namespace \`$tmp/no-netns\`"
+	local vm
+	bundle "netns" '.linux.namespaces = [{"type": "network", "path": "'"$tmp"'/hosts-file"}]'
+	: >"$tmp/hosts-file"
+	rt create --bundle "$tmp/oci-netns" nn
+	if [ "$rc" = 1 ] && grep -q "hosts-file.*not a network namespace" <<<"$err" && [ ! -e "$tmp/ocir/nn" ]; then pass; else
+		fail "oci: a netns path that is a file: $rc $err"
+	fi
 	refused "userns" '.linux.namespaces += [{"type": "user"}]' "user namespaces"
 	refused "bad ram annotation" '.annotations["org.mvm.ram-mib"] = "lots"' 'org.mvm.ram-mib `lots`'
 	refused "bad share mode" '.annotations["org.mvm.share-mode"] = "weird"' "weird"
+	refused "bad log level" '.annotations["org.mvm.log-level"] = "loud"' "loud"
 	printf '{"ociVersion": ' >"$tmp/oci-bad/config.json"
 	rt create --bundle "$tmp/oci-bad" bad1
 	if [ "$rc" = 1 ] && grep -q "config.json: line" <<<"$err"; then pass; else fail "oci: truncated config.json: $rc $err"; fi
@@ -106,22 +123,23 @@ oci_test() {
 	printf '127.0.0.1 localhost\n' >"$tmp/hosts"
 	chmod 0640 "$tmp/hosts"
 	bundle "podmanlike" '.hostname = "d09b1f5fbf48" | .linux.sysctl = {"net.ipv4.ping_group_range": "0 0"}
-		| .process.user.umask = 18 | .process.args = ["echo", "x"]
+		| .process.user.umask = 18 | .process.args = ["echo", "x"] | .process.user.additionalGids = [10, 20]
 		| .mounts += [{"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue"},
 			{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro"]},
 			{"destination": "/dev/shm", "type": "bind", "source": "'"$tmp"'", "options": ["bind"]},
 			{"destination": "/etc/hosts", "type": "bind", "source": "'"$tmp/hosts"'", "options": ["bind", "rprivate"]},
 			{"destination": "/etc/hostname", "type": "bind", "source": "'"$tmp/hosts"'", "options": ["bind", "ro"]},
-			{"destination": "/data", "type": "bind", "source": "'"$tmp"'", "options": ["rbind"]}]
+			{"destination": "/data", "type": "bind", "source": "'"$tmp"'", "options": ["rbind"]},
+			{"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k", "rprivate"]}]
 		| .annotations["org.mvm.cpus"] = "3"'
 	rt --debug create --bundle "$tmp/oci-podmanlike" pm
-	local vm
 	vm=$(sed -n 's/^mvm-runtime: pm: VM //p' <<<"$err")
 	if [ "$rc" = 0 ] && jq -e --arg t "$tmp" '.hostname == "d09b1f5fbf48" and .sysctls == ["net.ipv4.ping_group_range=0 0"]
 		and .guest_files == [{"path": "/etc/hosts", "mode": 416, "size": 20, "readonly": false},
 			{"path": "/etc/hostname", "mode": 416, "size": 20, "readonly": true}]
 		and .mapped_dirs == [{"host": $t, "guest": "/data"}] and .num_vcpus == 3 and .ram_mib == 128
-		and .exec_path == "echo" and .user == "0:0"
+		and .exec_path == "echo" and .user == "0:0" and .groups == [10, 20]
+		and .tmpfs == [{"path": "/run", "flags": 33, "data": "mode=755,size=65536k"}]
 		and (.rlimits | map(.resource) | index("RLIMIT_NOFILE"))' <<<"$vm" >/dev/null; then pass; else
 		fail "oci: a podman-like config.json: $rc $vm $err"
 	fi

@@ -24,7 +24,7 @@ chmod 0666 "$WORK/hosts" # writable to the program but for the ro bind
 config() { # ARGS-JSON [JQ-EDIT]
 	jq -n --argjson args "$1" --arg data "$WORK/data" --arg hosts "$WORK/hosts" '{
 	  ociVersion: "1.0.2", hostname: "c0ffee",
-	  process: {terminal: false, user: {uid: 1000, gid: 1001}, args: $args,
+	  process: {terminal: false, user: {uid: 1000, gid: 1001, additionalGids: [10, 20]}, args: $args,
 	    env: ["PATH=/usr/bin:/bin", "FOO=bar"], cwd: "/tmp",
 	    capabilities: {bounding: ["CAP_CHOWN"]}, noNewPrivileges: true},
 	  root: {path: "rootfs"},
@@ -33,12 +33,13 @@ config() { # ARGS-JSON [JQ-EDIT]
 	    {destination: "/etc/hosts", type: "bind", source: $hosts, options: ["bind", "rprivate"]},
 	    {destination: "/run/.containerenv", type: "bind", source: $hosts, options: ["bind", "ro"]},
 	    {destination: "/dev/mqueue", type: "mqueue", source: "mqueue"},
+	    {destination: "/run/scratch", type: "tmpfs", source: "tmpfs", options: ["nosuid", "mode=1770", "size=1m", "rprivate"]},
 	    {destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["ro"]}],
 	  linux: {resources: {memory: {limit: 268435456}}, sysctl: {"net.ipv4.ping_group_range": "0 0"},
 	    namespaces: [{type: "pid"}, {type: "mount"}]}} | '"${2:-.}" >"$B/config.json"
 }
 
-config '["/bin/sh", "-c", "echo \"hi $FOO $(pwd) $(id -u):$(id -g) $(cat /data/f) $(hostname) $(cat /etc/hosts) $(tr \"\\t\" \" \" </proc/sys/net/ipv4/ping_group_range)\"; echo x >/run/.containerenv || echo ro; echo err >&2; exit 7"]'
+config '["/bin/sh", "-c", "echo \"hi $FOO $(pwd) $(id -u):$(id -g) $(cat /data/f) $(hostname) $(cat /etc/hosts) $(tr \"\\t\" \" \" </proc/sys/net/ipv4/ping_group_range)\"; echo x >/run/.containerenv || echo ro; echo \"$(id -G) $(stat -c %a /run/scratch) $(grep \" /run/scratch \" /proc/mounts | cut -d\" \" -f3,4)\"; echo err >&2; exit 7"]'
 R create --bundle "$B" --pid-file "$WORK/c1.pid" c1 >"$WORK/c1.out" 2>"$WORK/c1.err"
 expect_eq "create" 0 "$?" "$(cat "$WORK/c1.err")"
 expect_eq "a created container waits" created "$(st c1)"
@@ -48,9 +49,10 @@ R start c1 2>"$WORK/start.err"
 expect_eq "start" 0 "$?" "$(cat "$WORK/start.err")"
 wait_status c1 stopped
 expect_eq "the program runs and the container stops" stopped "$(st c1)" "$(cat "$WORK/c1.err")"
-expect_eq "its stdout is create's: args, env, cwd, user, a bind mount, host name, a bound file, a sysctl, a read-only bound file" \
+expect_eq "its stdout is create's: args, env, cwd, user, a bind mount, host name, a bound file, a sysctl, a read-only bound file, additionalGids, a tmpfs" \
 	"hi bar /tmp 1000:1001 shared c0ffee 10.0.0.1 db 0 0
-ro" "$(cat "$WORK/c1.out")" "$(tail -c 400 "$WORK/c1.err")"
+ro
+1001 10 20 1770 tmpfs rw,nosuid,relatime,size=1024k,mode=1770" "$(cat "$WORK/c1.out")" "$(tail -c 400 "$WORK/c1.err")"
 expect_eq "the bound files on the host are unchanged" "10.0.0.1 db" "$(cat "$WORK/hosts")"
 expect_contains "its stderr is create's" "$WORK/c1.err" "err"
 expect_eq "the VM's process ends with the program's status" 7 "$(head -1 "$WORK/ocir/c1/status")"
