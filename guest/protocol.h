@@ -74,6 +74,10 @@ enum mvm_cfg_record {
 				* path, NUL, mount data of [a-z0-9=,%_]
 				* (may be empty): a tmpfs mounted there in the
 				* new root before files are placed */
+	MVM_CFG_READONLY = 19, /* string: the guest path of a share ("/" for
+				* the root) that mvm-init remounts read-only
+				* once the guest is set up; the host's file
+				* server refuses changes to it anyway */
 };
 #define MVM_MAX_GROUPS 64
 #define MVM_MAX_TMPFS 16

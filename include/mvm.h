@@ -263,6 +263,12 @@ int mvm_builder_guest_file(mvm_builder *b, const char *guest_path, uint32_t mode
  * can be placed in one. */
 int mvm_builder_tmpfs(mvm_builder *b, const char *guest_path, const char *options,
 		      mvm_error **err);
+/* The share mounted at guest_path ("/" for the root, else a mapped dir's
+ * guest path) is read-only: its file server refuses every change with
+ * EROFS, and mvm-init mounts it read-only once it has set the guest up
+ * (docker's `--read-only` and `-v SRC:DST:ro`). Not for an image's root
+ * (its layers are read-only already; its writable layer is the point). */
+int mvm_builder_read_only(mvm_builder *b, const char *guest_path, mvm_error **err);
 /* The program's supplementary groups (at most 64 ids); replaces earlier
  * ones; n 0: none (the default). */
 int mvm_builder_groups(mvm_builder *b, const uint32_t *gids, size_t n, mvm_error **err);

@@ -306,7 +306,7 @@ static int check_net(const struct record *r, char *errbuf, size_t errbuf_len)
 
 struct counts {
 	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel, layers, user, tty,
-	    user_name, hostname, sysctls, files, publish, groups, tmpfs;
+	    user_name, hostname, sysctls, files, publish, groups, tmpfs, read_only;
 };
 
 /* Pass 1: validates every known record and counts them, so that pass 2
@@ -378,6 +378,10 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 			rc = check_tmpfs(&r, errbuf, errbuf_len);
 			n->tmpfs++;
 			break;
+		case MVM_CFG_READONLY:
+			rc = check_string(&r, "read-only share", true, errbuf, errbuf_len);
+			n->read_only++;
+			break;
 		case MVM_CFG_SYSCTL:
 			rc = check_sysctl(&r, errbuf, errbuf_len);
 			n->sysctls++;
@@ -408,6 +412,9 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 		return fail(errbuf, errbuf_len,
 			    "config: exec, workdir, net, log level, layers, user, user name, host name, "
 			    "publish, groups and tty may appear at most once");
+	if (n->read_only > n->mounts + 1)
+		return fail(errbuf, errbuf_len, "config: %zu read-only shares of %zu", n->read_only,
+			    n->mounts + 1);
 	if (n->tmpfs > MVM_MAX_TMPFS)
 		return fail(errbuf, errbuf_len, "config: %zu tmpfs mounts, at most %u", n->tmpfs,
 			    MVM_MAX_TMPFS);
@@ -492,6 +499,10 @@ static int fill(struct cursor c, struct init_config *out)
 			if (!(out->sysctls[out->n_sysctls++] = dup_bytes(r.payload, r.len)))
 				return -1;
 			break;
+		case MVM_CFG_READONLY:
+			if (!(out->read_only[out->n_read_only++] = dup_bytes(r.payload, r.len)))
+				return -1;
+			break;
 		case MVM_CFG_FILE: {
 			struct init_file *f = &out->files[out->n_files++];
 			const uint8_t *path = r.payload + 8;
@@ -569,8 +580,9 @@ int init_config_parse(const void *blob, size_t len, struct init_config *out, cha
 	out->sysctls = calloc(n.sysctls + 1, sizeof(*out->sysctls));
 	out->files = calloc(n.files ? n.files : 1, sizeof(*out->files));
 	out->tmpfs = calloc(n.tmpfs ? n.tmpfs : 1, sizeof(*out->tmpfs));
+	out->read_only = calloc(n.read_only + 1, sizeof(*out->read_only));
 	if (!out->args || !out->env || !out->rlimits || !out->mounts || !out->sysctls ||
-	    !out->files || !out->tmpfs || fill(c, out) < 0) {
+	    !out->files || !out->tmpfs || !out->read_only || fill(c, out) < 0) {
 		init_config_free(out);
 		return fail(errbuf, errbuf_len, "config: out of memory");
 	}
@@ -603,6 +615,9 @@ void init_config_free(struct init_config *c)
 	}
 	free(c->tmpfs);
 	free(c->groups);
+	for (size_t i = 0; c->read_only && i < c->n_read_only; i++)
+		free(c->read_only[i]);
+	free(c->read_only);
 	free(c->rlimits);
 	for (size_t i = 0; c->mounts && i < c->n_mounts; i++) {
 		free(c->mounts[i].tag);

@@ -76,6 +76,8 @@ struct init_config {
 	size_t n_groups;
 	struct init_tmpfs *tmpfs;
 	size_t n_tmpfs;
+	char **read_only; /* guest paths of shares to remount read-only */
+	size_t n_read_only;
 	uint16_t tty_rows, tty_cols;
 };
 

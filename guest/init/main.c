@@ -149,7 +149,8 @@ static __attribute__((noreturn)) void run(void)
 
 	if (init_switch_root(&cfg) < 0 || init_mount_system() < 0 || init_apply_system(&cfg) < 0 ||
 	    init_mount_shares(&cfg) < 0 ||
-	    init_net_setup(cfg.has_net ? &cfg.net : NULL) < 0 || open_consoles(&hvc0, &hvc2) < 0)
+	    init_net_setup(cfg.has_net ? &cfg.net : NULL) < 0 || init_apply_read_only(&cfg) < 0 ||
+	    open_consoles(&hvc0, &hvc2) < 0)
 		goto out;
 	if (!(envp = init_env_build(cfg.env, cfg.n_env))) {
 		init_err("environment: %s", strerror(ENOMEM));

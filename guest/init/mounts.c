@@ -166,9 +166,11 @@ static int place_files(const struct init_config *cfg)
 			  fchmod(fd, (mode_t)f->mode) == 0;
 		if (fd >= 0)
 			close(fd);
-		int target = ok && make_parents(dst) == 0
-				 ? open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644)
-				 : -1;
+		/* An existing target is opened read-only: a read-only root
+		 * (MVM_CFG_READONLY) refuses opening it for writing. */
+		int target = ok ? open(dst, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) : -1;
+		if (ok && target < 0 && errno == ENOENT && make_parents(dst) == 0)
+			target = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
 		if (target >= 0)
 			close(target);
 		if (!ok || target < 0 || mount(src, dst, NULL, MS_BIND, NULL) < 0 ||
@@ -375,6 +377,19 @@ int init_mount_shares(const struct init_config *cfg)
 		if (do_mount(cfg->mounts[i].tag, cfg->mounts[i].path, "virtiofs", 0, NULL) < 0)
 			return -1;
 		tune_readahead(cfg->mounts[i].path);
+	}
+	return 0;
+}
+
+int init_apply_read_only(const struct init_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_read_only; i++) {
+		const char *p = cfg->read_only[i];
+		if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+			init_err("remount %s read-only: %s", p, strerror(errno));
+			return -1;
+		}
+		init_debug("%s is read-only", p);
 	}
 	return 0;
 }

@@ -49,5 +49,8 @@ int init_set_readahead(const char *bdi_dir, const char *path, unsigned kib);
 /* Each MVM_CFG_MOUNT share at its guest path, creating the path; the
  * root's and each share's read-ahead window are widened (best effort). */
 int init_mount_shares(const struct init_config *cfg);
+/* MVM_CFG_READONLY: remounts those shares read-only, once init has
+ * written what it writes into them (mount points, resolv.conf). */
+int init_apply_read_only(const struct init_config *cfg);
 
 #endif

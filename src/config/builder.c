@@ -602,6 +602,23 @@ int mvm_builder_tmpfs(mvm_builder *b, const char *guest_path, const char *option
 	return 0;
 }
 
+int mvm_builder_read_only(mvm_builder *b, const char *guest_path, mvm_error **err)
+{
+	if (check_args(b, guest_path, "a read-only share", err) < 0)
+		return -1;
+	cleanup_free char *g = guest_path_normalize(guest_path, "read-only share", err);
+	if (g == NULL)
+		return -1;
+	if (config_read_only_of(&b->cfg, g))
+		return 0;
+	char **slot = append_slot((void **)&b->cfg.read_only, &b->cfg.n_read_only, sizeof(*slot),
+				  "a read-only share", err);
+	if (slot == NULL)
+		return -1;
+	*slot = steal_pointer(&g);
+	return 0;
+}
+
 int mvm_builder_groups(mvm_builder *b, const uint32_t *gids, size_t n, mvm_error **err)
 {
 	if (check_builder(b, "the supplementary groups", err) < 0)

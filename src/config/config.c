@@ -87,6 +87,9 @@ void mvm_config_clear(struct mvm_config *c)
 	}
 	free(c->tmpfs);
 	free(c->groups);
+	for (size_t i = 0; i < c->n_read_only; i++)
+		free(c->read_only[i]);
+	free(c->read_only);
 	free(c->user);
 	mvm_config_init(c);
 }
@@ -238,6 +241,17 @@ static bool copy_lists(struct mvm_config *dst, const struct mvm_config *src)
 				return false;
 		}
 	}
+	if (src->n_read_only) {
+		dst->read_only = calloc(src->n_read_only, sizeof(*dst->read_only));
+		if (dst->read_only == NULL)
+			return false;
+		for (size_t i = 0; i < src->n_read_only; i++) {
+			bool ok = dup_opt(&dst->read_only[i], src->read_only[i]);
+			dst->n_read_only++;
+			if (!ok)
+				return false;
+		}
+	}
 	if (!dup_array((void **)&dst->groups, src->groups, src->n_groups, sizeof(*src->groups)))
 		return false;
 	dst->n_groups = src->n_groups;
@@ -256,6 +270,14 @@ mvm_share_mode config_share_mode_of(const struct mvm_config *c, const char *gues
 		if (strcmp(c->share_modes[i].guest, guest) == 0)
 			return c->share_modes[i].mode;
 	return c->share_mode;
+}
+
+bool config_read_only_of(const struct mvm_config *c, const char *guest)
+{
+	for (size_t i = 0; i < c->n_read_only; i++)
+		if (strcmp(c->read_only[i], guest) == 0)
+			return true;
+	return false;
 }
 
 int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_error **err)

@@ -116,6 +116,8 @@ struct mvm_config {
 	size_t n_files;
 	struct config_tmpfs *tmpfs; /* mounted in the guest's root at start */
 	size_t n_tmpfs;
+	char **read_only; /* normalised guest paths of read-only shares */
+	size_t n_read_only;
 	uint32_t *groups; /* the program's supplementary groups */
 	size_t n_groups;
 	char *user;	 /* "name", "uid", "name:group", "uid:gid"; NULL: root */
@@ -127,6 +129,8 @@ void mvm_config_init(struct mvm_config *c);
 void mvm_config_clear(struct mvm_config *c);
 /* The mode of the share mounted at `guest` ("/" for the root). */
 mvm_share_mode config_share_mode_of(const struct mvm_config *c, const char *guest);
+/* Whether the share mounted at `guest` is read-only. */
+bool config_read_only_of(const struct mvm_config *c, const char *guest);
 /* Deep copy; returns -1 with err on allocation failure. */
 int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_error **err);
 

@@ -166,6 +166,11 @@ char *config_json(const struct mvm_config *c, mvm_error **err)
 		jw_string(&w, mvm_share_mode_name(c->share_modes[i].mode));
 	}
 	jw_end_object(&w);
+	jw_key(&w, "read_only");
+	jw_begin_array(&w);
+	for (size_t i = 0; i < c->n_read_only; i++)
+		jw_string(&w, c->read_only[i]);
+	jw_end_array(&w);
 	jw_key(&w, "seccomp");
 	jw_bool(&w, c->seccomp);
 	jw_key(&w, "jail");

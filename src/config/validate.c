@@ -232,6 +232,25 @@ static void check_mapped_dirs(struct mvm_config *c, mvm_error **err)
 
 /* A share's own mode must name a share: the root or a mapped dir (their
  * guest paths are normalised by now, as are the modes' at the setter). */
+static void check_read_only(const struct mvm_config *c, mvm_error **err)
+{
+	for (size_t i = 0; i < c->n_read_only; i++) {
+		const char *g = c->read_only[i];
+		bool root = strcmp(g, "/") == 0, found = root;
+		for (size_t j = 0; !found && j < c->n_mapped_dirs; j++)
+			found = strcmp(c->mapped_dirs[j].guest, g) == 0;
+		if (!found)
+			mvm_err(err, MVM_ERR_INVALID, 0,
+				"read-only share `%s`: no share is mounted there (name the root as "
+				"`/` or a mapped dir by its guest path)",
+				g);
+		else if (root && c->image.ref)
+			mvm_err(err, MVM_ERR_INVALID, 0,
+				"read-only root: an image's root is its read-only layers and a "
+				"writable one; a read-only root is a directory's");
+	}
+}
+
 static void check_share_modes(const struct mvm_config *c, mvm_error **err)
 {
 	for (size_t i = 0; i < c->n_share_modes; i++) {
@@ -553,6 +572,7 @@ int config_validate(struct mvm_config *c, mvm_error **err)
 	check_root_and_sizes(c, &problems);
 	check_mapped_dirs(c, &problems);
 	check_share_modes(c, &problems);
+	check_read_only(c, &problems);
 	check_host_overlaps(c, &problems);
 	check_ports(c, &problems);
 	check_rlimits(c, &problems);

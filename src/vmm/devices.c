@@ -306,6 +306,7 @@ static int add_fs(struct devices *d, struct vmm *v, const char *host_dir,
 	struct fuse_server_opts o = {
 	    .root_dir = host_dir,
 	    .share_mode = config_share_mode_of(v->cfg, guest_dir),
+	    .read_only = config_read_only_of(v->cfg, guest_dir),
 	};
 	return add_fs_opts(d, v, o, tag, err);
 }

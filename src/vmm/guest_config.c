@@ -284,6 +284,9 @@ static int put_all(struct blob_buf *b, const struct mvm_config *cfg, const struc
 	}
 	if (cfg->publish_listening && put_u32(b, MVM_CFG_PUBLISH, 0, err) < 0)
 		return -1;
+	for (size_t i = 0; i < cfg->n_read_only; i++)
+		if (put_string(b, MVM_CFG_READONLY, cfg->read_only[i], err) < 0)
+			return -1;
 	for (size_t i = 0; i < cfg->n_tmpfs; i++) {
 		const struct config_tmpfs *t = &cfg->tmpfs[i];
 		size_t plen = strlen(t->path) + 1;

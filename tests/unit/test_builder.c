@@ -222,7 +222,7 @@ static void test_json_of_reference_example(void **state)
 	    "{\"key\":\"KEY2\",\"value\":\"VALUE\\\"2\\u000a\"}],\"tty\":null,"
 	    "\"console_output\":\"/tmp/console.log\",\"vsock\":null,\"assigned_ip\":\"10.0.2.15\","
 	    "\"local_only\":false,\"share_mode\":\"virtual\","
-	    "\"share_modes\":{\"/guest/mount\":\"passthrough\"},\"seccomp\":false,\"jail\":true,"
+	    "\"share_modes\":{\"/guest/mount\":\"passthrough\"},\"read_only\":[],\"seccomp\":false,\"jail\":true,"
 	    "\"jail_user\":\"1000:4294967294\",\"publish_listening\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"tmpfs\":[],\"groups\":[],\"user\":null,\"image\":null}");
 	free(json);
 	mvm_vm_free(vm);
@@ -427,6 +427,35 @@ static void test_tmpfs_and_groups(void **state)
 	mvm_builder_free(b);
 }
 
+/* Read-only shares: only where a share is, and never an image's root. */
+static void test_read_only(void **state)
+{
+	(void)state;
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	assert_int_equal(mvm_builder_read_only(b, "data", &err), -1);
+	assert_error_has(err, "data");
+	mvm_error_free(err);
+	err = NULL;
+	assert_int_equal(mvm_builder_read_only(b, "/", &err), 0);
+	assert_int_equal(mvm_builder_read_only(b, "/nowhere/", &err), 0);
+	assert_null(mvm_builder_build(b, &err));
+	assert_error_has(err, "read-only share `/nowhere`: no share is mounted there");
+	mvm_error_free(err);
+	err = NULL;
+	mvm_builder_free(b);
+	b = minimal_builder("/usr");
+	mvm_builder_mapped_dir_pair(b, "/tmp", "/data", &err);
+	assert_int_equal(mvm_builder_read_only(b, "/data/", &err), 0);
+	assert_int_equal(mvm_builder_read_only(b, "/data", &err), 0); /* once */
+	mvm_vm *vm = build_ok(b);
+	char *json = mvm_vm_config_json(vm, &err);
+	assert_non_null(strstr(json, "\"read_only\":[\"/data\"]"));
+	free(json);
+	mvm_vm_free(vm);
+	mvm_builder_free(b);
+}
+
 static void test_json_of_unset_values(void **state)
 {
 	mvm_error *err = NULL;
@@ -439,7 +468,7 @@ static void test_json_of_unset_values(void **state)
 				  "\"rlimits\":[],\"workdir_path\":null,\"exec_path\":null,"
 				  "\"args\":[],\"env\":[],\"tty\":null,\"console_output\":null,\"vsock\":null,"
 				  "\"assigned_ip\":null,\"local_only\":true,"
-				  "\"share_mode\":\"auto\",\"share_modes\":{},"
+				  "\"share_mode\":\"auto\",\"share_modes\":{},\"read_only\":[],"
 				  "\"seccomp\":true,\"jail\":true,"
 				  "\"jail_user\":null,\"publish_listening\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"tmpfs\":[],\"groups\":[],\"user\":null,\"image\":null}");
 	free(json);
@@ -492,6 +521,7 @@ int main(void)
 	    cmocka_unit_test(test_tty),
 	    cmocka_unit_test(test_publish_listening),
 	    cmocka_unit_test(test_tmpfs_and_groups),
+	    cmocka_unit_test(test_read_only),
 	    cmocka_unit_test(test_share_mode),
 	    cmocka_unit_test(test_share_mode_for),
 	    cmocka_unit_test(test_config_copy_is_deep),

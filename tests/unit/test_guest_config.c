@@ -622,7 +622,12 @@ static void test_system_records(void **state)
 	cfg.n_groups = 2;
 	cfg.tmpfs = tmpfs;
 	cfg.n_tmpfs = 2;
+	char *ro[] = {"/"};
+	cfg.read_only = ro;
+	cfg.n_read_only = 1;
 	roundtrip(&cfg, NULL, 0, &out);
+	assert_int_equal(out.n_read_only, 1);
+	assert_string_equal(out.read_only[0], "/");
 	assert_true(out.publish);
 	assert_int_equal(out.n_groups, 2);
 	assert_int_equal(out.groups[1], 20);
@@ -653,6 +658,15 @@ static void test_system_records(void **state)
 	raw_record(&r, MVM_CFG_PUBLISH, zero4, 3);
 	raw_finish(&r);
 	expect_reject(&r, r.len, "publish");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_READONLY, "data", 4);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "read-only share");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_READONLY, "/", 1);
+	raw_record(&r, MVM_CFG_READONLY, "/a", 2);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "2 read-only shares of 1");
 	static const uint8_t gid_max[4] = {0xff, 0xff, 0xff, 0xff};
 	raw_header(&r);
 	raw_record(&r, MVM_CFG_GROUPS, gid_max, 4);
