@@ -126,9 +126,11 @@ static void map_root(struct ctx *c, json_t *root, const char *bundle)
 	const char *path = string_at(c, root, "root.path", true);
 	if (path == NULL)
 		return;
-	if (given(at(root, "root.readonly")))
-		mvm_err(c->err, MVM_ERR_UNSUPPORTED, 0,
-			"config.json: root.readonly: a read-only root is not supported yet");
+	json_t *ro = at(root, "root.readonly");
+	if (ro && !json_is_boolean(ro))
+		mvm_err(c->err, MVM_ERR_INVALID, 0, "config.json: root.readonly must be a boolean");
+	else if (json_is_true(ro))
+		mvm_builder_read_only(c->b, "/", c->err);
 	char full[PATH_MAX];
 	int n = path[0] == '/' ? snprintf(full, sizeof(full), "%s", path)
 			       : snprintf(full, sizeof(full), "%s/%s", bundle, path);
@@ -411,13 +413,10 @@ static void map_mounts(struct ctx *c, json_t *root)
 			bind_file(c, i, src, dest, &st, has_option(opts, "ro"));
 			continue;
 		}
-		if (has_option(opts, "ro"))
-			mvm_err(c->err, MVM_ERR_UNSUPPORTED, 0,
-				"config.json: mounts[%zu] (%s): read-only directory binds are not "
-				"supported yet",
-				i, dest);
 		/* The builder names a source that is not a directory. */
 		mvm_builder_mapped_dir_pair(c->b, src, dest, c->err);
+		if (has_option(opts, "ro"))
+			mvm_builder_read_only(c->b, dest, c->err);
 	}
 }
 

@@ -64,7 +64,7 @@ oci_test() {
 	refused "umask" '.process.user.umask = 63' "process.user.umask"
 	refused "uid too big" '.process.user.uid = 4294967295' "process.user.uid must be an integer"
 	refused "bad rlimit" '.process.rlimits = [{"type": "RLIMIT_NOPE", "soft": 1, "hard": 1}]' "RLIMIT_NOPE"
-	refused "readonly root" '.root.readonly = true' "root.readonly"
+	refused "readonly root not a boolean" '.root.readonly = "yes"' "root.readonly must be a boolean"
 	refused "no root" 'del(.root)' "root.path is required"
 	refused "bad hostname" '.hostname = "a b"' 'invalid host name `a b`'
 	refused "bad sysctl" '.linux.sysctl = {"../x": "1"}' 'invalid sysctl `../x=1`'
@@ -75,8 +75,8 @@ oci_test() {
 		"run"
 	refused "other mount type" '.mounts += [{"destination": "/mnt", "type": "ext4", "source": "/dev/sda"}]' \
 		"a ext4 mount on /mnt is not supported yet"
-	refused "ro bind" '.mounts += [{"destination": "/data", "type": "bind", "source": "/tmp", "options": ["rbind", "ro"]}]' \
-		"read-only directory binds are not supported yet"
+	refused "ro bind of a file that is not there" '.mounts += [{"destination": "/data", "type": "bind", "source": "'"$tmp"'/none", "options": ["rbind", "ro"]}]' \
+		"$tmp/none"
 	head -c 300000 /dev/zero >"$tmp/big.file"
 	refused "big file bind" '.mounts += [{"destination": "/big", "type": "bind", "source": "'"$tmp/big.file"'"}]' \
 		"is 300000 bytes; a bound file may have 262144"
@@ -104,7 +104,7 @@ oci_test() {
 	rt create --bundle "$tmp/oci-bad" bad1
 	if [ "$rc" = 1 ] && grep -q "duplicate" <<<"$err"; then pass; else fail "oci: duplicate key: $rc $err"; fi
 	# Every problem at once, not only the first.
-	refused "several problems" '.process.args = [] | .hooks = {"prestart": [{"path": "/x"}]} | .root.readonly = true' "hooks"
+	refused "several problems" '.process.args = [] | .hooks = {"prestart": [{"path": "/x"}]} | .root.readonly = 1' "hooks"
 	if grep -q "process.args" <<<"$err" && grep -q "root.readonly" <<<"$err"; then pass; else fail "oci: every problem is named: $err"; fi
 
 	rt create --bundle "$tmp/oci-bad" "bad/id"
@@ -131,7 +131,7 @@ oci_test() {
 			{"destination": "/etc/hostname", "type": "bind", "source": "'"$tmp/hosts"'", "options": ["bind", "ro"]},
 			{"destination": "/data", "type": "bind", "source": "'"$tmp"'", "options": ["rbind"]},
 			{"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k", "rprivate"]}]
-		| .annotations["org.mvm.cpus"] = "3"'
+		| .annotations["org.mvm.cpus"] = "3" | .root.readonly = true'
 	rt --debug create --bundle "$tmp/oci-podmanlike" pm
 	vm=$(sed -n 's/^mvm-runtime: pm: VM //p' <<<"$err")
 	if [ "$rc" = 0 ] && jq -e --arg t "$tmp" '.hostname == "d09b1f5fbf48" and .sysctls == ["net.ipv4.ping_group_range=0 0"]
@@ -140,6 +140,7 @@ oci_test() {
 		and .mapped_dirs == [{"host": $t, "guest": "/data"}] and .num_vcpus == 3 and .ram_mib == 128
 		and .exec_path == "echo" and .user == "0:0" and .groups == [10, 20]
 		and .tmpfs == [{"path": "/run", "flags": 33, "data": "mode=755,size=65536k"}]
+		and .read_only == ["/"]
 		and (.rlimits | map(.resource) | index("RLIMIT_NOFILE"))' <<<"$vm" >/dev/null; then pass; else
 		fail "oci: a podman-like config.json: $rc $vm $err"
 	fi
@@ -147,6 +148,15 @@ oci_test() {
 		fail "oci: --debug names what the VM boundary stands in for: $err"
 	fi
 	rt delete pm
+	# A read-only directory bind: a share the file server keeps read-only.
+	mkdir -p "$tmp/ro-src"
+	bundle "robind" '.mounts += [{"destination": "/ro/", "type": "bind", "source": "'"$tmp/ro-src"'", "options": ["rbind", "ro"]}]'
+	rt --debug create --bundle "$tmp/oci-robind" rb
+	vm=$(sed -n 's/^mvm-runtime: rb: VM //p' <<<"$err")
+	if [ "$rc" = 0 ] && jq -e --arg s "$tmp/ro-src" '.read_only == ["/ro"] and .mapped_dirs == [{"host": $s, "guest": "/ro"}]' <<<"$vm" >/dev/null; then pass; else
+		fail "oci: a read-only directory bind: $rc $vm $err"
+	fi
+	rt delete rb
 
 	# The lifecycle, with a VM that cannot start here.
 	bundle "good" '.'

@@ -60,6 +60,20 @@ R delete c1
 expect_eq "delete" 0 "$?"
 [ ! -e "$WORK/ocir/c1" ] && ok "... leaves nothing" || fail "... leaves nothing" "$(ls -la "$WORK/ocir/c1")"
 
+# root.readonly and a read-only directory bind: writes fail in the guest,
+# reads work, and the guest's mounts say ro.
+config '["/bin/sh", "-c", "touch /x 2>/dev/null || echo root-ro; touch /data/y 2>/dev/null || echo bind-ro; cat /data/f; grep \" /data \" /proc/mounts | cut -d\" \" -f4 | cut -d, -f1; grep \" / \" /proc/mounts | cut -d\" \" -f4 | cut -d, -f1"]' \
+	'.root.readonly = true | (.mounts[] | select(.destination == "/data") | .options) = ["rbind", "ro"]'
+R create --bundle "$B" ro >"$WORK/ro.out" 2>"$WORK/ro.err" && R start ro && wait_status ro stopped
+expect_eq "a read-only root and a read-only bind: writes refused, reads work" "root-ro
+bind-ro
+shared
+ro
+ro" "$(cat "$WORK/ro.out")" "$(tail -c 400 "$WORK/ro.err")"
+[ ! -e "$ROOT/x" ] && [ ! -e "$WORK/data/y" ] && ok "... nothing written on the host" ||
+	fail "... nothing written on the host" "$(ls "$ROOT/x" "$WORK/data/y" 2>&1)"
+R delete ro
+
 # kill TERM: the guest's init shuts down; the program dies of SIGTERM.
 config '["/bin/sh", "-c", "echo up; while :; do sleep 1; done"]'
 R create --bundle "$B" c2 >"$WORK/c2.out" 2>"$WORK/c2.err"
