@@ -74,6 +74,9 @@ enum mvm_cfg_record {
 				* path, NUL, mount data of [a-z0-9=,%_]
 				* (may be empty): a tmpfs mounted there in the
 				* new root before files are placed */
+	MVM_CFG_HOLD = 20,     /* u32 flags (0): set the guest up, then hold
+				* the program until MVM_CTRL_GO; at most
+				* once */
 	MVM_CFG_READONLY = 19, /* string: the guest path of a share ("/" for
 				* the root) that mvm-init remounts read-only
 				* once the guest is set up; the host's file
@@ -139,6 +142,11 @@ enum mvm_cfg_record {
  * mvm-init sets the pty's size, and the kernel sends SIGWINCH to the
  * program's foreground process group. */
 #define MVM_CTRL_RESIZE 'W'
+/* Start the held program (MVM_CFG_HOLD): the VM booted before its user
+ * wanted the program to run (an OCI runtime's create, then start). Before
+ * it, SIGINT, SIGTERM, SIGKILL or a stop end the VM with 128+signal and
+ * the program never runs. */
+#define MVM_CTRL_GO 'G'
 /* Guest -> host on hvc2, once mvm-init has opened hvc0 and hvc2: the host
  * holds all console input until then, because the guest driver drops
  * input that arrives before a console's tty is attached. */

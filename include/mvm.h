@@ -269,6 +269,11 @@ int mvm_builder_tmpfs(mvm_builder *b, const char *guest_path, const char *option
  * (docker's `--read-only` and `-v SRC:DST:ro`). Not for an image's root
  * (its layers are read-only already; its writable layer is the point). */
 int mvm_builder_read_only(mvm_builder *b, const char *guest_path, mvm_error **err);
+/* The VM boots and sets the guest up at start, then holds the program
+ * until mvm_vm_release(): an OCI runtime's create (boot) and start (run).
+ * Meanwhile input and size changes wait for it, and a stop, a signal or
+ * a kill ends the VM with 128+signal without running it. Default off. */
+int mvm_builder_hold(mvm_builder *b, bool hold, mvm_error **err);
 /* The program's supplementary groups (at most 64 ids); replaces earlier
  * ones; n 0: none (the default). */
 int mvm_builder_groups(mvm_builder *b, const uint32_t *gids, size_t n, mvm_error **err);
@@ -406,6 +411,8 @@ int mvm_vm_signal(mvm_vm *vm, int sig, mvm_error **err);
  * keeps the VM running: follow with mvm_vm_kill() after a grace period.
  * Thread-safe. */
 int mvm_vm_stop(mvm_vm *vm, mvm_error **err);
+/* Starts the program of a VM built with mvm_builder_hold(). Thread-safe. */
+int mvm_vm_release(mvm_vm *vm, mvm_error **err);
 /* The terminal of a VM built with mvm_builder_tty() is now rows x cols
  * (1..65535 each); the guest program gets SIGWINCH. Before the start, it
  * is the size the program's terminal starts with (a client that sized
@@ -466,6 +473,12 @@ typedef struct mvm_detach_options {
 	 * fd of the caller: end a socket with shutdown(), not close()). */
 	bool wait_for_start;
 	int start_fd;
+	/* With wait_for_start and a VM built with mvm_builder_hold(): the
+	 * process starts the VM at once, and the call returns once it runs
+	 * (or with the reason it cannot); the byte on start_fd then releases
+	 * the held program (mvm_vm_release()), and end of file on it kills
+	 * the VM. Boot at create, run at start. */
+	bool boot_before_start;
 	/* The VM's stdio is a terminal (terminal_fd, given to
 	 * mvm_builder_stdio() with mvm_builder_tty()): the process makes it
 	 * its controlling terminal and passes each size change

@@ -208,6 +208,7 @@ int oci_create(const struct oci_globals *g, int argc, char **argv)
 				.log_fd = -1,
 				.wait_for_start = true,
 				.start_fd = gate,
+				.boot_before_start = !spec.boot_at_start,
 				.has_terminal = slave >= 0,
 				.terminal_fd = slave};
 	pid_t pid;

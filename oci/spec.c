@@ -555,6 +555,16 @@ static void map_annotations(struct ctx *c, json_t *root)
 	const char *kernel = annotation(c, root, OCI_ANNOTATION_KERNEL);
 	if (kernel)
 		mvm_builder_kernel_path(c->b, kernel, c->err);
+	/* When the VM boots (docs/oci.md, "Boot at create"). */
+	const char *boot = annotation(c, root, OCI_ANNOTATION_BOOT);
+	if (boot && strcmp(boot, "start") == 0)
+		c->out->boot_at_start = true;
+	else if (boot && strcmp(boot, "create") != 0)
+		mvm_err(c->err, MVM_ERR_INVALID, 0,
+			"config.json: annotation %s `%s`: `create` (the default) or `start`",
+			OCI_ANNOTATION_BOOT, boot);
+	if (!c->out->boot_at_start)
+		mvm_builder_hold(c->b, true, c->err);
 	/* The VMM's log, on the container's stderr: for finding out why. */
 	const char *level = annotation(c, root, OCI_ANNOTATION_LOG_LEVEL);
 	mvm_log_level lv;

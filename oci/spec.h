@@ -17,6 +17,7 @@
 #define OCI_ANNOTATION_RAM_MIB "org.mvm.ram-mib"
 #define OCI_ANNOTATION_CPUS "org.mvm.cpus"
 #define OCI_ANNOTATION_LOG_LEVEL "org.mvm.log-level"
+#define OCI_ANNOTATION_BOOT "org.mvm.boot"
 
 /* Guest RAM and vCPUs when linux.resources says nothing. */
 #define OCI_DEFAULT_RAM_MIB 512u
@@ -29,6 +30,8 @@ struct oci_spec {
 	bool terminal;	   /* process.terminal: the program gets a pty */
 	char *netns;	   /* a network namespace to join (its path), or NULL */
 	bool new_netns;	   /* a new, empty one */
+	bool boot_at_start; /* org.mvm.boot=start: the VM boots at start, not
+			     * at create */
 	/* Fields accepted because the VM boundary stands in for them
 	 * (comma-separated, for --debug). */
 	char accepted[512];

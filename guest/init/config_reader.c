@@ -306,7 +306,7 @@ static int check_net(const struct record *r, char *errbuf, size_t errbuf_len)
 
 struct counts {
 	size_t args, env, rlimits, mounts, exec, workdir, net, loglevel, layers, user, tty,
-	    user_name, hostname, sysctls, files, publish, groups, tmpfs, read_only;
+	    user_name, hostname, sysctls, files, publish, groups, tmpfs, read_only, hold;
 };
 
 /* Pass 1: validates every known record and counts them, so that pass 2
@@ -382,6 +382,10 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 			rc = check_string(&r, "read-only share", true, errbuf, errbuf_len);
 			n->read_only++;
 			break;
+		case MVM_CFG_HOLD:
+			rc = check_fixed(&r, 4, "hold", errbuf, errbuf_len);
+			n->hold++;
+			break;
 		case MVM_CFG_SYSCTL:
 			rc = check_sysctl(&r, errbuf, errbuf_len);
 			n->sysctls++;
@@ -408,10 +412,10 @@ static int validate(struct cursor c, struct counts *n, char *errbuf, size_t errb
 		return -1;
 	if (n->exec > 1 || n->workdir > 1 || n->net > 1 || n->loglevel > 1 || n->layers > 1 ||
 	    n->user > 1 || n->tty > 1 || n->user_name > 1 || n->hostname > 1 || n->publish > 1 ||
-	    n->groups > 1)
+	    n->groups > 1 || n->hold > 1)
 		return fail(errbuf, errbuf_len,
 			    "config: exec, workdir, net, log level, layers, user, user name, host name, "
-			    "publish, groups and tty may appear at most once");
+			    "publish, groups, hold and tty may appear at most once");
 	if (n->read_only > n->mounts + 1)
 		return fail(errbuf, errbuf_len, "config: %zu read-only shares of %zu", n->read_only,
 			    n->mounts + 1);
@@ -519,6 +523,9 @@ static int fill(struct cursor c, struct init_config *out)
 		}
 		case MVM_CFG_PUBLISH:
 			out->publish = true;
+			break;
+		case MVM_CFG_HOLD:
+			out->hold = true;
 			break;
 		case MVM_CFG_GROUPS:
 			out->groups = malloc(r.len);

@@ -72,6 +72,7 @@ struct init_config {
 	size_t n_files;
 	bool has_tty;	    /* the program gets a terminal of tty_rows x tty_cols */
 	bool publish;	    /* report listening ports on hvc2 (MVM_CFG_PUBLISH) */
+	bool hold;	    /* wait for MVM_CTRL_GO before the program starts */
 	uint32_t *groups;   /* supplementary groups, n_groups of them */
 	size_t n_groups;
 	struct init_tmpfs *tmpfs;

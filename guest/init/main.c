@@ -201,23 +201,31 @@ static __attribute__((noreturn)) void run(void)
 			   strerror(errno));
 	if (cfg.publish && hvc2 >= 0 && (ports = port_watch_new(hvc2)) == NULL)
 		init_err("cannot watch for listening ports: %s", strerror(errno));
-	pid_t pid = init_run_start(&cfg, envp, &io, &child_mask, &status);
+	struct stdin_relay relay;
+	stdin_relay_init(&relay, hvc0_in, tty_master >= 0 ? tty_master : stdin_pipe[1]);
+	relay.keep_dst = tty_master >= 0;
+	struct tty_out out = {.master = tty_master, .out = hvc0};
+	/* Held (MVM_CFG_HOLD): the guest is up; input, sizes and the agent
+	 * are served while it waits for MVM_CTRL_GO. */
+	bool released = true;
+	if (cfg.hold) {
+		init_debug("holding the program until the host says go");
+		status = init_supervise(0, sigfd, hvc2, &relay, tty_master >= 0 ? &out : NULL,
+					agent, ports);
+		released = status == INIT_RELEASED;
+	}
+	pid_t pid = released ? init_run_start(&cfg, envp, &io, &child_mask, &status) : -1;
 	close(stdin_pipe[0]);
 	stdin_pipe[0] = -1;
 	if (tty_slave >= 0) {
 		close(tty_slave); /* the program holds it: its last close ends the output */
 		tty_slave = -1;
 	}
-	if (pid > 0) {
-		struct stdin_relay relay;
-		stdin_relay_init(&relay, hvc0_in, tty_master >= 0 ? tty_master : stdin_pipe[1]);
-		relay.keep_dst = tty_master >= 0;
-		struct tty_out out = {.master = tty_master, .out = hvc0};
+	if (pid > 0)
 		status = init_supervise(pid, sigfd, hvc2, &relay, tty_master >= 0 ? &out : NULL,
 					agent, ports);
-		if (tty_master < 0)
-			stdin_pipe[1] = relay.dst;
-	}
+	if (tty_master < 0)
+		stdin_pipe[1] = relay.dst;
 out:
 	port_watch_free(ports);
 	agent_free(agent);

@@ -44,6 +44,8 @@ int init_control_signal(unsigned char byte)
  * process itself then. */
 static void forward(pid_t program, int sig)
 {
+	if (program <= 0)
+		return; /* held: no program yet */
 	init_debug("forwarding signal %d to %d", sig, (int)program);
 	if (kill(-program, sig) < 0 && errno == ESRCH)
 		kill(program, sig);
@@ -86,10 +88,12 @@ static bool handle_signals(int sigfd, pid_t program, int *status, struct agent *
 /* Returns false when the channel is gone and should not be polled again.
  * *stopping: MVM_CTRL_STOP came. */
 static bool handle_control(int ctrl_fd, pid_t program, struct control_parser *parser,
-			   struct stdin_relay *relay, bool *stopping)
+			   struct stdin_relay *relay, bool *stopping, int *held_end)
 {
 	unsigned char buf[64];
-	ssize_t n = read(ctrl_fd, buf, sizeof(buf));
+	/* Held, a byte at a time: what follows MVM_CTRL_GO is the
+	 * program's, read by the next loop. */
+	ssize_t n = read(ctrl_fd, buf, program == 0 ? 1 : sizeof(buf));
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR;
 	if (n == 0)
@@ -99,6 +103,11 @@ static bool handle_control(int ctrl_fd, pid_t program, struct control_parser *pa
 		if (cmd == 0)
 			continue;
 		int sig = init_control_signal(cmd);
+		if (program == 0 && (sig || cmd == MVM_CTRL_STOP || cmd == MVM_CTRL_GO)) {
+			/* Held: the program starts, or never will. */
+			*held_end = cmd == MVM_CTRL_GO ? INIT_RELEASED : 128 + (sig ? sig : SIGTERM);
+			return true;
+		}
 		if (sig) {
 			forward(program, sig);
 		} else if (cmd == MVM_CTRL_STOP) {
@@ -133,6 +142,7 @@ int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *re
 	int64_t deadline = 0;
 	struct control_parser parser = {.tty_fd = tty ? tty->master : -1};
 	bool tty_open = tty != NULL;
+	int held_end = -1;
 	struct pollfd pfd[6 + AGENT_MAX_POLLFDS] = {{.fd = sigfd, .events = POLLIN},
 						    {.fd = ctrl_fd, .events = POLLIN}};
 	pfd[5] = (struct pollfd){.fd = port_watch_fd(ports), .events = POLLIN};
@@ -173,8 +183,11 @@ int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *re
 			deadline = now_ms() + INIT_STOP_GRACE_MS;
 		}
 		/* A negative fd is skipped by poll(): that retires the channel. */
-		if (pfd[1].revents && !handle_control(pfd[1].fd, program, &parser, relay, &stopping))
+		if (pfd[1].revents &&
+		    !handle_control(pfd[1].fd, program, &parser, relay, &stopping, &held_end))
 			pfd[1].fd = -1;
+		if (held_end >= 0)
+			return held_end;
 		if (pfd[2].revents)
 			stdin_relay_read(relay);
 		if (pfd[3].revents)

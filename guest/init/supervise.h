@@ -33,6 +33,11 @@ struct agent;
 #define INIT_STOP_GRACE_MS 5000
 /* With a port watch (guest/init/ports.h), its scans run in the loop too. */
 struct port_watch;
+/* program 0: the program is held (MVM_CFG_HOLD); returns INIT_RELEASED
+ * once MVM_CTRL_GO comes (the same relay, terminal and agent then go on
+ * with the program started), or 128+signal if a signal or a stop came
+ * first. */
+#define INIT_RELEASED 256
 int init_supervise(pid_t program, int sigfd, int ctrl_fd, struct stdin_relay *relay,
 		   struct tty_out *tty, struct agent *agent, struct port_watch *ports);
 

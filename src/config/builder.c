@@ -602,6 +602,14 @@ int mvm_builder_tmpfs(mvm_builder *b, const char *guest_path, const char *option
 	return 0;
 }
 
+int mvm_builder_hold(mvm_builder *b, bool hold, mvm_error **err)
+{
+	if (check_builder(b, "hold", err) < 0)
+		return -1;
+	b->cfg.hold = hold;
+	return 0;
+}
+
 int mvm_builder_read_only(mvm_builder *b, const char *guest_path, mvm_error **err)
 {
 	if (check_args(b, guest_path, "a read-only share", err) < 0)

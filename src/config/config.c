@@ -295,6 +295,7 @@ int mvm_config_copy(struct mvm_config *dst, const struct mvm_config *src, mvm_er
 	dst->assigned_ip = src->assigned_ip;
 	dst->local_only = src->local_only;
 	dst->publish_listening = src->publish_listening;
+	dst->hold = src->hold;
 	dst->publish_bind_ip = src->publish_bind_ip;
 	dst->share_mode = src->share_mode;
 	dst->seccomp = src->seccomp;

@@ -93,6 +93,7 @@ struct mvm_config {
 	uint32_t assigned_ip; /* host byte order */
 	bool local_only;      /* default true */
 	bool publish_listening;	     /* forward the ports the guest listens on */
+	bool hold;		     /* the program waits for mvm_vm_release() */
 	uint32_t publish_bind_ip;    /* from there, host byte order */
 	mvm_share_mode share_mode; /* of every share without its own below */
 	struct config_share_mode *share_modes;

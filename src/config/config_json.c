@@ -183,6 +183,8 @@ char *config_json(const struct mvm_config *c, mvm_error **err)
 	} else {
 		jw_null(&w);
 	}
+	jw_key(&w, "hold");
+	jw_bool(&w, c->hold);
 	jw_key(&w, "publish_listening");
 	if (c->publish_listening) {
 		char ip[IPV4_STR_MAX];

@@ -113,7 +113,7 @@ static __attribute__((noreturn)) void detached_main(mvm_vm *vm, const mvm_detach
 			_exit(MVM_DETACH_FAILED);
 		close(null);
 	}
-	if (o->wait_for_start) {
+	if (o->wait_for_start && !o->boot_before_start) {
 		/* The caller returned at once: nobody reads reports. Signals
 		 * still have their default actions here, so a kill before
 		 * the start ends this process. */
@@ -160,14 +160,27 @@ static __attribute__((noreturn)) void detached_main(mvm_vm *vm, const mvm_detach
 			close(report_fd);
 		}
 		unsigned signals = 0;
+		/* Boot at create: start's byte releases the held program. */
+		int gate = o->wait_for_start && o->boot_before_start ? o->start_fd : -1;
 		for (;;) {
-			struct pollfd pf[3] = {{mvm_vm_wait_fd(vm), POLLIN, 0},
+			struct pollfd pf[4] = {{mvm_vm_wait_fd(vm), POLLIN, 0},
 					       {sfd, POLLIN, 0},
-					       {listen_fd, POLLIN, 0}};
-			if (poll(pf, 3, -1) < 0 && errno != EINTR)
+					       {listen_fd, POLLIN, 0},
+					       {gate, POLLIN, 0}};
+			if (poll(pf, 4, -1) < 0 && errno != EINTR)
 				break;
 			if (pf[0].revents)
 				break;
+			if (pf[3].revents) {
+				char c;
+				ssize_t r = read(gate, &c, 1);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r != 1 || mvm_vm_release(vm, NULL) < 0)
+					mvm_vm_kill(vm, NULL);
+				close(gate);
+				gate = -1;
+			}
 			struct signalfd_siginfo si;
 			if (pf[1].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				struct winsize ws;
@@ -275,7 +288,7 @@ int mvm_vm_spawn_detached(mvm_vm *vm, const mvm_detach_options *o, pid_t *pid, m
 	close(pipefd[1]);
 	/* The VM in this process never runs: the child's does. */
 	vm->state = VM_STATE_ENDED;
-	if (o->wait_for_start) {
+	if (o->wait_for_start && !o->boot_before_start) {
 		close(pipefd[0]);
 		*pid = child;
 		return 0;

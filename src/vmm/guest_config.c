@@ -184,6 +184,22 @@ static int put_mount(struct blob_buf *b, const struct guest_mount *m, mvm_error 
 	return put_record2(b, MVM_CFG_MOUNT, tag_nul, tlen + 1, m->guest_path, strlen(m->guest_path), err);
 }
 
+/* u32 a; u32 b; path NUL; data: the FILE and TMPFS records. */
+static int put_path_record(struct blob_buf *b, uint16_t type, uint32_t x, uint32_t y,
+			   const char *path, const void *data, size_t len, mvm_error **err)
+{
+	size_t plen = strlen(path) + 1;
+	uint8_t *head = malloc(8 + plen);
+	if (head == NULL)
+		return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "guest config: %s", path);
+	put_le32(head, x);
+	put_le32(head + 4, y);
+	memcpy(head + 8, path, plen);
+	int rc = put_record2(b, type, head, 8 + plen, data, len, err);
+	free(head);
+	return rc;
+}
+
 /* The program's records: what a VM's program and an exec'd one share. */
 static int put_program(struct blob_buf *b, const struct mvm_config *cfg, mvm_error **err)
 {
@@ -240,16 +256,8 @@ static int put_program(struct blob_buf *b, const struct mvm_config *cfg, mvm_err
 			return -1;
 	for (size_t i = 0; i < cfg->n_files; i++) {
 		const struct config_file *f = &cfg->files[i];
-		size_t plen = strlen(f->path) + 1;
-		uint8_t *head = malloc(8 + plen);
-		if (head == NULL)
-			return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "guest config: file %s", f->path);
-		put_le32(head, f->mode);
-		put_le32(head + 4, f->readonly ? MVM_FILE_READONLY : 0);
-		memcpy(head + 8, f->path, plen);
-		int rc = put_record2(b, MVM_CFG_FILE, head, 8 + plen, f->data, f->len, err);
-		free(head);
-		if (rc < 0)
+		if (put_path_record(b, MVM_CFG_FILE, f->mode, f->readonly ? MVM_FILE_READONLY : 0,
+				    f->path, f->data, f->len, err) < 0)
 			return -1;
 	}
 	if (cfg->tty) {
@@ -284,21 +292,15 @@ static int put_all(struct blob_buf *b, const struct mvm_config *cfg, const struc
 	}
 	if (cfg->publish_listening && put_u32(b, MVM_CFG_PUBLISH, 0, err) < 0)
 		return -1;
+	if (cfg->hold && put_u32(b, MVM_CFG_HOLD, 0, err) < 0)
+		return -1;
 	for (size_t i = 0; i < cfg->n_read_only; i++)
 		if (put_string(b, MVM_CFG_READONLY, cfg->read_only[i], err) < 0)
 			return -1;
 	for (size_t i = 0; i < cfg->n_tmpfs; i++) {
 		const struct config_tmpfs *t = &cfg->tmpfs[i];
-		size_t plen = strlen(t->path) + 1;
-		uint8_t *head = malloc(8 + plen);
-		if (head == NULL)
-			return mvm_err(err, MVM_ERR_NOMEM, ENOMEM, "guest config: tmpfs %s", t->path);
-		put_le32(head, t->flags);
-		put_le32(head + 4, 0);
-		memcpy(head + 8, t->path, plen);
-		int rc = put_record2(b, MVM_CFG_TMPFS, head, 8 + plen, t->data, strlen(t->data), err);
-		free(head);
-		if (rc < 0)
+		if (put_path_record(b, MVM_CFG_TMPFS, t->flags, 0, t->path, t->data, strlen(t->data),
+				    err) < 0)
 			return -1;
 	}
 	return put_u32(b, MVM_CFG_LOGLEVEL, (uint32_t)cfg->log.level, err);

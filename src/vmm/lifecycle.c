@@ -140,6 +140,17 @@ int mvm_vm_stop(mvm_vm *vm, mvm_error **err)
 	return vmm_control(vm->vmm, &cmd, 1, err);
 }
 
+int mvm_vm_release(mvm_vm *vm, mvm_error **err)
+{
+	if (vm == NULL || vm->state != VM_STATE_RUNNING)
+		return mvm_err(err, MVM_ERR_STATE, 0, "mvm_vm_release: the VM is not running");
+	if (!vm->cfg.hold)
+		return mvm_err(err, MVM_ERR_STATE, 0,
+			       "mvm_vm_release: the VM does not hold its program (mvm_builder_hold)");
+	const char cmd = MVM_CTRL_GO;
+	return vmm_control(vm->vmm, &cmd, 1, err);
+}
+
 int mvm_vm_resize(mvm_vm *vm, unsigned rows, unsigned cols, mvm_error **err)
 {
 	if (vm == NULL || vm->state == VM_STATE_ENDED)

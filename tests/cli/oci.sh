@@ -131,7 +131,7 @@ oci_test() {
 			{"destination": "/etc/hostname", "type": "bind", "source": "'"$tmp/hosts"'", "options": ["bind", "ro"]},
 			{"destination": "/data", "type": "bind", "source": "'"$tmp"'", "options": ["rbind"]},
 			{"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k", "rprivate"]}]
-		| .annotations["org.mvm.cpus"] = "3" | .root.readonly = true'
+		| .annotations["org.mvm.cpus"] = "3" | .root.readonly = true | .annotations["org.mvm.boot"] = "start"'
 	rt --debug create --bundle "$tmp/oci-podmanlike" pm
 	vm=$(sed -n 's/^mvm-runtime: pm: VM //p' <<<"$err")
 	if [ "$rc" = 0 ] && jq -e --arg t "$tmp" '.hostname == "d09b1f5fbf48" and .sysctls == ["net.ipv4.ping_group_range=0 0"]
@@ -140,7 +140,7 @@ oci_test() {
 		and .mapped_dirs == [{"host": $t, "guest": "/data"}] and .num_vcpus == 3 and .ram_mib == 128
 		and .exec_path == "echo" and .user == "0:0" and .groups == [10, 20]
 		and .tmpfs == [{"path": "/run", "flags": 33, "data": "mode=755,size=65536k"}]
-		and .read_only == ["/"]
+		and .read_only == ["/"] and .hold == false
 		and (.rlimits | map(.resource) | index("RLIMIT_NOFILE"))' <<<"$vm" >/dev/null; then pass; else
 		fail "oci: a podman-like config.json: $rc $vm $err"
 	fi
@@ -150,7 +150,8 @@ oci_test() {
 	rt delete pm
 	# A read-only directory bind: a share the file server keeps read-only.
 	mkdir -p "$tmp/ro-src"
-	bundle "robind" '.mounts += [{"destination": "/ro/", "type": "bind", "source": "'"$tmp/ro-src"'", "options": ["rbind", "ro"]}]'
+	bundle "robind" '.mounts += [{"destination": "/ro/", "type": "bind", "source": "'"$tmp/ro-src"'", "options": ["rbind", "ro"]}]
+		| .annotations["org.mvm.boot"] = "start"'
 	rt --debug create --bundle "$tmp/oci-robind" rb
 	vm=$(sed -n 's/^mvm-runtime: rb: VM //p' <<<"$err")
 	if [ "$rc" = 0 ] && jq -e --arg s "$tmp/ro-src" '.read_only == ["/ro"] and .mapped_dirs == [{"host": $s, "guest": "/ro"}]' <<<"$vm" >/dev/null; then pass; else
@@ -158,8 +159,22 @@ oci_test() {
 	fi
 	rt delete rb
 
-	# The lifecycle, with a VM that cannot start here.
-	bundle "good" '.'
+	# Boot at create (the default): the program is held until start, and a
+	# VM that cannot start (no KVM here, or a kernel that is not there)
+	# fails create with its reason, leaving nothing.
+	bundle "atcreate" '.'
+	MVM_KERNEL=/nonexistent/vmlinux rt --debug create --bundle "$tmp/oci-atcreate" --pid-file "$tmp/oci-atcreate/pid" ac
+	vm=$(sed -n 's/^mvm-runtime: ac: VM //p' <<<"$err")
+	if [ "$rc" = 1 ] && grep -q "error: create: start VM: " <<<"$err" && jq -e '.hold == true' <<<"$vm" >/dev/null &&
+		[ ! -e "$tmp/ocir/ac" ] && [ ! -e "$tmp/oci-atcreate/pid" ]; then pass; else
+		fail "oci: boot at create fails create: $rc $err"
+	fi
+	refused "bad boot annotation" '.annotations["org.mvm.boot"] = "later"' 'org.mvm.boot `later`'
+
+	# The lifecycle with boot at start, with a VM that cannot start: start
+	# succeeds and the container stops with 125.
+	bundle "good" '.annotations["org.mvm.boot"] = "start"'
+	export MVM_KERNEL=/nonexistent/vmlinux
 	rt --systemd-cgroup --log-format=json --log "$tmp/oci.log" create --bundle "$tmp/oci-good" \
 		--pid-file "$tmp/oci-good/pid" --no-pivot c1
 	local pid
@@ -225,6 +240,7 @@ oci_test() {
 	rt delete --force cq
 	rt state c1
 	if [ "$rc" = 1 ] && grep -q "container c1 does not exist" <<<"$err"; then pass; else fail "oci: state of none: $rc $err"; fi
+	unset MVM_KERNEL
 	rt delete c1
 	if [ "$rc" = 1 ] && grep -q "does not exist" <<<"$err"; then pass; else fail "oci: delete of none: $rc $err"; fi
 	rt delete --force c1

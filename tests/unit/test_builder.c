@@ -223,7 +223,7 @@ static void test_json_of_reference_example(void **state)
 	    "\"console_output\":\"/tmp/console.log\",\"vsock\":null,\"assigned_ip\":\"10.0.2.15\","
 	    "\"local_only\":false,\"share_mode\":\"virtual\","
 	    "\"share_modes\":{\"/guest/mount\":\"passthrough\"},\"read_only\":[],\"seccomp\":false,\"jail\":true,"
-	    "\"jail_user\":\"1000:4294967294\",\"publish_listening\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"tmpfs\":[],\"groups\":[],\"user\":null,\"image\":null}");
+	    "\"jail_user\":\"1000:4294967294\",\"hold\":false,\"publish_listening\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"tmpfs\":[],\"groups\":[],\"user\":null,\"image\":null}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -456,6 +456,29 @@ static void test_read_only(void **state)
 	mvm_builder_free(b);
 }
 
+/* A held program is released only in a running VM that holds one. */
+static void test_hold(void **state)
+{
+	(void)state;
+	mvm_error *err = NULL;
+	mvm_builder *b = minimal_builder("/");
+	mvm_vm *vm = build_ok(b);
+	assert_int_equal(mvm_vm_release(vm, &err), -1);
+	assert_error_has(err, "not running");
+	mvm_error_free(err);
+	err = NULL;
+	mvm_vm_free(vm);
+	assert_int_equal(mvm_builder_hold(b, true, &err), 0);
+	vm = build_ok(b);
+	char *json = mvm_vm_config_json(vm, &err);
+	assert_non_null(strstr(json, "\"hold\":true"));
+	free(json);
+	mvm_vm_free(vm);
+	assert_int_equal(mvm_vm_release(NULL, &err), -1);
+	mvm_error_free(err);
+	mvm_builder_free(b);
+}
+
 static void test_json_of_unset_values(void **state)
 {
 	mvm_error *err = NULL;
@@ -470,7 +493,7 @@ static void test_json_of_unset_values(void **state)
 				  "\"assigned_ip\":null,\"local_only\":true,"
 				  "\"share_mode\":\"auto\",\"share_modes\":{},\"read_only\":[],"
 				  "\"seccomp\":true,\"jail\":true,"
-				  "\"jail_user\":null,\"publish_listening\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"tmpfs\":[],\"groups\":[],\"user\":null,\"image\":null}");
+				  "\"jail_user\":null,\"hold\":false,\"publish_listening\":null,\"hostname\":null,\"sysctls\":[],\"guest_files\":[],\"tmpfs\":[],\"groups\":[],\"user\":null,\"image\":null}");
 	free(json);
 	mvm_vm_free(vm);
 	mvm_builder_free(b);
@@ -522,6 +545,7 @@ int main(void)
 	    cmocka_unit_test(test_publish_listening),
 	    cmocka_unit_test(test_tmpfs_and_groups),
 	    cmocka_unit_test(test_read_only),
+	    cmocka_unit_test(test_hold),
 	    cmocka_unit_test(test_share_mode),
 	    cmocka_unit_test(test_share_mode_for),
 	    cmocka_unit_test(test_config_copy_is_deep),

@@ -615,6 +615,7 @@ static void test_system_records(void **state)
 	assert_false(out.publish);
 	init_config_free(&out);
 	cfg.publish_listening = true;
+	cfg.hold = true;
 	uint32_t groups[] = {10, 20};
 	struct config_tmpfs tmpfs[] = {{.path = "/run", .flags = 33, .data = "mode=755,size=64k"},
 				       {.path = "/x/y", .flags = 0, .data = ""}};
@@ -629,6 +630,7 @@ static void test_system_records(void **state)
 	assert_int_equal(out.n_read_only, 1);
 	assert_string_equal(out.read_only[0], "/");
 	assert_true(out.publish);
+	assert_true(out.hold);
 	assert_int_equal(out.n_groups, 2);
 	assert_int_equal(out.groups[1], 20);
 	assert_int_equal(out.n_tmpfs, 2);
@@ -658,6 +660,11 @@ static void test_system_records(void **state)
 	raw_record(&r, MVM_CFG_PUBLISH, zero4, 3);
 	raw_finish(&r);
 	expect_reject(&r, r.len, "publish");
+	raw_header(&r);
+	raw_record(&r, MVM_CFG_HOLD, zero4, 4);
+	raw_record(&r, MVM_CFG_HOLD, zero4, 4);
+	raw_finish(&r);
+	expect_reject(&r, r.len, "at most once");
 	raw_header(&r);
 	raw_record(&r, MVM_CFG_READONLY, "data", 4);
 	raw_finish(&r);

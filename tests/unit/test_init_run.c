@@ -366,6 +366,34 @@ static void test_control_stop(void **state)
 	run_control(state, "S", 143);
 }
 
+/* Held (MVM_CFG_HOLD, program 0): GO releases, and what follows it stays
+ * unread for the program's loop; a signal or a stop first ends it with
+ * 128+signal; other bytes change nothing. */
+static void test_held(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *bytes;
+		int status;
+		const char *left;
+	} cases[] = {{"xGT", INIT_RELEASED, "T"}, {"G", INIT_RELEASED, ""}, {"T", 143, ""},
+		     {"K", 137, ""},		   {"S", 143, ""},	    {"I", 130, ""}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int p[2];
+		assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+		assert_int_equal(write(p[1], cases[i].bytes, strlen(cases[i].bytes)),
+				 (ssize_t)strlen(cases[i].bytes));
+		assert_int_equal(init_supervise(0, f->sigfd, p[0], NULL, NULL, NULL, NULL),
+				 cases[i].status);
+		char rest[8] = "";
+		ssize_t n = read(p[0], rest, sizeof(rest) - 1);
+		rest[n > 0 ? n : 0] = '\0';
+		assert_string_equal(rest, cases[i].left);
+		close(p[0]);
+		close(p[1]);
+	}
+}
+
 /* A closed control channel is retired, not polled in a loop. */
 static void test_control_eof(void **state)
 {
@@ -445,6 +473,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_control_int, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_eof, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_forwards_sigterm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reaps_orphans, setup, teardown),

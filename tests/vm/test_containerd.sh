@@ -73,22 +73,23 @@ ctr_ run -d --runc-binary "$RT" --snapshotter native \
 	--mount "type=bind,src=$WORK/d,dst=/d,options=rbind:rw" localhost/mvm-test:t c2 /bin/sh -c \
 	'trap "exit 3" TERM; echo up >/d/up; while :; do sleep 1; done' >/dev/null 2>"$WORK/err"
 expect_eq "ctr run -d" 0 "$?" "$(tail -c 600 "$WORK/err")"
-state=''
-for _ in $(seq 120); do
-	state=$(ctr_ task ls 2>/dev/null | awk '$1 == "c2" { print $3 }')
-	[ "$state" = RUNNING ] && break
-	sleep 0.5
-done
-expect_eq "ctr task ls shows it running" RUNNING "$state"
+# task_state ID WANT: ctr task ls's status of ID, once it is WANT (within
+# 2 minutes), else the last one seen.
+task_state() {
+	local state='' end=$((SECONDS + 120))
+	while [ "$SECONDS" -lt "$end" ]; do
+		state=$(ctr_ task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }')
+		[ "$state" = "$2" ] && break
+		sleep 0.5
+	done
+	echo "$state"
+}
+expect_eq "ctr task ls shows it running" RUNNING "$(task_state c2 RUNNING)"
 for _ in $(seq 480); do [ -s "$WORK/d/up" ] && break; sleep 0.5; done
 expect_eq "... its program writes to a --mount bind" up "$(cat "$WORK/d/up" 2>&1)"
 ctr_ task kill c2 >/dev/null 2>&1
-for _ in $(seq 240); do
-	state=$(ctr_ task ls 2>/dev/null | awk '$1 == "c2" { print $3 }')
-	[ "$state" = STOPPED ] && break
-	sleep 0.5
-done
-expect_eq "ctr task kill: SIGTERM reaches the guest's program, which stops" STOPPED "$state"
+expect_eq "ctr task kill: SIGTERM reaches the guest's program, which stops" STOPPED \
+	"$(task_state c2 STOPPED)"
 ctr_ task delete c2 >"$WORK/del" 2>&1
 if grep -q "exit code 3\"" "$WORK/del"; then pass "... with its own status (3, from its trap)"; else
 	fail "... with its own status (3, from its trap)" "$(cat "$WORK/del")"
