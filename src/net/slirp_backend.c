@@ -314,6 +314,8 @@ static int find_learned(const struct slirp_backend *b, bool udp, uint16_t port)
  * this network namespace) is logged and left alone. */
 static void apply_learned_locked(struct slirp_backend *b)
 {
+	if (b->n_learn_req == 0)
+		return; /* every wake comes here: most carry no report */
 	char ip[IPV4_STR_MAX];
 	ipv4_format(b->cfg.publish_bind_ip, ip);
 	for (unsigned i = 0; i < b->n_learn_req; i++) {

@@ -61,7 +61,6 @@ struct devices {
 	struct dax_window dax[LAYOUT_VIRTIO_MAX_DEVICES];
 	unsigned n_dax;
 	bool ready; /* mvm-init said MVM_CTRL_READY on hvc2 */
-	bool publish; /* it reports listening ports there too */
 	struct port_learn ports;
 	int boot_timer; /* timerfd: mvm-init must say it runs before this fires */
 	int dax_timer;	/* timerfd: the DAX windows' periodic repair */
@@ -119,7 +118,7 @@ static void control_output(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct vmm *v = opaque;
 	struct devices *d = v->devices;
-	if (d->publish && d->slirp)
+	if (v->cfg->publish_listening && d->slirp)
 		port_learn_feed(&d->ports, buf, len, learned_port, d->slirp);
 	if (d->ready || memchr(buf, MVM_CTRL_READY, len) == NULL)
 		return;
@@ -370,7 +369,6 @@ static int add_net(struct devices *d, const struct vmm *v, mvm_error **err)
 	d->slirp = slirp_backend_new(&bc, err);
 	if (d->slirp == NULL)
 		return -1;
-	d->publish = cfg->publish_listening;
 	for (size_t i = 0; i < cfg->n_ports; i++) {
 		const mvm_port_pair *p = &cfg->ports[i];
 		char bind[IPV4_STR_MAX];
