@@ -55,7 +55,9 @@ $(VM_FD_EXHAUST): $(BUILD)/san/tests/vm/fd_exhaust_vms.o $(BUILD)/libmvm-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(BUILD)/libmvm-san.a $(LDLIBS_LIB) $(LDLIBS_EXTRA)
 
-check-vm: kernel rootfs cli vm-tools
+# The unit tests that need a /dev/kvm able to create VMs run in the
+# harness too (tests/vm/test_kvm_smoke.sh).
+check-vm: kernel rootfs cli vm-tools $(BUILD)/tests/test_mmio_kvm $(BUILD)/tests/test_kvm_mem
 	@BUILD=$(BUILD) MVM=$(BUILD)/mvm-san MVM_KERNEL=$(abspath $(BUILD)/vmlinux) KVM_SMOKE=$(VM_KVM_SMOKE) NETTOOL=$(abspath $(VM_NETTOOL)) \
 	    MAPTOOL=$(abspath $(VM_MAPTOOL)) tests/vm/run
 
