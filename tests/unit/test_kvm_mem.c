@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define MIB (1ull << 20)
 
@@ -48,6 +49,36 @@ static void guest_ram_is_2mib_aligned(void **state)
 	kvm_unmap_memory(&m);
 }
 
+/* DAX windows as mvm makes them (docs/fuse.md): a file mapped there in
+ * huge pages reaches the guest in huge pages only if the window is 2 MiB
+ * aligned on the host. Pages mapped in between move the next free address
+ * by 4 KiB each time. */
+static void dax_windows_are_2mib_aligned(void **state)
+{
+	(void)state;
+	struct kvm k;
+	open_or_skip(&k);
+	void *shims[4];
+	uint8_t *hosts[4];
+	for (int i = 0; i < 4; i++) {
+		shims[i] = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		assert_true(shims[i] != MAP_FAILED);
+		mvm_error *err = NULL;
+		if (kvm_map_window(&k, 10 + (uint32_t)i, (4ull + (uint64_t)i) << 30, 256 * MIB,
+				   &hosts[i], &err) < 0)
+			fail_msg("%s", mvm_error_get_message(err));
+		assert_int_equal((uintptr_t)hosts[i] % (2 * MIB), 0);
+		/* The whole window is readable and writable. */
+		hosts[i][0] = 1;
+		hosts[i][256 * MIB - 1] = 2;
+	}
+	kvm_close(&k);
+	for (int i = 0; i < 4; i++) {
+		munmap(hosts[i], 256 * MIB);
+		munmap(shims[i], 4096);
+	}
+}
+
 static void bad_window_is_refused_and_leaves_nothing(void **state)
 {
 	(void)state;
@@ -68,6 +99,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(guest_ram_is_2mib_aligned),
+	    cmocka_unit_test(dax_windows_are_2mib_aligned),
 	    cmocka_unit_test(bad_window_is_refused_and_leaves_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
