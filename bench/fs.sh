@@ -10,9 +10,10 @@
 #   RUNS (3), BIG_MIB (64), SMALL_FILES (1000), BENCH_FS_SCRATCH (where the
 #   root lives; by default the first of $TMPDIR and build/tmp that holds
 #   user xattrs; one without them gets no virtual-ownership leg)
-#   The "dax" leg gives the share a 256 MiB DAX window. It pays only where
-#   the host's files come in huge pages: run the bench with the root on a
-#   tmpfs mounted with huge=always (docs/fuse.md, "The DAX window").
+#   The "dax" legs (passthrough and, where it runs, virtual) give the share
+#   a 256 MiB DAX window. It pays only where the host's files come in huge
+#   pages: run the bench with the root on a tmpfs mounted with huge=always
+#   (docs/fuse.md, "The DAX window").
 #   FS_PIN (1 in the QEMU-TCG harness): run everything pinned to one CPU,
 #   where fs-heavy guests on two CPUs have stalled (docs/with-kvm.md); both
 #   servers then share that CPU with their guest. FS_PIN=0 runs unpinned.
@@ -108,19 +109,23 @@ for i in $(seq "$RUNS"); do
 	# With a DAX window, which is off by default (docs/fuse.md, "The DAX
 	# window").
 	run_mvm passthrough --dax-window 256 | sed 's/^phase/dax/' >>"$T/all"
+	[ "$virtual" = 0 ] || run_mvm virtual --dax-window 256 | sed 's/^phase/vdax/' >>"$T/all"
 	run_qemu | sed 's/^phase/virtiofsd/' >>"$T/all"
 done
-printf '%-11s %12s %12s %12s %12s %12s %9s %9s %9s %9s %9s\n' phase "mvm pass ms" "no seccomp" \
-	"mvm virt ms" "dax ms" "virtiofsd ms" "pass/nosc" "pass/dax" "vfsd/pass" "vfsd/virt" "vfsd/dax"
+printf '%-11s %12s %12s %12s %12s %12s %12s %9s %9s %9s %9s %9s %9s\n' phase "mvm pass ms" "no seccomp" \
+	"mvm virt ms" "dax ms" "virt dax ms" "virtiofsd ms" "pass/nosc" "pass/dax" "vfsd/pass" "vfsd/virt" \
+	"vfsd/dax" "vfsd/vdax"
 for p in seq-write seq-read create stat read-small delete untar walk; do
 	a=$(awk -v p="$p" '$1 == "passthrough" && $2 == p { print $3 }' "$T/all" | median)
 	n=$(awk -v p="$p" '$1 == "noseccomp" && $2 == p { print $3 }' "$T/all" | median)
 	b=$(awk -v p="$p" '$1 == "virtual" && $2 == p { print $3 }' "$T/all" | median)
 	x=$(awk -v p="$p" '$1 == "dax" && $2 == p { print $3 }' "$T/all" | median)
+	y=$(awk -v p="$p" '$1 == "vdax" && $2 == p { print $3 }' "$T/all" | median)
 	c=$(awk -v p="$p" '$1 == "virtiofsd" && $2 == p { print $3 }' "$T/all" | median)
-	awk -v p="$p" -v a="$a" -v n="$n" -v b="$b" -v x="$x" -v c="$c" 'BEGIN {
-		printf "%-11s %12d %12d %12d %12d %12d %9.2f %9.2f %9.2f %9.2f %9.2f\n", p, a, n, b, x, c,
-			(n ? a / n : 0), (x ? a / x : 0), (a ? c / a : 0), (b ? c / b : 0), (x ? c / x : 0) }'
+	awk -v p="$p" -v a="$a" -v n="$n" -v b="$b" -v x="$x" -v y="$y" -v c="$c" 'BEGIN {
+		printf "%-11s %12d %12d %12d %12d %12d %12d %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n", p, a, n, b, x, y, c,
+			(n ? a / n : 0), (x ? a / x : 0), (a ? c / a : 0), (b ? c / b : 0), (x ? c / x : 0),
+			(y ? c / y : 0) }'
 done
 echo "seq-write and seq-read: ${BIG_MIB} MiB; medians of $RUNS runs; vfsd ratios above 1: mvm faster;"
 echo "pass/nosc: passthrough with its seccomp lists and jail against --no-seccomp --no-jail (above 1: the sandbox costs);"
