@@ -95,22 +95,32 @@ run_qemu() {
 }
 
 : >"$T/all"
-for i in $(seq "$RUNS"); do
-	# The sandboxed and unsandboxed runs take turns going first: a fixed
-	# order biases the pair (bench/boot.sh saw 15%).
-	if [ $((i % 2)) = 1 ]; then
-		run_mvm passthrough | sed 's/^phase/passthrough/' >>"$T/all"
-		run_mvm passthrough --no-seccomp --no-jail | sed 's/^phase/noseccomp/' >>"$T/all"
-	else
-		run_mvm passthrough --no-seccomp --no-jail | sed 's/^phase/noseccomp/' >>"$T/all"
-		run_mvm passthrough | sed 's/^phase/passthrough/' >>"$T/all"
-	fi
-	[ "$virtual" = 0 ] || run_mvm virtual | sed 's/^phase/virtual/' >>"$T/all"
+# Every leg of a run, by name. Each run starts one leg further on, so that
+# no leg is always the first after QEMU's or always the first of a run:
+# with a fixed order two runs of the same server drifted 20 to 35% apart
+# (docs/fuse.md, "The DAX window"), which is more than most differences
+# between legs.
+legs=(passthrough noseccomp)
+[ "$virtual" = 0 ] || legs+=(virtual)
+legs+=(dax)
+[ "$virtual" = 0 ] || legs+=(vdax)
+legs+=(virtiofsd)
+run_leg() { # NAME
+	case $1 in
+	passthrough) run_mvm passthrough ;;
+	noseccomp) run_mvm passthrough --no-seccomp --no-jail ;;
+	virtual) run_mvm virtual ;;
 	# With a DAX window, which is off by default (docs/fuse.md, "The DAX
 	# window").
-	run_mvm passthrough --dax-window 256 | sed 's/^phase/dax/' >>"$T/all"
-	[ "$virtual" = 0 ] || run_mvm virtual --dax-window 256 | sed 's/^phase/vdax/' >>"$T/all"
-	run_qemu | sed 's/^phase/virtiofsd/' >>"$T/all"
+	dax) run_mvm passthrough --dax-window 256 ;;
+	vdax) run_mvm virtual --dax-window 256 ;;
+	virtiofsd) run_qemu ;;
+	esac | sed "s/^phase/$1/" >>"$T/all"
+}
+for i in $(seq "$RUNS"); do
+	for j in "${!legs[@]}"; do
+		run_leg "${legs[$(((i - 1 + j) % ${#legs[@]}))]}"
+	done
 done
 printf '%-11s %12s %12s %12s %12s %12s %12s %9s %9s %9s %9s %9s %9s\n' phase "mvm pass ms" "no seccomp" \
 	"mvm virt ms" "dax ms" "virt dax ms" "virtiofsd ms" "pass/nosc" "pass/dax" "vfsd/pass" "vfsd/virt" \
