@@ -46,6 +46,18 @@ else
 	fail "RAM size seen" "MemTotal ${mem_kb:-none} kB for 300 MiB"
 fi
 
+# Full-size kernel tables (guest/kernel/mvm.config, CONFIG_BASE_FULL):
+# tinyconfig's BASE_SMALL caps the guest at 4096 tasks, threads included,
+# and pid_max cannot be raised past 32768 there.
+mvm_run -- /bin/sh -c 'cat /proc/sys/kernel/pid_max; echo 4194304 >/proc/sys/kernel/pid_max && cat /proc/sys/kernel/pid_max'
+pid_max=$(head -1 "$WORK/out")
+if [ -n "$pid_max" ] && [ "$pid_max" -ge 32768 ]; then
+	pass "guest pid_max at least 32768"
+else
+	fail "guest pid_max at least 32768" "pid_max '${pid_max:-none}': $(head -c 300 "$WORK/err")"
+fi
+expect_eq "guest pid_max can be raised to 4194304" 4194304 "$(sed -n 2p "$WORK/out")"
+
 mvm_run --console-output "$WORK/console.log" -- /bin/sh -c 'echo into-console; echo err-into-console >&2'
 expect_contains "console output file gets stdout" "$WORK/console.log" "into-console"
 expect_contains "console output file gets stderr" "$WORK/console.log" "err-into-console"
