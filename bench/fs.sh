@@ -96,10 +96,10 @@ run_qemu() {
 
 : >"$T/all"
 # Every leg of a run, by name. Each run starts one leg further on, so that
-# no leg is always the first after QEMU's or always the first of a run:
-# with a fixed order two runs of the same server drifted 20 to 35% apart
-# (docs/fuse.md, "The DAX window"), which is more than most differences
-# between legs.
+# no leg is always the first after QEMU's or always the first of a run: a
+# fixed order biases legs against each other (bench/boot.sh saw 15%).
+# Boots of the same leg also differ by up to 2x (docs/fuse.md, "The DAX
+# window"), so only medians over several runs compare.
 legs=(passthrough noseccomp)
 [ "$virtual" = 0 ] || legs+=(virtual)
 legs+=(dax)
